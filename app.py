@@ -1,0 +1,111 @@
+"""Kenoma: a small Pleroma-API server. `create_app()` builds the whole application."""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+from pathlib import Path
+from typing import Any
+
+from apiflask import APIFlask
+from flask_migrate import Migrate
+from sqlalchemy import event
+
+import auth
+import cli
+import errors
+import jobs
+import keys
+import params  # noqa: F401 - registers the request parameter loaders
+from models import db
+from routes import register_blueprints
+
+ROOT = Path(__file__).resolve().parent
+
+DEFAULTS: dict[str, Any] = {
+    "BASE_URL": "http://127.0.0.1:5000",
+    "REGISTRATIONS_OPEN": False,
+    "EMOJI_DIR": str(ROOT / "static" / "emoji"),
+    "ALLOW_PRIVATE_FETCH": False,
+    "RATELIMIT_ENABLED": True,
+    "INSTANCE_NAME": "Kenoma",
+    "INSTANCE_DESCRIPTION": "A small Pleroma-compatible server",
+    "INSTANCE_EMAIL": "",
+    "MAX_TOOT_CHARS": 5000,
+    "UPLOAD_LIMIT": 16 * 1024 * 1024,
+    "AVATAR_UPLOAD_LIMIT": 2 * 1024 * 1024,
+    "BANNER_UPLOAD_LIMIT": 2 * 1024 * 1024,
+    "BACKGROUND_UPLOAD_LIMIT": 2 * 1024 * 1024,
+    "BACKUP_LIMIT_DAYS": 7,
+    "SHOW_REACTIONS": True,
+    "HEALTHCHECK": True,
+    "CAPTCHA_ENABLED": False,
+    "FRONTEND_CONFIGURATIONS": {},
+    "JOBS_IMMEDIATE": False,
+    "JOBS_CONSUMER_THREAD": True,
+    "SESSION_COOKIE_NAME": "_pleroma_key",
+    "SQLALCHEMY_ENGINE_OPTIONS": {"connect_args": {"timeout": 30}},
+    # OpenAPI document (APIFlask)
+    "OPENAPI_VERSION": "3.1.0",
+    "SPEC_FORMAT": "json",
+    "VALIDATION_ERROR_STATUS_CODE": 400,
+    "VALIDATION_ERROR_DESCRIPTION": "Bad request",
+    "AUTO_404_RESPONSE": False,
+    "JSON_SORT_KEYS": False,
+}
+
+
+def _instance_path(test_config: dict | None) -> str:
+    configured = (test_config or {}).get("INSTANCE_PATH") or os.environ.get("KENOMA_INSTANCE_PATH")
+    return str(Path(configured or ROOT / "instance").resolve())
+
+
+def _configure(app: APIFlask, test_config: dict | None) -> None:
+    app.config.update(DEFAULTS)
+    app.config["SQLALCHEMY_DATABASE_URI"] = f"sqlite:///{Path(app.instance_path) / 'kenoma.db'}"
+    app.config.from_pyfile("config.py", silent=True)
+    app.config.from_prefixed_env("KENOMA")
+    if test_config:
+        app.config.update(test_config)
+    app.config["BASE_URL"] = app.config["BASE_URL"].rstrip("/")
+    if not app.config.get("SECRET_KEY"):
+        app.config["SECRET_KEY"] = keys.secret_key(Path(app.instance_path))
+    app.config["VAPID_PUBLIC_KEY"] = keys.vapid_public_key(Path(app.instance_path))
+    app.config["MAX_CONTENT_LENGTH"] = app.config["UPLOAD_LIMIT"] + 1024 * 1024
+
+
+def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    if not isinstance(dbapi_connection, sqlite3.Connection):
+        return
+    cursor = dbapi_connection.cursor()
+    # WAL lets readers run while one writer commits; busy_timeout makes writers wait instead of
+    # failing with "database is locked" when two gunicorn workers write at once.
+    for pragma in ("journal_mode=WAL", "busy_timeout=30000", "foreign_keys=ON", "synchronous=NORMAL"):
+        cursor.execute(f"PRAGMA {pragma}")
+    cursor.close()
+
+
+def create_app(test_config: dict | None = None) -> APIFlask:
+    app = APIFlask(
+        __name__,
+        title="Kenoma",
+        version="2.7.2",
+        instance_path=_instance_path(test_config),
+        instance_relative_config=True,
+        spec_path="/openapi.json",
+        docs_path="/docs",
+    )
+    Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+    _configure(app, test_config)
+    # Clients ask for /api/v1/instance/ and /oauth/authorize/ (CLIENTS.md §4): no 308, no 404.
+    app.url_map.strict_slashes = False
+    db.init_app(app)
+    Migrate(app, db, directory=str(ROOT / "migrations"), render_as_batch=True)
+    with app.app_context():
+        event.listen(db.engine, "connect", _sqlite_pragmas)
+    errors.register_error_handlers(app)
+    jobs.init_app(app)
+    auth.init_oauth(app)
+    cli.register(app)
+    register_blueprints(app)
+    return app

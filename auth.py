@@ -1,0 +1,390 @@
+"""Who is calling: the OAuth2 server (authlib), and Bearer / `_pleroma_key` cookie / Basic auth
+(Flask-HTTPAuth) behind one `require_auth(scope)` decorator (SPEC 1.1, 1.2, 2)."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import cached_property
+from functools import wraps
+from typing import Any
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError
+from argon2.exceptions import VerificationError
+from authlib.integrations.flask_oauth2 import AuthorizationServer
+from authlib.integrations.flask_oauth2.requests import FlaskOAuth2Payload
+from authlib.integrations.flask_oauth2.requests import FlaskOAuth2Request
+from authlib.oauth2.rfc6749 import grants
+from authlib.oauth2.rfc6750 import BearerTokenGenerator
+from authlib.oauth2.rfc7009 import RevocationEndpoint
+from authlib.oauth2.rfc7636 import CodeChallenge
+from flask import Flask
+from flask import current_app
+from flask import g
+from flask import request
+from flask import session
+from flask_httpauth import HTTPBasicAuth
+from flask_httpauth import HTTPTokenAuth
+from flask_httpauth import MultiAuth
+from sqlalchemy import select
+from werkzeug.datastructures import MultiDict
+
+import scopes as scope_rules
+from errors import ApiError
+from models import Account
+from models import App
+from models import AuthorizationCode
+from models import Token
+from models import db
+from params import merged_params
+
+TOKEN_LIFETIME = 3155695200  # Pleroma's tokens practically never expire (SPEC 2, example)
+_hasher = PasswordHasher()
+
+
+# ---------------------------------------------------------------------------------------------
+# Passwords
+
+
+def hash_password(password: str) -> str:
+    return _hasher.hash(password)
+
+
+def check_password(account: Account, password: str) -> bool:
+    if not account.password_hash or not password:
+        return False
+    try:
+        return _hasher.verify(account.password_hash, password)
+    except (VerificationError, InvalidHashError):
+        return False
+
+
+# ---------------------------------------------------------------------------------------------
+# The OAuth2 server
+
+
+class _MergedPayload(FlaskOAuth2Payload):
+    def __init__(self, data: MultiDict) -> None:
+        self._data = data
+
+    @property
+    def data(self) -> MultiDict:
+        return self._data
+
+
+class KenomaOAuth2Request(FlaskOAuth2Request):
+    """authlib reads form fields only; clients also send JSON and multipart (CLIENTS.md §4.3),
+    and Pleroma accepts `name` for `username`."""
+
+    def __init__(self, flask_request: Any) -> None:
+        super().__init__(flask_request)
+        self.payload = _MergedPayload(self.form)
+
+    @cached_property
+    def form(self) -> MultiDict:  # type: ignore[override]
+        merged = merged_params(self._request)
+        # The login form posts Pleroma's nested names: authorization[name], authorization[scopes][]
+        for key, value in (merged.pop("authorization", None) or {}).items():
+            merged.setdefault("scope" if key == "scopes" else key, value)
+        merged.setdefault("response_type", "code")
+        flat = MultiDict()
+        for key, value in merged.items():
+            if isinstance(value, list):
+                value = " ".join(str(v) for v in value)
+            if isinstance(value, (str, int, float)) and not isinstance(value, bool):
+                flat[key] = str(value)
+        if "username" not in flat and "name" in flat:
+            flat["username"] = flat["name"]
+        return flat
+
+
+class KenomaAuthorizationServer(AuthorizationServer):
+    def create_oauth2_request(self, flask_request: Any) -> KenomaOAuth2Request:
+        return KenomaOAuth2Request(request)
+
+
+def _query_client(client_id: str) -> App | None:
+    return db.session.scalar(select(App).where(App.client_id == client_id))
+
+
+def _save_token(token: dict, oauth_request: Any) -> None:
+    account: Account | None = oauth_request.user
+    row = Token(
+        client_id=oauth_request.client.client_id,
+        app_id=oauth_request.client.id,
+        account_id=account.id if account else None,
+        **{k: token.get(k) for k in ("token_type", "access_token", "refresh_token", "scope", "expires_in")},
+    )
+    db.session.add(row)
+    db.session.commit()
+    # The token answer carries Pleroma's extra keys (SPEC 2, POST /oauth/token).
+    token["id"] = row.id
+    token["created_at"] = row.issued_at
+    token.setdefault("scope", row.scope or "")
+    if account is not None:
+        token["me"] = account.ap_id
+        start_session(account, row)
+
+
+def start_session(account: Account, token: Token | None) -> None:
+    session["account_id"] = account.id
+    session["token_id"] = token.id if token else None
+
+
+def _usable_account(account: Account | None) -> Account | None:
+    if account is None:
+        return None
+    if not account.is_active:
+        raise ApiError(403, "Your account is currently disabled", identifier="account_is_disabled")
+    return account
+
+
+class PasswordGrant(grants.ResourceOwnerPasswordCredentialsGrant):
+    TOKEN_ENDPOINT_AUTH_METHODS = ["client_secret_basic", "client_secret_post"]
+
+    def authenticate_user(self, username: str, password: str) -> Account | None:
+        account = Account.find_by_login(username)
+        if account is None or not check_password(account, password):
+            return None
+        return _usable_account(account)
+
+
+class AuthorizationCodeGrant(grants.AuthorizationCodeGrant):
+    TOKEN_ENDPOINT_AUTH_METHODS = ["client_secret_basic", "client_secret_post", "none"]
+
+    def save_authorization_code(self, code: str, oauth_request: Any) -> None:
+        data = oauth_request.payload
+        row = AuthorizationCode(
+            code=code,
+            client_id=oauth_request.client.client_id,
+            redirect_uri=data.redirect_uri or "",
+            scope=oauth_request.client.get_allowed_scope(data.scope),
+            account_id=oauth_request.user.id,
+            code_challenge=data.data.get("code_challenge"),
+            code_challenge_method=data.data.get("code_challenge_method"),
+        )
+        db.session.add(row)
+        db.session.commit()
+
+    def query_authorization_code(self, code: str, client: App) -> AuthorizationCode | None:
+        row = db.session.scalar(
+            select(AuthorizationCode).where(
+                AuthorizationCode.code == code, AuthorizationCode.client_id == client.client_id
+            )
+        )
+        return row if row and not row.is_expired() else None
+
+    def delete_authorization_code(self, authorization_code: AuthorizationCode) -> None:
+        db.session.delete(authorization_code)
+        db.session.commit()
+
+    def authenticate_user(self, authorization_code: AuthorizationCode) -> Account | None:
+        return _usable_account(db.session.get(Account, authorization_code.account_id))
+
+
+class RefreshTokenGrant(grants.RefreshTokenGrant):
+    TOKEN_ENDPOINT_AUTH_METHODS = ["client_secret_basic", "client_secret_post", "none"]
+    INCLUDE_NEW_REFRESH_TOKEN = True
+
+    def authenticate_refresh_token(self, refresh_token: str) -> Token | None:
+        row = db.session.scalar(select(Token).where(Token.refresh_token == refresh_token))
+        return row if row and not row.is_revoked() else None
+
+    def authenticate_user(self, credential: Token) -> Account | None:
+        return _usable_account(credential.account)
+
+    def revoke_old_credential(self, credential: Token) -> None:
+        now = int(time.time())
+        credential.access_token_revoked_at = now
+        credential.refresh_token_revoked_at = now
+        db.session.commit()
+
+
+class ClientCredentialsGrant(grants.ClientCredentialsGrant):
+    TOKEN_ENDPOINT_AUTH_METHODS = ["client_secret_basic", "client_secret_post"]
+
+
+class TokenRevocation(RevocationEndpoint):
+    CLIENT_AUTH_METHODS = ["client_secret_basic", "client_secret_post"]
+
+    def query_token(self, token_string: str, token_type_hint: str | None) -> Token | None:
+        column = Token.refresh_token if token_type_hint == "refresh_token" else Token.access_token
+        row = db.session.scalar(select(Token).where(column == token_string))
+        if row is None and token_type_hint is None:
+            row = db.session.scalar(select(Token).where(Token.refresh_token == token_string))
+        return row
+
+    def revoke_token(self, token: Token, oauth_request: Any) -> None:
+        revoke(token)
+
+
+def revoke(token: Token) -> None:
+    now = int(time.time())
+    token.access_token_revoked_at = now
+    token.refresh_token_revoked_at = now
+    db.session.commit()
+    if session.get("token_id") == token.id:
+        session.clear()
+
+
+def _token_generator(client: App, grant_type: str, user: Any = None, scope: str | None = None) -> str:
+    from authlib.common.security import generate_token
+
+    return generate_token(43)
+
+
+oauth_server = KenomaAuthorizationServer()
+
+
+def init_oauth(app: Flask) -> None:
+    oauth_server.init_app(app, query_client=_query_client, save_token=_save_token)
+    oauth_server.register_token_generator(
+        "default",
+        BearerTokenGenerator(
+            access_token_generator=_token_generator,
+            refresh_token_generator=_token_generator,
+            expires_generator=lambda client, grant_type: TOKEN_LIFETIME,
+        ),
+    )
+    oauth_server.register_grant(PasswordGrant)
+    oauth_server.register_grant(AuthorizationCodeGrant, [CodeChallenge(required=False)])
+    oauth_server.register_grant(RefreshTokenGrant)
+    oauth_server.register_grant(ClientCredentialsGrant)
+    oauth_server.register_endpoint(TokenRevocation)
+
+
+# ---------------------------------------------------------------------------------------------
+# Authenticating API requests
+
+
+@dataclass(frozen=True)
+class Identity:
+    account: Account | None  # None for an app-only (client_credentials) token
+    token: Token | None
+    scopes: frozenset[str] | None  # None: every scope (HTTP Basic, cookie without a token)
+
+
+bearer = HTTPTokenAuth(scheme="Bearer")
+basic = HTTPBasicAuth()
+_multi = MultiAuth(bearer, basic)
+
+
+def find_token(value: str) -> Token | None:
+    if not value:
+        return None
+    token = db.session.scalar(select(Token).where(Token.access_token == value))
+    return token if token and token.is_usable() else None
+
+
+@bearer.verify_token
+def _verify_bearer(value: str) -> Identity | None:
+    token = find_token(value)
+    if token is None:
+        return None
+    if token.account is not None and not token.account.is_active:
+        return None
+    return Identity(token.account, token, frozenset(token.scope.split()))
+
+
+@basic.verify_password
+def _verify_basic(username: str, password: str) -> Identity | None:
+    if not username:
+        return None
+    account = Account.find_by_login(username)
+    if account is None or not account.is_active or not check_password(account, password):
+        return None
+    refuse_basic = current_app.config.get("BASIC_AUTH_REFUSED")
+    if refuse_basic and refuse_basic(account):  # MFA accounts (SPEC 1.1)
+        raise ApiError(403, "Two-factor authentication enabled, you must use a access token.")
+    return Identity(account, None, None)
+
+
+def _from_cookie() -> Identity | None:
+    account_id = session.get("account_id")
+    if not account_id:
+        return None
+    account = db.session.get(Account, account_id)
+    if account is None or not account.is_active:
+        return None
+    token_id = session.get("token_id")
+    token = db.session.get(Token, token_id) if token_id else None
+    if token is not None and token.is_usable():
+        return Identity(account, token, frozenset(token.scope.split()))
+    if token is not None:  # the session's token was revoked: the session ends with it
+        return None
+    return Identity(account, None, None)
+
+
+def _identify() -> Identity | None:
+    """Bearer, then the session cookie, then Basic: the first that names a caller wins."""
+    found: Identity | None = None
+
+    @_multi.login_required(optional=True)
+    def probe() -> None:
+        nonlocal found
+        user = _multi.current_user()
+        found = user if isinstance(user, Identity) else None
+
+    probe()
+    return found or _from_cookie()
+
+
+def _check_scope(identity: Identity, required: tuple[str, ...]) -> None:
+    if not required or identity.scopes is None:
+        return
+    if not scope_rules.any_covered(identity.scopes, required):
+        raise ApiError(403, f"Insufficient permissions: {' | '.join(required)}.")
+
+
+def require_auth(
+    *required: str,
+    optional: bool = False,
+    app_token: bool = False,
+    admin: bool = False,
+) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """Guard a view. `required` lists alternative scopes (any one suffices).
+
+    optional: anonymous callers get through, and so do callers whose token lacks the scope
+    (Pleroma treats them as anonymous instead of failing, SPEC 1.1).
+    app_token: an app-only token counts (registration, apps/verify_credentials).
+    """
+
+    def decorator(view: Callable[..., Any]) -> Callable[..., Any]:
+        @wraps(view)
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            identity = _identify()
+            if identity is not None and identity.account is None and not app_token:
+                identity = None
+            if identity is not None and optional and identity.scopes is not None and required:
+                if not scope_rules.any_covered(identity.scopes, required):
+                    identity = None
+            if identity is None and not optional:
+                raise ApiError(403, "Invalid credentials.")
+            if identity is not None:
+                _check_scope(identity, required)
+                if admin and not (identity.account and identity.account.is_admin):
+                    raise ApiError(403, "User is not an admin.")
+            g.identity = identity
+            return view(*args, **kwargs)
+
+        return wrapper
+
+    return decorator
+
+
+def current_identity() -> Identity | None:
+    return g.get("identity")
+
+
+def current_account() -> Account | None:
+    identity = g.get("identity")
+    return identity.account if identity else None
+
+
+def me() -> Account:
+    """The caller of a view guarded by a non-optional require_auth."""
+    account = current_account()
+    assert account is not None
+    return account

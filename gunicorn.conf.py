@@ -1,0 +1,9 @@
+"""Kenoma's recommended production settings: 2 worker processes x 4 threads (STYLE.md)."""
+
+worker_class = "gthread"
+workers = 2
+threads = 4
+timeout = 60
+graceful_timeout = 10
+keepalive = 5
+accesslog = "-"

@@ -1,0 +1,80 @@
+"""Background jobs on huey: a SqliteHuey in the instance folder, run by a consumer thread inside
+the app (or `flask jobs` as a separate worker), immediate in tests."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import click
+from flask import Flask
+from flask import current_app
+from huey import SqliteHuey
+from huey.api import Result
+from huey.consumer import Consumer
+
+# Job functions by name; services register theirs with @job so a queued job names what to run.
+_REGISTRY: dict[str, Callable[..., Any]] = {}
+
+
+def job(func: Callable[..., Any]) -> Callable[..., Any]:
+    _REGISTRY[func.__name__] = func
+    return func
+
+
+class _InProcessConsumer(Consumer):
+    def _set_signal_handlers(self) -> None:
+        # The server (gunicorn or flask run) owns the process signals; the consumer's threads
+        # are daemons and end with the worker.
+        pass
+
+
+class Jobs:
+    def __init__(self, app: Flask) -> None:
+        self.app = app
+        self.huey = SqliteHuey(
+            name="kenoma",
+            filename=str(Path(app.instance_path) / "jobs.db"),
+            immediate=bool(app.config["JOBS_IMMEDIATE"]),
+            results=False,
+        )
+        self._lock = threading.Lock()
+        self._consumer: Consumer | None = None
+        self._run = self.huey.task(name="run_job", retries=0)(self._execute)
+
+    def _execute(self, name: str, kwargs: dict[str, Any]) -> None:
+        with self.app.app_context():
+            _REGISTRY[name](**kwargs)
+
+    def enqueue(self, name: str, **kwargs: Any) -> Result | None:
+        if name not in _REGISTRY:
+            raise KeyError(f"unknown job {name}")
+        return self._run(name, kwargs)
+
+    def ensure_consumer(self) -> None:
+        """Start the in-process consumer once per process, on first use (never in CLI commands)."""
+        if self.huey.immediate or not self.app.config["JOBS_CONSUMER_THREAD"] or self._consumer:
+            return
+        with self._lock:
+            if self._consumer is None:
+                consumer = _InProcessConsumer(self.huey, workers=1, worker_type="thread", periodic=False)
+                consumer.start()
+                self._consumer = consumer
+
+
+def init_app(app: Flask) -> None:
+    jobs = Jobs(app)
+    app.extensions["kenoma_jobs"] = jobs
+    app.before_request(jobs.ensure_consumer)
+
+    @app.cli.command("jobs")
+    def run_jobs() -> None:
+        """Run the job consumer in this process (instead of the in-app thread)."""
+        click.echo("kenoma jobs consumer started")
+        jobs.huey.create_consumer(workers=2, worker_type="thread", periodic=False).run()
+
+
+def enqueue(name: str, **kwargs: Any) -> Result | None:
+    return current_app.extensions["kenoma_jobs"].enqueue(name, **kwargs)

@@ -1,0 +1,522 @@
+"""Kenoma's database: typed SQLAlchemy 2.0 models and the reusable queries on them."""
+
+from __future__ import annotations
+
+import os
+import threading
+import time
+import uuid
+from datetime import datetime
+from datetime import timezone
+from typing import Any
+
+from authlib.integrations.sqla_oauth2 import OAuth2AuthorizationCodeMixin
+from authlib.integrations.sqla_oauth2 import OAuth2ClientMixin
+from authlib.integrations.sqla_oauth2 import OAuth2TokenMixin
+from authlib.oauth2.rfc6749 import list_to_scope
+from authlib.oauth2.rfc6749 import scope_to_list
+from flask_sqlalchemy import SQLAlchemy
+from sqlalchemy import JSON
+from sqlalchemy import Boolean
+from sqlalchemy import ColumnElement
+from sqlalchemy import ForeignKey
+from sqlalchemy import Index
+from sqlalchemy import Integer
+from sqlalchemy import Select
+from sqlalchemy import String
+from sqlalchemy import Text
+from sqlalchemy import UniqueConstraint
+from sqlalchemy import and_
+from sqlalchemy import exists
+from sqlalchemy import false
+from sqlalchemy import func
+from sqlalchemy import or_
+from sqlalchemy import select
+from sqlalchemy.orm import DeclarativeBase
+from sqlalchemy.orm import Mapped
+from sqlalchemy.orm import mapped_column
+from sqlalchemy.orm import relationship
+
+import scopes
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+db = SQLAlchemy(model_class=Base)
+
+# ---------------------------------------------------------------------------------------------
+# Flake ids: (unix_ms << 64) | (worker << 16) | sequence, in fixed-width base62, so that string
+# order equals creation order and keyset paging can compare ids as strings (SPEC 1.6).
+
+_B62 = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+_flake_lock = threading.Lock()
+_flake_state = {"ms": 0, "seq": 0}
+_WORKER = int.from_bytes(os.urandom(6), "big")
+
+
+def _base62(n: int, width: int = 18) -> str:
+    out = []
+    while n:
+        n, r = divmod(n, 62)
+        out.append(_B62[r])
+    return "".join(reversed(out)).rjust(width, "0")
+
+
+def new_flake_id() -> str:
+    with _flake_lock:
+        ms = int(time.time() * 1000)
+        if ms <= _flake_state["ms"]:
+            ms = _flake_state["ms"]
+            _flake_state["seq"] += 1
+            if _flake_state["seq"] > 0xFFFF:  # sequence exhausted: borrow the next millisecond
+                ms += 1
+                _flake_state["seq"] = 0
+        else:
+            _flake_state["seq"] = 0
+        _flake_state["ms"] = ms
+        value = (ms << 64) | (_WORKER << 16) | _flake_state["seq"]
+    return _base62(value)
+
+
+def flake_for_time(moment: datetime) -> str:
+    """The smallest flake id of a moment: lets date-based cursors compare with ids."""
+    return _base62(int(moment.timestamp() * 1000) << 64)
+
+
+def utcnow() -> datetime:
+    return datetime.now(timezone.utc).replace(tzinfo=None)
+
+
+def FlakeId() -> Mapped[str]:  # noqa: N802 - reads like a column type
+    return mapped_column(String(18), primary_key=True, default=new_flake_id)
+
+
+def AccountRef(ondelete: str = "CASCADE", nullable: bool = False, index: bool = True) -> Any:  # noqa: N802
+    return mapped_column(
+        String(18), ForeignKey("account.id", ondelete=ondelete), nullable=nullable, index=index
+    )
+
+
+def StatusRef(nullable: bool = False, index: bool = True) -> Any:  # noqa: N802
+    return mapped_column(
+        String(18), ForeignKey("status.id", ondelete="CASCADE"), nullable=nullable, index=index
+    )
+
+
+VISIBILITIES = ("public", "unlisted", "private", "direct", "local")
+
+
+# ---------------------------------------------------------------------------------------------
+# Accounts
+
+
+class Account(db.Model):
+    id: Mapped[str] = FlakeId()
+    nickname: Mapped[str] = mapped_column(String(255))
+    domain: Mapped[str | None] = mapped_column(String(255), default=None)  # null when local
+    ap_id: Mapped[str] = mapped_column(String(1024), unique=True)
+    email: Mapped[str | None] = mapped_column(String(255), default=None)
+    password_hash: Mapped[str | None] = mapped_column(String(255), default=None)
+    display_name: Mapped[str] = mapped_column(String(255), default="")
+    note_source: Mapped[str] = mapped_column(Text, default="")
+    note_html: Mapped[str] = mapped_column(Text, default="")
+    fields: Mapped[list] = mapped_column(JSON, default=list)
+    avatar: Mapped[str | None] = mapped_column(String(1024), default=None)  # media-relative path
+    header: Mapped[str | None] = mapped_column(String(1024), default=None)
+    background: Mapped[str | None] = mapped_column(String(1024), default=None)
+    is_locked: Mapped[bool] = mapped_column(Boolean, default=False)
+    is_discoverable: Mapped[bool] = mapped_column(Boolean, default=False)
+    actor_type: Mapped[str] = mapped_column(String(20), default="Person")
+    is_admin: Mapped[bool] = mapped_column(Boolean, default=False)
+    is_moderator: Mapped[bool] = mapped_column(Boolean, default=False)
+    is_active: Mapped[bool] = mapped_column(Boolean, default=True)  # false: disabled or deleted
+    is_deleted: Mapped[bool] = mapped_column(Boolean, default=False)
+    is_confirmed: Mapped[bool] = mapped_column(Boolean, default=True)
+    hide_followers: Mapped[bool] = mapped_column(Boolean, default=False)
+    hide_follows: Mapped[bool] = mapped_column(Boolean, default=False)
+    hide_followers_count: Mapped[bool] = mapped_column(Boolean, default=False)
+    hide_follows_count: Mapped[bool] = mapped_column(Boolean, default=False)
+    hide_favorites: Mapped[bool] = mapped_column(Boolean, default=True)
+    show_role: Mapped[bool] = mapped_column(Boolean, default=True)
+    no_rich_text: Mapped[bool] = mapped_column(Boolean, default=False)
+    skip_thread_containment: Mapped[bool] = mapped_column(Boolean, default=False)
+    allow_following_move: Mapped[bool] = mapped_column(Boolean, default=True)
+    accepts_chat_messages: Mapped[bool | None] = mapped_column(Boolean, default=None)
+    default_scope: Mapped[str] = mapped_column(String(20), default="public")
+    is_sensitive_default: Mapped[bool] = mapped_column(Boolean, default=False)
+    also_known_as: Mapped[list] = mapped_column(JSON, default=list)
+    moved_to_id: Mapped[str | None] = mapped_column(
+        String(18), ForeignKey("account.id", ondelete="SET NULL"), default=None
+    )
+    settings_store: Mapped[dict] = mapped_column(JSON, default=dict)
+    notification_settings: Mapped[dict] = mapped_column(JSON, default=dict)
+    public_key: Mapped[str | None] = mapped_column(Text, default=None)
+    private_key: Mapped[str | None] = mapped_column(Text, default=None)
+    # Counters kept by services in the same transaction as the change, so that serialising a
+    # page of accounts never counts rows.
+    followers_count: Mapped[int] = mapped_column(Integer, default=0)
+    following_count: Mapped[int] = mapped_column(Integer, default=0)
+    statuses_count: Mapped[int] = mapped_column(Integer, default=0)
+    last_status_at: Mapped[datetime | None] = mapped_column(default=None)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    moved_to: Mapped[Account | None] = relationship(remote_side="Account.id", lazy="joined", join_depth=1)
+
+    __table_args__ = (
+        # Nicknames are unique per domain, case-insensitively (Pleroma behaviour).
+        # coalesce: SQLite treats NULLs as distinct, and local accounts have a NULL domain.
+        Index("ix_account_nick_domain", func.lower(nickname), func.coalesce(domain, ""), unique=True),
+        Index("ix_account_email", func.lower(email)),
+    )
+
+    @property
+    def is_local(self) -> bool:
+        return self.domain is None
+
+    @property
+    def acct(self) -> str:
+        return self.nickname if self.domain is None else f"{self.nickname}@{self.domain}"
+
+    @classmethod
+    def find_local(cls, nickname: str) -> Account | None:
+        return db.session.scalar(
+            select(cls).where(func.lower(cls.nickname) == nickname.lower(), cls.domain.is_(None))
+        )
+
+    @classmethod
+    def find_by_login(cls, name: str) -> Account | None:
+        """A nickname or an e-mail (toot's login sends the e-mail as `username`)."""
+        if "@" in name.strip("@"):
+            found = db.session.scalar(
+                select(cls).where(func.lower(cls.email) == name.lower(), cls.domain.is_(None))
+            )
+            if found:
+                return found
+        return cls.find_local(name.lstrip("@"))
+
+    @classmethod
+    def by_id_or_nickname(cls, ref: str) -> Account | None:
+        account = db.session.get(cls, ref)
+        if account is None:
+            nick, _, host = ref.partition("@")
+            query = select(cls).where(func.lower(cls.nickname) == nick.lower())
+            query = query.where(cls.domain.is_(None) if not host else cls.domain == host)
+            account = db.session.scalar(query)
+        return account
+
+
+class Follow(db.Model):
+    """A follow or a pending follow request; `notify` is the Pleroma subscription flag."""
+
+    id: Mapped[str] = FlakeId()
+    follower_id: Mapped[str] = AccountRef(index=False)
+    followee_id: Mapped[str] = AccountRef()
+    is_pending: Mapped[bool] = mapped_column(Boolean, default=False)
+    notify: Mapped[bool] = mapped_column(Boolean, default=False)
+    show_reblogs: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    __table_args__ = (UniqueConstraint("follower_id", "followee_id"),)
+
+
+class Block(db.Model):
+    id: Mapped[str] = FlakeId()
+    account_id: Mapped[str] = AccountRef(index=False)
+    target_id: Mapped[str] = AccountRef()
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    __table_args__ = (UniqueConstraint("account_id", "target_id"),)
+
+
+class Mute(db.Model):
+    id: Mapped[str] = FlakeId()
+    account_id: Mapped[str] = AccountRef(index=False)
+    target_id: Mapped[str] = AccountRef()
+    hide_notifications: Mapped[bool] = mapped_column(Boolean, default=True)
+    expires_at: Mapped[datetime | None] = mapped_column(default=None)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    __table_args__ = (UniqueConstraint("account_id", "target_id"),)
+
+    @classmethod
+    def active(cls) -> ColumnElement[bool]:
+        return or_(cls.expires_at.is_(None), cls.expires_at > utcnow())
+
+
+class Endorsement(db.Model):
+    id: Mapped[str] = FlakeId()
+    account_id: Mapped[str] = AccountRef(index=False)
+    target_id: Mapped[str] = AccountRef()
+
+    __table_args__ = (UniqueConstraint("account_id", "target_id"),)
+
+
+# ---------------------------------------------------------------------------------------------
+# OAuth (authlib's mixins carry the protocol columns)
+
+
+class App(db.Model, OAuth2ClientMixin):
+    __tablename__ = "oauth_app"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(255))
+    website: Mapped[str | None] = mapped_column(String(1024), default=None)
+    redirect_uris_text: Mapped[str] = mapped_column(Text, default="")
+    scopes: Mapped[str] = mapped_column(Text, default="read")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    # Mastodon clients register one app and use it with any grant and either way of sending
+    # the secret, so the per-client restrictions of RFC 7591 do not apply here.
+    @property
+    def redirect_uris(self) -> list[str]:
+        return self.redirect_uris_text.split()
+
+    @property
+    def scope(self) -> str:
+        return self.scopes
+
+    def check_grant_type(self, grant_type: str) -> bool:
+        return True
+
+    def check_response_type(self, response_type: str) -> bool:
+        return response_type == "code"
+
+    def check_endpoint_auth_method(self, method: str, endpoint: str) -> bool:
+        return method in ("client_secret_post", "client_secret_basic", "none") or endpoint != "token"
+
+    def get_allowed_scope(self, scope: str | None) -> str:
+        allowed = self.scopes.split()
+        if not scope:  # clients that send no scope get the app's scopes (Akkoma.py, Pleroma-FE)
+            return list_to_scope(allowed)
+        # Unknown or unregistered scopes are dropped silently at the token endpoint (SPEC 1.2).
+        wanted = scope_to_list(scope)
+        return list_to_scope([s for s in wanted if any(scopes.covers(a, s) for a in allowed)])
+
+
+class Token(db.Model, OAuth2TokenMixin):
+    __tablename__ = "oauth_token"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    app_id: Mapped[int | None] = mapped_column(ForeignKey("oauth_app.id", ondelete="CASCADE"), index=True)
+    account_id: Mapped[str | None] = AccountRef(nullable=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    app: Mapped[App | None] = relationship(lazy="joined")
+    account: Mapped[Account | None] = relationship(lazy="joined")
+
+    def is_usable(self) -> bool:
+        return not self.is_revoked() and not self.is_expired()
+
+
+class AuthorizationCode(db.Model, OAuth2AuthorizationCodeMixin):
+    __tablename__ = "oauth_code"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    account_id: Mapped[str] = AccountRef()
+
+    account: Mapped[Account] = relationship()
+
+    def is_expired(self) -> bool:
+        return self.auth_time + 600 < time.time()
+
+
+# ---------------------------------------------------------------------------------------------
+# Statuses
+
+
+class Context(db.Model):
+    """A thread: every status of a conversation tree shares one."""
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    uri: Mapped[str] = mapped_column(String(1024), unique=True, default=lambda: uuid.uuid4().hex)
+
+
+class Status(db.Model):
+    id: Mapped[str] = FlakeId()
+    account_id: Mapped[str] = AccountRef(index=False)
+    uri: Mapped[str] = mapped_column(String(1024), default="")
+    source: Mapped[str] = mapped_column(Text, default="")
+    content: Mapped[str] = mapped_column(Text, default="")
+    content_type: Mapped[str] = mapped_column(String(40), default="text/plain")
+    spoiler_text: Mapped[str] = mapped_column(Text, default="")
+    visibility: Mapped[str] = mapped_column(String(20), default="public")
+    is_sensitive: Mapped[bool] = mapped_column(Boolean, default=False)
+    language: Mapped[str | None] = mapped_column(String(16), default=None)
+    # No foreign key: a reply keeps pointing at its deleted parent (SPEC 4, DELETE).
+    in_reply_to_id: Mapped[str | None] = mapped_column(String(18), default=None, index=True)
+    in_reply_to_account_id: Mapped[str | None] = mapped_column(String(18), default=None)
+    reblog_of_id: Mapped[str | None] = StatusRef(nullable=True)
+    quote_id: Mapped[str | None] = mapped_column(String(18), default=None, index=True)
+    context_id: Mapped[int] = mapped_column(ForeignKey("context.id"), index=True)
+    app_name: Mapped[str | None] = mapped_column(String(255), default=None)
+    app_website: Mapped[str | None] = mapped_column(String(1024), default=None)
+    emojis: Mapped[list] = mapped_column(JSON, default=list)  # shortcodes used in the text
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    edited_at: Mapped[datetime | None] = mapped_column(default=None)
+    expires_at: Mapped[datetime | None] = mapped_column(default=None)
+    pinned_at: Mapped[datetime | None] = mapped_column(default=None)
+    favourites_count: Mapped[int] = mapped_column(Integer, default=0)
+    reblogs_count: Mapped[int] = mapped_column(Integer, default=0)
+    replies_count: Mapped[int] = mapped_column(Integer, default=0)
+
+    account: Mapped[Account] = relationship(lazy="joined", innerjoin=True)
+    context: Mapped[Context] = relationship(lazy="joined", innerjoin=True)
+
+    __table_args__ = (
+        Index("ix_status_account_id_id", "account_id", "id"),
+        Index("ix_status_visibility_id", "visibility", "id"),
+    )
+
+    @property
+    def is_reblog(self) -> bool:
+        return self.reblog_of_id is not None
+
+    @classmethod
+    def visibility_filter(cls, viewer: Account | None) -> ColumnElement[bool]:
+        """Who may see a status (SPEC 1.9): public kinds to all, private to followers, the rest
+        to the author and the accounts it addresses."""
+        open_kinds = cls.visibility.in_(("public", "unlisted", "local"))
+        if viewer is None:
+            return open_kinds
+        addressed = exists().where(
+            StatusMention.status_id == cls.id, StatusMention.account_id == viewer.id
+        )
+        follows_author = exists().where(
+            Follow.follower_id == viewer.id,
+            Follow.followee_id == cls.account_id,
+            Follow.is_pending == false(),
+        )
+        return or_(
+            open_kinds,
+            cls.account_id == viewer.id,
+            addressed,
+            and_(cls.visibility == "private", follows_author),
+        )
+
+    @classmethod
+    def visible_to(cls, viewer: Account | None) -> Select[tuple[Status]]:
+        return select(cls).where(cls.visibility_filter(viewer))
+
+    def is_visible_to(self, viewer: Account | None) -> bool:
+        if self.visibility in ("public", "unlisted", "local"):
+            return True
+        if viewer is None:
+            return False
+        query = select(Status.id).where(Status.id == self.id, Status.visibility_filter(viewer))
+        return db.session.scalar(query) is not None
+
+
+class StatusMention(db.Model):
+    """The accounts a status addresses (mentions, reply parent, explicit `to`)."""
+
+    status_id: Mapped[str] = mapped_column(
+        String(18), ForeignKey("status.id", ondelete="CASCADE"), primary_key=True
+    )
+    account_id: Mapped[str] = mapped_column(
+        String(18), ForeignKey("account.id", ondelete="CASCADE"), primary_key=True, index=True
+    )
+    # Only the accounts named in the text are listed in the status' `mentions`.
+    is_visible: Mapped[bool] = mapped_column(Boolean, default=True)
+
+
+class StatusTag(db.Model):
+    status_id: Mapped[str] = mapped_column(
+        String(18), ForeignKey("status.id", ondelete="CASCADE"), primary_key=True
+    )
+    name: Mapped[str] = mapped_column(String(255), primary_key=True)
+
+    __table_args__ = (Index("ix_status_tag_name_status", "name", "status_id"),)
+
+
+class Media(db.Model):
+    id: Mapped[str] = FlakeId()
+    account_id: Mapped[str] = AccountRef()
+    status_id: Mapped[str | None] = mapped_column(
+        String(18), ForeignKey("status.id", ondelete="SET NULL"), default=None, index=True
+    )
+    path: Mapped[str] = mapped_column(String(1024))  # relative to <instance>/media
+    mime_type: Mapped[str] = mapped_column(String(255))
+    description: Mapped[str] = mapped_column(Text, default="")
+    focus: Mapped[str | None] = mapped_column(String(64), default=None)
+    meta: Mapped[dict] = mapped_column(JSON, default=dict)
+    position: Mapped[int] = mapped_column(Integer, default=0)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Favourite(db.Model):
+    id: Mapped[str] = FlakeId()
+    account_id: Mapped[str] = AccountRef(index=False)
+    status_id: Mapped[str] = StatusRef()
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    __table_args__ = (UniqueConstraint("account_id", "status_id"),)
+
+
+class Bookmark(db.Model):
+    id: Mapped[str] = FlakeId()
+    account_id: Mapped[str] = AccountRef(index=False)
+    status_id: Mapped[str] = StatusRef()
+    folder_id: Mapped[str | None] = mapped_column(String(18), default=None)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    __table_args__ = (UniqueConstraint("account_id", "status_id"),)
+
+
+class ThreadMute(db.Model):
+    account_id: Mapped[str] = mapped_column(
+        String(18), ForeignKey("account.id", ondelete="CASCADE"), primary_key=True
+    )
+    context_id: Mapped[int] = mapped_column(ForeignKey("context.id", ondelete="CASCADE"), primary_key=True)
+
+
+class IdempotencyKey(db.Model):
+    account_id: Mapped[str] = mapped_column(
+        String(18), ForeignKey("account.id", ondelete="CASCADE"), primary_key=True
+    )
+    key: Mapped[str] = mapped_column(String(255), primary_key=True)
+    status_id: Mapped[str] = StatusRef(index=False)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+# ---------------------------------------------------------------------------------------------
+# Notifications and conversations
+
+
+class Notification(db.Model):
+    id: Mapped[str] = FlakeId()
+    account_id: Mapped[str] = AccountRef(index=False)  # the recipient
+    from_account_id: Mapped[str] = AccountRef()
+    type: Mapped[str] = mapped_column(String(40))
+    status_id: Mapped[str | None] = StatusRef(nullable=True)
+    target_account_id: Mapped[str | None] = AccountRef(nullable=True, index=False)
+    emoji: Mapped[str | None] = mapped_column(String(255), default=None)
+    emoji_url: Mapped[str | None] = mapped_column(String(1024), default=None)
+    is_seen: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    __table_args__ = (Index("ix_notification_account_id_id", "account_id", "id"),)
+
+
+class Participation(db.Model):
+    """One account's view of a direct-message thread; its id is the conversation id."""
+
+    id: Mapped[str] = FlakeId()
+    account_id: Mapped[str] = AccountRef(index=False)
+    context_id: Mapped[int] = mapped_column(ForeignKey("context.id", ondelete="CASCADE"), index=True)
+    is_unread: Mapped[bool] = mapped_column(Boolean, default=True)
+    last_status_id: Mapped[str | None] = mapped_column(String(18), default=None)
+    # A keyset cursor that moves when the thread gets a new status (most recently active first).
+    activity_id: Mapped[str] = mapped_column(String(18), default=new_flake_id)
+
+    __table_args__ = (
+        UniqueConstraint("account_id", "context_id"),
+        Index("ix_participation_account_activity", "account_id", "activity_id"),
+    )
+
+
+class ParticipationRecipient(db.Model):
+    participation_id: Mapped[str] = mapped_column(
+        String(18), ForeignKey("participation.id", ondelete="CASCADE"), primary_key=True
+    )
+    account_id: Mapped[str] = mapped_column(
+        String(18), ForeignKey("account.id", ondelete="CASCADE"), primary_key=True, index=True
+    )

@@ -1,0 +1,79 @@
+"""Mastodon keyset paging (SPEC 1.5): max_id / since_id / min_id / limit and the Link header."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlencode
+
+from flask import current_app
+from flask import request
+from sqlalchemy import ColumnElement
+from sqlalchemy import Select
+
+from models import db
+
+DEFAULT_LIMIT = 20
+MAX_LIMIT = 40
+_CURSORS = ("max_id", "since_id", "min_id")
+
+
+@dataclass(frozen=True)
+class PageParams:
+    max_id: str | None = None
+    since_id: str | None = None
+    min_id: str | None = None
+    limit: int = DEFAULT_LIMIT
+
+
+def page_params(data: dict | None = None, max_limit: int = MAX_LIMIT) -> PageParams:
+    """Read the cursors from validated input (or the query string); limit clamps, never fails."""
+    data = data if data is not None else request.args
+    try:
+        limit = int(data.get("limit") or DEFAULT_LIMIT)
+    except (TypeError, ValueError):
+        limit = DEFAULT_LIMIT
+    return PageParams(
+        max_id=_cursor(data.get("max_id")),
+        since_id=_cursor(data.get("since_id")),
+        min_id=_cursor(data.get("min_id")),
+        limit=max(1, min(limit, max_limit)),
+    )
+
+
+def _cursor(value: Any) -> str | None:
+    return str(value) if value not in (None, "") else None
+
+
+def paged(query: Select, column: ColumnElement, params: PageParams) -> Select:
+    """The page's query: newest first, or — for min_id — the rows just above the cursor."""
+    if params.max_id:
+        query = query.where(column < params.max_id)
+    if params.since_id:
+        query = query.where(column > params.since_id)
+    if params.min_id:
+        # min_id asks for the items just above the cursor: fetch ascending, flip afterwards, so
+        # the client still receives newest-first.
+        return query.where(column > params.min_id).order_by(column.asc()).limit(params.limit)
+    return query.order_by(column.desc()).limit(params.limit)
+
+
+def paginate(query: Select, column: ColumnElement, params: PageParams, scalars: bool = True) -> list:
+    result = db.session.execute(paged(query, column, params))
+    rows = list(result.scalars() if scalars else result.all())
+    if params.min_id:
+        rows.reverse()
+    return rows
+
+
+def link_header(ids: list[str]) -> dict[str, str]:
+    """`Link` with next (older) and prev (newer) pages; none for an empty page."""
+    if not ids:
+        return {}
+    kept = [(k, v) for k, v in request.args.items(multi=True) if k not in _CURSORS]
+    base = current_app.config["BASE_URL"] + request.path
+
+    def url(key: str, value: str) -> str:
+        return f"{base}?{urlencode(kept + [(key, value)])}"
+
+    return {"Link": f'<{url("max_id", ids[-1])}>; rel="next", <{url("min_id", ids[0])}>; rel="prev"'}

@@ -1,0 +1,114 @@
+"""Request parameters the way Mastodon and Pleroma clients send them (SPEC 1.3).
+
+Clients send the same fields as a query string, a form, multipart or JSON, with Rails-style keys
+(`ids[]=1`, `authorization[name]=x`). The loaders below are registered on APIFlask's webargs
+parser, so every `@bp.input(Schema, location="json_or_form" | "query")` receives one merged,
+nested dict, and the schema still documents the route in /openapi.json.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from apiflask import Schema
+from apiflask.schema_adapters.marshmallow import parser
+from flask import Request
+from marshmallow import EXCLUDE
+from marshmallow import fields
+from werkzeug.datastructures import MultiDict
+
+_KEY_PART = re.compile(r"\[([^\]]*)\]")
+
+TRUTHY = {True, 1, "true", "True", "TRUE", "1", "on", "yes"}
+FALSY = {False, 0, "false", "False", "FALSE", "0", "off", "no", ""}
+
+
+class Params(Schema):
+    """Base input schema: unknown keys are ignored, as Pleroma ignores them."""
+
+    class Meta:
+        unknown = EXCLUDE
+
+
+class Bool(fields.Boolean):
+    truthy = TRUTHY
+    falsy = FALSY
+
+
+class IdStr(fields.String):
+    """An id given as a string or a JSON number (`{"id": 22222222222222}`)."""
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> str:
+        if isinstance(value, bool):
+            raise self.make_error("invalid")
+        if isinstance(value, int):
+            value = str(value)
+        return super()._deserialize(value, attr, data, **kwargs)
+
+
+def _set_nested(target: dict, key: str, values: list) -> None:
+    base, _, rest = key.partition("[")
+    parts = [base] + (_KEY_PART.findall("[" + rest) if rest else [])
+    node = target
+    for part in parts[:-1]:
+        child = node.get(part)
+        if not isinstance(child, dict):
+            child = node[part] = {}
+        node = child
+    last = parts[-1]
+    if last == "" and len(parts) > 1:  # `ids[]`: the parent holds the list
+        parent, name = _parent_of(target, parts)
+        parent[name] = list(values)
+    elif len(values) > 1:
+        node[last] = list(values)
+    else:
+        node[last] = values[0]
+
+
+def _parent_of(target: dict, parts: list[str]) -> tuple[dict, str]:
+    node = target
+    for part in parts[:-2]:
+        node = node[part]
+    return node, parts[-2]
+
+
+def nest(multi: MultiDict) -> dict:
+    out: dict = {}
+    for key in multi.keys():
+        _set_nested(out, key, multi.getlist(key))
+    return out
+
+
+def _wrap_lists(data: dict, schema: Any) -> dict:
+    """A single `ids=1` still means a list when the schema says List."""
+    declared = getattr(schema, "fields", {})
+    for name, field in declared.items():
+        key = field.data_key or name
+        if isinstance(field, fields.List) and key in data and not isinstance(data[key], list):
+            data[key] = [data[key]]
+    return data
+
+
+def merged_params(request: Request) -> dict:
+    """Query < form/multipart (+ files) < JSON body: body wins over the query string."""
+    data = nest(request.args)
+    data.update(nest(request.form))
+    for key in request.files:
+        files = request.files.getlist(key)
+        data[key.removesuffix("[]")] = files if key.endswith("[]") else files[0]
+    if request.is_json:
+        body = request.get_json(silent=True)
+        if isinstance(body, dict):
+            data.update(body)
+    return data
+
+
+@parser.location_loader("json_or_form")
+def load_params(request: Request, schema: Any) -> dict:
+    return _wrap_lists(merged_params(request), schema)
+
+
+@parser.location_loader("query")
+def load_query(request: Request, schema: Any) -> dict:
+    return _wrap_lists(nest(request.args), schema)

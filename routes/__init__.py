@@ -1,0 +1,55 @@
+"""register_blueprints(app): the only place blueprints are mounted."""
+
+from __future__ import annotations
+
+import importlib
+
+from apiflask import APIBlueprint
+from apiflask import APIFlask
+
+# Mastodon-side path groups, each a module in routes/ exposing `bp`.
+MASTODON_GROUPS = (
+    "oauth",
+    "apps",
+    "accounts",
+    "statuses",
+    "timelines",
+    "notifications",
+    "conversations",
+    "media",
+    "custom_emojis",
+    "blocks",
+    "mutes",
+    "favourites",
+    "bookmarks",
+    "follow_requests",
+    "search",
+    "instance",
+)
+# Pleroma groups in routes/pleroma/, served at /api/v1/pleroma and /api/pleroma alike.
+PLEROMA_GROUPS: tuple[str, ...] = ()
+
+
+def _load(name: str) -> APIBlueprint | None:
+    try:
+        module = importlib.import_module(name)
+    except ModuleNotFoundError as error:
+        if error.name == name:  # a group not written yet
+            return None
+        raise
+    return module.bp
+
+
+def register_blueprints(app: APIFlask) -> None:
+    for group in MASTODON_GROUPS:
+        bp = _load(f"routes.{group}")
+        if bp is not None:
+            app.register_blueprint(bp)
+    pleroma = APIBlueprint("pleroma", __name__, tag="Pleroma")
+    for group in PLEROMA_GROUPS:
+        bp = _load(f"routes.pleroma.{group}")
+        if bp is not None:
+            pleroma.register_blueprint(bp)
+    # One definition, two mounts (SPEC 1.8): the legacy prefix gets its own blueprint name.
+    app.register_blueprint(pleroma, url_prefix="/api/v1/pleroma")
+    app.register_blueprint(pleroma, url_prefix="/api/pleroma", name="pleroma_legacy")

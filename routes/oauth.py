@@ -1,0 +1,155 @@
+"""OAuth2 endpoints (SPEC 2): the login form, the token endpoint and revocation (authlib)."""
+
+from __future__ import annotations
+
+import json
+from urllib.parse import parse_qs
+from urllib.parse import urlsplit
+
+from apiflask import APIBlueprint
+from authlib.oauth2 import OAuth2Error
+from flask import Response
+from flask import render_template
+from flask import request
+from flask import session
+
+import scopes as scope_rules
+from auth import check_password
+from auth import find_token
+from auth import oauth_server
+from auth import revoke
+from auth import start_session
+from errors import ApiError
+from errors import error_response
+from models import Account
+from models import App
+from models import db
+from params import merged_params
+
+bp = APIBlueprint("oauth", __name__, url_prefix="/oauth", tag="OAuth")
+
+OOB = "urn:ietf:wg:oauth:2.0:oob"
+_HIDDEN = ("client_id", "redirect_uri", "scope", "state", "response_type", "code_challenge", "code_challenge_method")
+# authlib error codes that Pleroma reports as one wording (SPEC 2, POST /oauth/token).
+_CREDENTIAL_ERRORS = {"invalid_client", "invalid_grant", "unauthorized_client", "invalid_request", "invalid_scope"}
+
+
+def _form() -> dict:
+    data = merged_params(request)
+    nested = data.pop("authorization", None) or {}
+    data.update({k: v for k, v in nested.items() if v not in (None, "")})
+    if isinstance(data.get("scopes"), list):
+        data.setdefault("scope", " ".join(data["scopes"]))
+    return data
+
+
+def _client_and_scope(data: dict) -> tuple[App, str]:
+    client = db.session.scalar(db.select(App).where(App.client_id == str(data.get("client_id", ""))))
+    if client is None:
+        raise ApiError(400, "Invalid client")
+    if str(data.get("redirect_uri", "")) not in client.redirect_uris:
+        raise ApiError(400, "The redirect_uri is not registered for this app")
+    requested = str(data.get("scope") or client.scopes).replace("+", " ").split()
+    return client, " ".join(requested)
+
+
+def _login_page(client: App, data: dict, scope: str, error: str | None = None, status: int = 200) -> Response:
+    hidden = {k: data[k] for k in _HIDDEN if data.get(k)} | {"scope": scope}
+    session_account = db.session.get(Account, session["account_id"]) if session.get("account_id") else None
+    html = render_template(
+        "login.html", title="Log in", app_name=client.name, scope=scope, hidden=hidden,
+        error=error, session_account=session_account,
+    )
+    return Response(html, status=status, mimetype="text/html")
+
+
+@bp.get("/authorize")
+@bp.doc(summary="Show the login form")
+def authorize_form() -> Response:
+    """Show the login form."""
+    data = _form()
+    client, scope = _client_and_scope(data)
+    unknown = scope_rules.unknown(scope.split())
+    if unknown:
+        raise ApiError(401, f"Unsupported scope: {' '.join(unknown)}")
+    return _login_page(client, data, scope)
+
+
+def _authenticate_form(data: dict) -> Account | None:
+    if data.get("use_session") and session.get("account_id"):
+        return db.session.get(Account, session["account_id"])
+    account = Account.find_by_login(str(data.get("name") or data.get("username") or ""))
+    password = str(data.get("password") or "")
+    return account if account and check_password(account, password) else None
+
+
+def _scope_allowed(client: App, scope: str) -> bool:
+    allowed = client.scopes.split()
+    return all(any(scope_rules.covers(a, s) for a in allowed) for s in scope.split())
+
+
+@bp.post("/authorize")
+def authorize_submit() -> Response:
+    """Log in through the form and issue an authorization code."""
+    data = _form()
+    client, scope = _client_and_scope(data)
+    account = _authenticate_form(data)
+    if account is None:
+        return _login_page(client, data, scope, "Invalid Username/Password", 401)
+    if not _scope_allowed(client, scope) or scope_rules.unknown(scope.split()):
+        return _login_page(client, data, scope, "This action is outside of authorized scopes", 401)
+    if not account.is_active:
+        return _login_page(client, data, scope, "Your account is currently disabled", 403)
+    return issue_code(client, account)
+
+
+def issue_code(client: App, account: Account) -> Response:
+    """Let authlib make the code; OOB clients are shown it instead of being redirected."""
+    start_session(account, None)
+    response = oauth_server.create_authorization_response(grant_user=account)
+    location = response.headers.get("Location", "")
+    if not location.startswith(OOB):
+        return response
+    code = parse_qs(urlsplit(location).query).get("code", [""])[0]
+    html = render_template("oob.html", title="Authorization code", app_name=client.name, code=code)
+    return Response(html, status=200, mimetype="text/html")
+
+
+@bp.post("/token")
+def token() -> Response:
+    """Issue a token (password, authorization_code, client_credentials, refresh_token)."""
+    grant_type = merged_params(request).get("grant_type")
+    if grant_type not in ("password", "authorization_code", "client_credentials", "refresh_token"):
+        return error_response(400, "Bad request")
+    return _pleroma_errors(oauth_server.create_token_response())
+
+
+def _pleroma_errors(response: Response) -> Response:
+    """authlib speaks RFC 6749 errors; Pleroma clients expect `Invalid credentials` (400)."""
+    if response.status_code < 400:
+        return response
+    try:
+        body = json.loads(response.get_data())
+    except ValueError:
+        body = {}
+    if body.get("error") in _CREDENTIAL_ERRORS:
+        return error_response(400, "Invalid credentials")
+    return error_response(400, "Bad request")
+
+
+@bp.post("/revoke")
+def revoke_token() -> Response | dict:
+    """Revoke a token; always `{}`, also for unknown tokens (RFC 7009)."""
+    data = merged_params(request)
+    value = str(data.get("token") or "")
+    if not value:
+        return error_response(400, "Bad request")
+    try:
+        oauth_server.create_endpoint_response("revocation")
+    except OAuth2Error:
+        pass
+    # Without client credentials, possessing the token is proof enough to end it.
+    row = find_token(value)
+    if row is not None:
+        revoke(row)
+    return {}

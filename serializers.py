@@ -1,0 +1,545 @@
+"""One function per API entity (SPEC 20). List forms load what a page needs in a constant number
+of queries, whatever its length; single forms are the list form of one item."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable
+from datetime import datetime
+from typing import Any
+
+from flask import current_app
+from sqlalchemy import and_
+from sqlalchemy import false
+from sqlalchemy import select
+
+import formatting
+from models import Account
+from models import App
+from models import Block
+from models import Bookmark
+from models import Endorsement
+from models import Favourite
+from models import Follow
+from models import Media
+from models import Mute
+from models import Notification
+from models import Participation
+from models import ParticipationRecipient
+from models import Status
+from models import StatusMention
+from models import StatusTag
+from models import ThreadMute
+from models import db
+
+
+def iso(moment: datetime | None) -> str | None:
+    """ISO 8601 UTC with milliseconds and Z (SPEC 1.7)."""
+    if moment is None:
+        return None
+    return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
+
+
+def base_url() -> str:
+    return current_app.config["BASE_URL"]
+
+
+def media_url(path: str) -> str:
+    return f"{base_url()}/media/{path}"
+
+
+# ---------------------------------------------------------------------------------------------
+# Accounts and relationships
+
+
+def _image(path: str | None, default: str | None) -> str | None:
+    if path:
+        return media_url(path)
+    return f"{base_url()}/images/{default}" if default else None
+
+
+def _visible_count(account: Account, viewer: Account | None, hidden: bool, count: int) -> int:
+    return 0 if hidden and (viewer is None or viewer.id != account.id) else count
+
+
+def _fields(account: Account) -> list[dict]:
+    return [
+        {"name": f.get("name", ""), "value": f.get("value_html", f.get("value", "")), "verified_at": None}
+        for f in account.fields or []
+    ]
+
+
+def account_json(
+    account: Account,
+    viewer: Account | None = None,
+    *,
+    relationship: dict | None = None,
+    with_source: bool = False,
+) -> dict:
+    is_owner = viewer is not None and viewer.id == account.id
+    avatar = _image(account.avatar, "avi.png")
+    header = _image(account.header, "banner.png")
+    data: dict[str, Any] = {
+        "id": account.id,
+        "username": account.nickname,
+        "acct": account.acct,
+        "display_name": account.display_name or account.nickname,
+        "locked": account.is_locked,
+        "bot": account.actor_type == "Service",
+        "discoverable": account.is_discoverable,
+        "group": False,
+        "created_at": iso(account.created_at),
+        "note": account.note_html,
+        "url": account.ap_id,
+        "avatar": avatar,
+        "avatar_static": avatar,
+        "header": header,
+        "header_static": header,
+        "followers_count": _visible_count(
+            account, viewer, account.hide_followers_count, account.followers_count
+        ),
+        "following_count": _visible_count(account, viewer, account.hide_follows_count, account.following_count),
+        "statuses_count": account.statuses_count,
+        "last_status_at": iso(account.last_status_at),
+        "emojis": [],
+        "fields": _fields(account),
+        "moved": account_json(account.moved_to, viewer) if account.moved_to else None,
+        "pleroma": _account_pleroma(account, viewer, is_owner, relationship),
+    }
+    if with_source and is_owner:
+        data["source"] = _account_source(account)
+        data["pleroma"].update(_owner_extras(account))
+    return data
+
+
+def _account_pleroma(account: Account, viewer: Account | None, is_owner: bool, relationship: dict | None) -> dict:
+    data: dict[str, Any] = {
+        "ap_id": account.ap_id,
+        "also_known_as": list(account.also_known_as or []),
+        "background_image": _image(account.background, None),
+        "tags": [],
+        "is_confirmed": account.is_confirmed,
+        "confirmation_pending": not account.is_confirmed,
+        "hide_favorites": account.hide_favorites,
+        "hide_followers": account.hide_followers,
+        "hide_follows": account.hide_follows,
+        "hide_followers_count": account.hide_followers_count,
+        "hide_follows_count": account.hide_follows_count,
+        "relationship": relationship or {},
+        "skip_thread_containment": account.skip_thread_containment,
+        "accepts_chat_messages": account.accepts_chat_messages,
+        "favicon": None,
+        "avatar_description": "",
+        "header_description": "",
+    }
+    if is_owner or account.show_role:
+        data["is_admin"] = account.is_admin
+        data["is_moderator"] = account.is_moderator
+    if viewer is not None and viewer.is_admin:
+        data["deactivated"] = not account.is_active
+    return data
+
+
+def _account_source(account: Account) -> dict:
+    return {
+        "note": account.note_source,
+        "privacy": account.default_scope,
+        "sensitive": account.is_sensitive_default,
+        "fields": [{"name": f.get("name", ""), "value": f.get("value", "")} for f in account.fields or []],
+        "pleroma": {
+            "show_role": account.show_role,
+            "no_rich_text": account.no_rich_text,
+            "discoverable": account.is_discoverable,
+            "actor_type": account.actor_type,
+        },
+    }
+
+
+def _owner_extras(account: Account) -> dict:
+    unread_notifications = db.session.scalar(
+        select(db.func.count())
+        .select_from(Notification)
+        .where(Notification.account_id == account.id, Notification.is_seen == false())
+    )
+    unread_conversations = db.session.scalar(
+        select(db.func.count())
+        .select_from(Participation)
+        .where(Participation.account_id == account.id, Participation.is_unread.is_(True))
+    )
+    follow_requests = db.session.scalar(
+        select(db.func.count())
+        .select_from(Follow)
+        .where(Follow.followee_id == account.id, Follow.is_pending.is_(True))
+    )
+    return {
+        "settings_store": account.settings_store or {},
+        "notification_settings": {"block_from_strangers": False, "hide_notification_contents": False}
+        | (account.notification_settings or {}),
+        "allow_following_move": account.allow_following_move,
+        "unread_conversation_count": unread_conversations or 0,
+        "unread_notifications_count": unread_notifications or 0,
+        "follow_requests_count": follow_requests or 0,
+        "is_admin": account.is_admin,
+        "is_moderator": account.is_moderator,
+        "chat_token": "",
+        "also_known_as": list(account.also_known_as or []),
+    }
+
+
+def accounts_json(
+    accounts: Iterable[Account], viewer: Account | None = None, with_relationships: bool = False
+) -> list[dict]:
+    accounts = list(accounts)
+    rels: dict[str, dict] = {}
+    if with_relationships and viewer is not None:
+        rels = {r["id"]: r for r in relationships_json(viewer, [a.id for a in accounts])}
+    return [account_json(a, viewer, relationship=rels.get(a.id)) for a in accounts]
+
+
+def relationships_json(viewer: Account, target_ids: list[str]) -> list[dict]:
+    """Relationships of the viewer with each target, in order, in five queries."""
+    ids = list(dict.fromkeys(target_ids))
+    if not ids:
+        return []
+
+    def pairs(model: Any, mine: Any, theirs: Any) -> dict[str, Any]:
+        rows = db.session.scalars(select(model).where(mine == viewer.id, theirs.in_(ids)))
+        return {getattr(r, theirs.key): r for r in rows}
+
+    following = pairs(Follow, Follow.follower_id, Follow.followee_id)
+    followers = db.session.scalars(
+        select(Follow.follower_id).where(
+            Follow.followee_id == viewer.id, Follow.follower_id.in_(ids), Follow.is_pending == false()
+        )
+    ).all()
+    blocks = db.session.execute(
+        select(Block.account_id, Block.target_id).where(
+            ((Block.account_id == viewer.id) & Block.target_id.in_(ids))
+            | ((Block.target_id == viewer.id) & Block.account_id.in_(ids))
+        )
+    ).all()
+    mutes = pairs(Mute, Mute.account_id, Mute.target_id)
+    endorsed = set(pairs(Endorsement, Endorsement.account_id, Endorsement.target_id))
+    return [
+        _relationship(tid, viewer.id, following.get(tid), tid in set(followers), blocks, mutes.get(tid), tid in endorsed)
+        for tid in ids
+    ]
+
+
+def _relationship(
+    target_id: str,
+    viewer_id: str,
+    follow: Follow | None,
+    followed_by: bool,
+    blocks: list,
+    mute: Mute | None,
+    endorsed: bool,
+) -> dict:
+    subscribing = bool(follow and follow.notify)
+    return {
+        "id": target_id,
+        "following": bool(follow and not follow.is_pending),
+        "showing_reblogs": follow.show_reblogs if follow else True,
+        "notifying": subscribing,
+        "followed_by": followed_by,
+        "blocking": (viewer_id, target_id) in {tuple(b) for b in blocks},
+        "blocked_by": (target_id, viewer_id) in {tuple(b) for b in blocks},
+        "muting": mute is not None,
+        "muting_notifications": bool(mute and mute.hide_notifications),
+        "subscribing": subscribing,
+        "requested": bool(follow and follow.is_pending),
+        "domain_blocking": False,
+        "endorsed": endorsed,
+        "note": "",
+    }
+
+
+def relationship_json(viewer: Account, target: Account) -> dict:
+    return relationships_json(viewer, [target.id])[0]
+
+
+# ---------------------------------------------------------------------------------------------
+# Apps and media
+
+
+def app_json(app: App, with_secrets: bool = False) -> dict:
+    data: dict[str, Any] = {
+        "id": str(app.id),
+        "name": app.name,
+        "website": app.website,
+        "vapid_key": current_app.config["VAPID_PUBLIC_KEY"],
+    }
+    if with_secrets:
+        data["redirect_uri"] = "\n".join(app.redirect_uris)
+        data["client_id"] = app.client_id
+        data["client_secret"] = app.client_secret
+    return data
+
+
+def _media_type(mime: str) -> str:
+    kind = mime.split("/", 1)[0]
+    return kind if kind in ("image", "video", "audio") else "unknown"
+
+
+def attachment_json(media: Media) -> dict:
+    url = media_url(media.path)
+    meta = dict(media.meta or {})
+    if media.focus:
+        x, _, y = media.focus.partition(",")
+        meta["focus"] = {"x": float(x), "y": float(y)}
+    return {
+        "id": media.id,
+        "type": _media_type(media.mime_type),
+        "url": url,
+        "remote_url": url,
+        "preview_url": url,
+        "text_url": url,
+        "description": media.description or "",
+        "blurhash": None,
+        "meta": meta,
+        "pleroma": {"mime_type": media.mime_type},
+    }
+
+
+# ---------------------------------------------------------------------------------------------
+# Statuses
+
+
+class _StatusBatch:
+    """Everything a page of statuses needs, each kind loaded with one query."""
+
+    def __init__(self, statuses: list[Status], viewer: Account | None) -> None:
+        self.viewer = viewer
+        originals_ids = {s.reblog_of_id for s in statuses if s.reblog_of_id}
+        self.originals = {
+            s.id: s for s in db.session.scalars(select(Status).where(Status.id.in_(originals_ids)))
+        }
+        every = statuses + list(self.originals.values())
+        ids = [s.id for s in every]
+        self.mentions = self._group(
+            select(StatusMention.status_id, Account)
+            .join(Account, Account.id == StatusMention.account_id)
+            .where(StatusMention.status_id.in_(ids), StatusMention.is_visible.is_(True))
+        )
+        self.tags = self._group(select(StatusTag.status_id, StatusTag.name).where(StatusTag.status_id.in_(ids)))
+        self.media = self._group(
+            select(Media.status_id, Media).where(Media.status_id.in_(ids)).order_by(Media.position, Media.id)
+        )
+        parent_ids = {s.in_reply_to_id for s in every if s.in_reply_to_id}
+        self.parents = dict(
+            db.session.execute(
+                select(Status.id, Account).join(Account, Account.id == Status.account_id).where(
+                    Status.id.in_(parent_ids), Status.visibility_filter(viewer)
+                )
+            ).all()
+        )
+        self._load_viewer_state(ids, every)
+
+    @staticmethod
+    def _group(query: Any) -> dict[str, list]:
+        grouped: dict[str, list] = defaultdict(list)
+        for key, value in db.session.execute(query).all():
+            grouped[key].append(value)
+        return grouped
+
+    def _load_viewer_state(self, ids: list[str], every: list[Status]) -> None:
+        self.favourited: set[str] = set()
+        self.bookmarks: dict[str, str | None] = {}
+        self.reblogged: set[str] = set()
+        self.muted_contexts: set[int] = set()
+        self.participations: dict[int, str] = {}
+        viewer = self.viewer
+        if viewer is None:
+            return
+        self.favourited = set(
+            db.session.scalars(
+                select(Favourite.status_id).where(Favourite.account_id == viewer.id, Favourite.status_id.in_(ids))
+            )
+        )
+        self.bookmarks = dict(
+            db.session.execute(
+                select(Bookmark.status_id, Bookmark.folder_id).where(
+                    Bookmark.account_id == viewer.id, Bookmark.status_id.in_(ids)
+                )
+            ).all()
+        )
+        self.reblogged = set(
+            db.session.scalars(
+                select(Status.reblog_of_id).where(Status.account_id == viewer.id, Status.reblog_of_id.in_(ids))
+            )
+        )
+        context_ids = {s.context_id for s in every}
+        self.muted_contexts = set(
+            db.session.scalars(
+                select(ThreadMute.context_id).where(
+                    ThreadMute.account_id == viewer.id, ThreadMute.context_id.in_(context_ids)
+                )
+            )
+        )
+        direct_contexts = {s.context_id for s in every if s.visibility == "direct"}
+        if direct_contexts:
+            self.participations = dict(
+                db.session.execute(
+                    select(Participation.context_id, Participation.id).where(
+                        Participation.account_id == viewer.id, Participation.context_id.in_(direct_contexts)
+                    )
+                ).all()
+            )
+
+    def render(self, status: Status) -> dict:
+        if status.reblog_of_id:
+            original = self.originals.get(status.reblog_of_id)
+            data = self._one(status, as_reblog=True)
+            data["reblog"] = self._one(original) if original else None
+            return data
+        return self._one(status)
+
+    def _one(self, status: Status, as_reblog: bool = False) -> dict:
+        viewer = self.viewer
+        parent_account = self.parents.get(status.in_reply_to_id) if status.in_reply_to_id else None
+        mentions = [
+            {"id": a.id, "username": a.nickname, "acct": a.acct, "url": a.ap_id}
+            for a in self.mentions.get(status.id, [])
+        ]
+        content = "" if as_reblog else status.content
+        data: dict[str, Any] = {
+            "id": status.id,
+            "uri": status.uri,
+            "url": f"{base_url()}/notice/{status.id}",
+            "account": account_json(status.account, viewer),
+            "in_reply_to_id": status.in_reply_to_id,
+            "in_reply_to_account_id": status.in_reply_to_account_id,
+            "reblog": None,
+            "content": content,
+            "text": None,
+            "created_at": iso(status.created_at),
+            "edited_at": iso(status.edited_at),
+            "emojis": [],
+            "replies_count": 0 if as_reblog else status.replies_count,
+            "reblogs_count": 0 if as_reblog else status.reblogs_count,
+            "favourites_count": 0 if as_reblog else status.favourites_count,
+            "reblogged": status.id in self.reblogged,
+            "favourited": status.id in self.favourited,
+            "bookmarked": status.id in self.bookmarks,
+            "muted": status.context_id in self.muted_contexts,
+            "pinned": status.pinned_at is not None,
+            "sensitive": status.is_sensitive,
+            "spoiler_text": status.spoiler_text,
+            "visibility": status.visibility,
+            "media_attachments": [attachment_json(m) for m in self.media.get(status.id, [])],
+            "mentions": mentions,
+            "tags": [{"name": t, "url": f"{base_url()}/tag/{t}"} for t in self.tags.get(status.id, [])],
+            "application": {"name": status.app_name, "website": status.app_website} if status.app_name else None,
+            "language": status.language,
+            "card": None,
+            "poll": None,
+            "quote": None,
+            "quote_id": status.quote_id,
+            "emoji_reactions": [],
+        }
+        data["pleroma"] = {
+            "local": status.account.is_local,
+            "conversation_id": status.context_id,
+            "context": f"{base_url()}/contexts/{status.context.uri}",
+            "direct_conversation_id": self.participations.get(status.context_id)
+            if status.visibility == "direct"
+            else None,
+            "in_reply_to_account_acct": parent_account.acct if parent_account else None,
+            "content": {"text/plain": formatting.html_to_text(content)},
+            "spoiler_text": {"text/plain": status.spoiler_text},
+            "expires_at": iso(status.expires_at),
+            "thread_muted": status.context_id in self.muted_contexts,
+            "emoji_reactions": [],
+            "parent_visible": parent_account is not None,
+            "pinned_at": iso(status.pinned_at),
+            "quote": None,
+            "quote_id": status.quote_id,
+            "quote_url": f"{base_url()}/notice/{status.quote_id}" if status.quote_id else None,
+            "quote_visible": False,
+            "bookmark_folder": self.bookmarks.get(status.id),
+        }
+        return data
+
+
+def statuses_json(statuses: Iterable[Status], viewer: Account | None) -> list[dict]:
+    statuses = list(statuses)
+    if not statuses:
+        return []
+    batch = _StatusBatch(statuses, viewer)
+    return [batch.render(s) for s in statuses]
+
+
+def status_json(status: Status, viewer: Account | None) -> dict:
+    return statuses_json([status], viewer)[0]
+
+
+# ---------------------------------------------------------------------------------------------
+# Notifications and conversations
+
+
+def notifications_json(notifications: Iterable[Notification], viewer: Account) -> list[dict]:
+    notifications = list(notifications)
+    account_ids = {n.from_account_id for n in notifications} | {
+        n.target_account_id for n in notifications if n.target_account_id
+    }
+    accounts = {a.id: a for a in db.session.scalars(select(Account).where(Account.id.in_(account_ids)))}
+    status_ids = [n.status_id for n in notifications if n.status_id]
+    statuses = {s.id: s for s in db.session.scalars(select(Status).where(Status.id.in_(status_ids)))}
+    rendered = {d["id"]: d for d in statuses_json(statuses.values(), viewer)}
+    return [_notification(n, viewer, accounts, rendered) for n in notifications]
+
+
+def _notification(n: Notification, viewer: Account, accounts: dict, statuses: dict) -> dict:
+    data: dict[str, Any] = {
+        "id": n.id,
+        "type": n.type,
+        "created_at": iso(n.created_at),
+        "account": account_json(accounts[n.from_account_id], viewer),
+        "pleroma": {"is_seen": n.is_seen, "is_muted": False},
+    }
+    if n.status_id and n.status_id in statuses:
+        data["status"] = statuses[n.status_id]
+    if n.type == "move" and n.target_account_id in accounts:
+        data["target"] = account_json(accounts[n.target_account_id], viewer)
+    if n.type == "pleroma:emoji_reaction":
+        data["emoji"] = n.emoji
+        data["emoji_url"] = n.emoji_url
+    return data
+
+
+def notification_json(notification: Notification, viewer: Account) -> dict:
+    return notifications_json([notification], viewer)[0]
+
+
+def conversations_json(participations: Iterable[Participation], viewer: Account) -> list[dict]:
+    participations = list(participations)
+    part_ids = [p.id for p in participations]
+    recipients: dict[str, list[Account]] = defaultdict(list)
+    for pid, account in db.session.execute(
+        select(ParticipationRecipient.participation_id, Account)
+        .join(Account, Account.id == ParticipationRecipient.account_id)
+        .where(ParticipationRecipient.participation_id.in_(part_ids))
+        .order_by(Account.id)
+    ).all():
+        recipients[pid].append(account)
+    last_ids = [p.last_status_id for p in participations if p.last_status_id]
+    last = db.session.scalars(
+        select(Status).where(and_(Status.id.in_(last_ids), Status.visibility_filter(viewer)))
+    )
+    rendered = {d["id"]: d for d in statuses_json(last, viewer)}
+    return [_conversation(p, viewer, recipients[p.id], rendered) for p in participations]
+
+
+def _conversation(p: Participation, viewer: Account, recipients: list[Account], statuses: dict) -> dict:
+    others = [a for a in recipients if a.id != viewer.id] or [viewer]
+    return {
+        "id": p.id,
+        "unread": p.is_unread,
+        "accounts": [account_json(a, viewer) for a in others],
+        "last_status": statuses.get(p.last_status_id) if p.last_status_id else None,
+        "pleroma": {"recipients": [account_json(a, viewer) for a in recipients]},
+    }
+
+
+def conversation_json(participation: Participation, viewer: Account) -> dict:
+    return conversations_json([participation], viewer)[0]

@@ -1,0 +1,1 @@
+"""Operations that touch several tables or are reused by jobs, one module per noun."""

@@ -1,0 +1,152 @@
+"""Shared fixtures: an app on a temporary instance folder, accounts and real OAuth tokens."""
+
+from __future__ import annotations
+
+import base64
+import shutil
+from collections.abc import Callable
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy import event
+
+from app import create_app
+from models import Account
+from models import db
+
+ROOT = Path(__file__).resolve().parent.parent
+FIXTURE_PACKS = ROOT.parent / "shared" / "fixtures" / "emoji-test-packs"
+BASE_URL = "http://127.0.0.1:5000"
+
+
+@pytest.fixture
+def app(tmp_path: Path) -> Iterator[Flask]:
+    emoji_dir = tmp_path / "emoji"
+    emoji_dir.mkdir()
+    app = create_app(
+        {
+            "TESTING": True,
+            "INSTANCE_PATH": str(tmp_path / "instance"),
+            "EMOJI_DIR": str(emoji_dir),
+            "BASE_URL": BASE_URL,
+            "JOBS_IMMEDIATE": True,
+            "RATELIMIT_ENABLED": False,
+            "REGISTRATIONS_OPEN": True,
+        }
+    )
+    with app.app_context():
+        # Tests build the schema from the models; production paths only ever run migrations.
+        db.create_all()
+        yield app
+        db.session.remove()
+        db.engine.dispose()
+
+
+@pytest.fixture
+def client(app: Flask) -> FlaskClient:
+    return app.test_client()
+
+
+@pytest.fixture
+def make_account(app: Flask) -> Callable[..., Account]:
+    from services.accounts import create_local_account
+
+    def make(nickname: str = "alice", password: str = "secret-pw", **kwargs: Any) -> Account:
+        return create_local_account(nickname, password, email=kwargs.pop("email", f"{nickname}@example.org"), **kwargs)
+
+    return make
+
+
+@pytest.fixture
+def account(make_account: Callable[..., Account]) -> Account:
+    return make_account("alice")
+
+
+@pytest.fixture
+def oauth_app(client: FlaskClient) -> dict:
+    response = client.post(
+        "/api/v1/apps",
+        data={
+            "client_name": "Test client",
+            "redirect_uris": "urn:ietf:wg:oauth:2.0:oob",
+            "scopes": "read write follow push admin",
+        },
+    )
+    assert response.status_code == 200, response.get_json()
+    return response.get_json()
+
+
+@pytest.fixture
+def token(client: FlaskClient, oauth_app: dict) -> Callable[..., str]:
+    """token(account, scopes="read write follow push") -> a real access token via the password grant."""
+
+    def issue(who: Account, scopes: str = "read write follow push", password: str = "secret-pw") -> str:
+        response = client.post(
+            "/oauth/token",
+            data={
+                "grant_type": "password",
+                "client_id": oauth_app["client_id"],
+                "client_secret": oauth_app["client_secret"],
+                "username": who.nickname,
+                "password": password,
+                "scope": scopes,
+            },
+        )
+        assert response.status_code == 200, response.get_json()
+        # A test client keeps cookies; tests of the cookie path ask for it explicitly.
+        client.delete_cookie("_pleroma_key")
+        return response.get_json()["access_token"]
+
+    return issue
+
+
+@pytest.fixture
+def auth_headers(token: Callable[..., str]) -> Callable[..., dict]:
+    def headers(who: Account, scopes: str = "read write follow push") -> dict:
+        return {"Authorization": f"Bearer {token(who, scopes)}"}
+
+    return headers
+
+
+def basic_headers(nickname: str, password: str = "secret-pw") -> dict:
+    encoded = base64.b64encode(f"{nickname}:{password}".encode()).decode()
+    return {"Authorization": f"Basic {encoded}"}
+
+
+class QueryCounter:
+    def __init__(self) -> None:
+        self.statements: list[str] = []
+
+    def __call__(self, *args: Any) -> None:
+        self.statements.append(args[2])
+
+    @property
+    def count(self) -> int:
+        return len(self.statements)
+
+
+@pytest.fixture
+def count_queries(app: Flask) -> Callable[[], Any]:
+    """with count_queries() as counter: ... ; counter.count is the number of SQL statements."""
+    from contextlib import contextmanager
+
+    @contextmanager
+    def counting() -> Iterator[QueryCounter]:
+        counter = QueryCounter()
+        event.listen(db.engine, "before_cursor_execute", counter)
+        try:
+            yield counter
+        finally:
+            event.remove(db.engine, "before_cursor_execute", counter)
+
+    return counting
+
+
+def copy_fixture_pack(app: Flask, name: str) -> Path:
+    target = Path(app.config["EMOJI_DIR"]) / name
+    shutil.copytree(FIXTURE_PACKS / "emoji" / name, target)
+    return target
