@@ -1,0 +1,78 @@
+"""Creating and removing notifications (SPEC 20.4): never about one's own actions, never from an
+account the recipient blocks, never for a thread the recipient muted."""
+
+from __future__ import annotations
+
+from sqlalchemy import delete
+from sqlalchemy import select
+
+from models import Account
+from models import Block
+from models import Notification
+from models import Status
+from models import ThreadMute
+from models import db
+
+
+def _suppressed(recipient_id: str, actor_id: str, status: Status | None) -> bool:
+    if recipient_id == actor_id:
+        return True
+    blocked = db.session.scalar(
+        select(Block.id).where(Block.account_id == recipient_id, Block.target_id == actor_id)
+    )
+    if blocked:
+        return True
+    if status is None:
+        return False
+    return (
+        db.session.scalar(
+            select(ThreadMute.account_id).where(
+                ThreadMute.account_id == recipient_id, ThreadMute.context_id == status.context_id
+            )
+        )
+        is not None
+    )
+
+
+def notify(
+    recipient: Account | str,
+    actor: Account,
+    type_: str,
+    status: Status | None = None,
+    target: Account | None = None,
+    emoji: str | None = None,
+    emoji_url: str | None = None,
+) -> Notification | None:
+    """Add a notification to the session (the caller commits with its own change)."""
+    recipient_id = recipient if isinstance(recipient, str) else recipient.id
+    if _suppressed(recipient_id, actor.id, status):
+        return None
+    notification = Notification(
+        account_id=recipient_id,
+        from_account_id=actor.id,
+        type=type_,
+        status_id=status.id if status else None,
+        target_account_id=target.id if target else None,
+        emoji=emoji,
+        emoji_url=emoji_url,
+    )
+    db.session.add(notification)
+    return notification
+
+
+def withdraw(
+    type_: str,
+    actor_id: str,
+    recipient_id: str | None = None,
+    status_id: str | None = None,
+    emoji: str | None = None,
+) -> None:
+    """Undoing an action (unfollow, unfavourite, unreact) removes what it notified."""
+    query = delete(Notification).where(Notification.type == type_, Notification.from_account_id == actor_id)
+    if recipient_id is not None:
+        query = query.where(Notification.account_id == recipient_id)
+    if status_id is not None:
+        query = query.where(Notification.status_id == status_id)
+    if emoji is not None:
+        query = query.where(Notification.emoji == emoji)
+    db.session.execute(query)

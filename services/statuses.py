@@ -1,0 +1,278 @@
+"""Posting a status: rendering, addressing, threads, conversations, counters and notifications."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from dataclasses import field
+from datetime import timedelta
+
+from flask import current_app
+from sqlalchemy import select
+from sqlalchemy import update
+
+import formatting
+from errors import ApiError
+from models import Account
+from models import Context
+from models import Follow
+from models import IdempotencyKey
+from models import Media
+from models import Participation
+from models import ParticipationRecipient
+from models import Status
+from models import StatusMention
+from models import StatusTag
+from models import db
+from models import new_flake_id
+from models import utcnow
+from services.accounts import mention_resolver
+from services.notifications import notify
+
+CONTENT_TYPES = ("text/plain", "text/markdown", "text/html", "text/bbcode")
+
+
+@dataclass
+class NewStatus:
+    """What a client asked to post (validated shapes; business rules are checked here)."""
+
+    text: str = ""
+    visibility: str | None = None
+    content_type: str = "text/plain"
+    spoiler_text: str = ""
+    sensitive: bool = False
+    language: str | None = None
+    in_reply_to_id: str | None = None
+    media_ids: list[str] = field(default_factory=list)
+    to: list[str] | None = None
+    quote_id: str | None = None
+    expires_in: int | None = None
+    app_name: str | None = None
+    app_website: str | None = None
+    idempotency_key: str | None = None
+    # Pleroma: reply inside a direct conversation, addressing exactly its recipients (SPEC 15).
+    conversation: Participation | None = None
+
+
+def post_status(author: Account, new: NewStatus, commit: bool = True) -> Status:
+    earlier = _idempotent_hit(author, new.idempotency_key)
+    if earlier is not None:
+        return earlier
+    parent = _parent(author, new.in_reply_to_id)
+    media = _media(author, new.media_ids)
+    _check_text(new, media)
+    visibility = _visibility(author, new, parent)
+    rendered = formatting.render_status(
+        new.text, new.content_type, current_app.config["BASE_URL"], mention_resolver()
+    )
+    status = _build(author, new, parent, visibility, rendered)
+    db.session.add(status)
+    db.session.flush()
+    addressed = _address(status, author, new, parent, rendered)
+    _attach(status, media, rendered)
+    _count(author, status, parent)
+    _notify_addressed(status, author, addressed)
+    _notify_subscribers(status, author)
+    if visibility == "direct":
+        update_participations(status, author, addressed, new.conversation)
+    if new.idempotency_key:
+        db.session.add(IdempotencyKey(account_id=author.id, key=new.idempotency_key, status_id=status.id))
+    if commit:
+        db.session.commit()
+    return status
+
+
+def _idempotent_hit(author: Account, key: str | None) -> Status | None:
+    if not key:
+        return None
+    row = db.session.get(IdempotencyKey, (author.id, key))
+    if row is None or row.created_at < utcnow() - timedelta(hours=1):
+        return None
+    return db.session.get(Status, row.status_id)
+
+
+def _parent(author: Account, in_reply_to_id: str | None) -> Status | None:
+    if not in_reply_to_id:
+        return None
+    parent = db.session.get(Status, in_reply_to_id)
+    if parent is None or parent.is_reblog or not parent.is_visible_to(author):
+        raise ApiError(404, "Record not found")
+    return parent
+
+
+def _media(author: Account, media_ids: list[str]) -> list[Media]:
+    if not media_ids:
+        return []
+    # Unknown ids and other accounts' uploads are ignored (SPEC 4).
+    found = db.session.scalars(
+        select(Media).where(Media.id.in_(media_ids), Media.account_id == author.id)
+    ).all()
+    order = {mid: i for i, mid in enumerate(media_ids)}
+    return sorted(found, key=lambda m: order[m.id])
+
+
+def _check_text(new: NewStatus, media: list[Media]) -> None:
+    if not new.text.strip() and not media:
+        raise ApiError(422, "Cannot post an empty status without attachments")
+    if len(new.text) + len(new.spoiler_text) > current_app.config["MAX_TOOT_CHARS"]:
+        raise ApiError(422, "The status is over the character limit")
+    if new.expires_in is not None and new.expires_in < 3600:
+        raise ApiError(422, "Expiry date is too soon")
+
+
+def _visibility(author: Account, new: NewStatus, parent: Status | None) -> str:
+    if new.conversation is not None:
+        if new.visibility not in (None, "direct"):
+            raise ApiError(422, "The message visibility must be direct")
+        return "direct"
+    if new.visibility:
+        if new.visibility.startswith("list:"):
+            raise ApiError(422, "List visibility is not supported")
+        return new.visibility
+    if parent is not None and parent.visibility == "direct":
+        return "direct"
+    return author.default_scope or "public"
+
+
+def _build(author: Account, new: NewStatus, parent: Status | None, visibility: str, rendered: formatting.Rendered) -> Status:
+    now = utcnow()
+    context = parent.context if parent else Context()
+    return Status(
+        id=new_flake_id(),
+        account=author,
+        uri=f"{current_app.config['BASE_URL']}/objects/{uuid.uuid4()}",
+        source=new.text,
+        content=rendered.html,
+        content_type=new.content_type if new.content_type in CONTENT_TYPES else "text/plain",
+        spoiler_text=new.spoiler_text,
+        visibility=visibility,
+        is_sensitive=new.sensitive,
+        language=new.language,
+        in_reply_to_id=parent.id if parent else None,
+        in_reply_to_account_id=parent.account_id if parent else None,
+        quote_id=new.quote_id,
+        context=context,
+        app_name=new.app_name,
+        app_website=new.app_website,
+        emojis=rendered.shortcodes,
+        created_at=now,
+        expires_at=now + timedelta(seconds=new.expires_in) if new.expires_in else None,
+    )
+
+
+def _address(
+    status: Status, author: Account, new: NewStatus, parent: Status | None, rendered: formatting.Rendered
+) -> list[str]:
+    """Write who the status is addressed to; returns the addressed account ids (author excluded)."""
+    visible: dict[str, bool] = {}
+    if new.to is not None:  # Pleroma explicit addressing replaces the mentions of the text
+        resolve = mention_resolver()
+        for nick in new.to:
+            name, _, host = nick.lstrip("@").partition("@")
+            target = resolve(name, host or None)
+            if target:
+                visible[target.account_id] = True
+    else:
+        visible.update({m.account_id: True for m in rendered.mentions})
+    if new.conversation is not None:
+        for account_id in conversation_recipients(new.conversation):
+            visible.setdefault(account_id, False)
+    if parent is not None and _reply_addresses_parent(status.visibility, parent):
+        visible.setdefault(parent.account_id, False)
+    visible.pop(author.id, None)
+    for account_id, is_visible in visible.items():
+        db.session.add(StatusMention(status_id=status.id, account_id=account_id, is_visible=is_visible))
+    return list(visible)
+
+
+def _reply_addresses_parent(visibility: str, parent: Status) -> bool:
+    # Pleroma: open replies address the parent's author; private/direct ones only inside a DM.
+    if visibility in ("public", "unlisted", "local"):
+        return True
+    return parent.visibility == "direct"
+
+
+def _attach(status: Status, media: list[Media], rendered: formatting.Rendered) -> None:
+    for position, item in enumerate(media):
+        item.status_id = status.id
+        item.position = position
+    for name in rendered.tags:
+        db.session.add(StatusTag(status_id=status.id, name=name))
+
+
+def _count(author: Account, status: Status, parent: Status | None) -> None:
+    # Counters move with SQL expressions so two concurrent posts cannot lose an increment.
+    db.session.execute(
+        update(Account)
+        .where(Account.id == author.id)
+        .values(statuses_count=Account.statuses_count + 1, last_status_at=status.created_at)
+    )
+    if parent is not None:
+        db.session.execute(
+            update(Status).where(Status.id == parent.id).values(replies_count=Status.replies_count + 1)
+        )
+
+
+def _notify_addressed(status: Status, author: Account, addressed: list[str]) -> None:
+    for account_id in addressed:
+        notify(account_id, author, "mention", status=status)
+
+
+def _notify_subscribers(status: Status, author: Account) -> None:
+    """Subscribers (`notify=true` follows) hear of every new post they may read (SPEC 13)."""
+    if status.visibility == "direct":
+        return
+    subscribers = db.session.scalars(
+        select(Follow.follower_id).where(
+            Follow.followee_id == author.id, Follow.notify.is_(True), Follow.is_pending.is_(False)
+        )
+    ).all()
+    already = set(
+        db.session.scalars(select(StatusMention.account_id).where(StatusMention.status_id == status.id))
+    )
+    for account_id in subscribers:
+        if account_id not in already:
+            notify(account_id, author, "mention", status=status)
+
+
+# ---------------------------------------------------------------------------------------------
+# Conversations (direct-message threads)
+
+
+def conversation_recipients(participation: Participation) -> list[str]:
+    return list(
+        db.session.scalars(
+            select(ParticipationRecipient.account_id).where(
+                ParticipationRecipient.participation_id == participation.id
+            )
+        )
+    )
+
+
+def update_participations(
+    status: Status, author: Account, addressed: list[str], conversation: Participation | None = None
+) -> None:
+    """Every party of a direct status gets (or keeps) a participation in its thread; the thread
+    turns unread for everyone but the author and moves to the top of their lists."""
+    parties = [author.id, *addressed]
+    existing = {
+        p.account_id: p
+        for p in db.session.scalars(
+            select(Participation).where(
+                Participation.context_id == status.context_id, Participation.account_id.in_(parties)
+            )
+        )
+    }
+    activity = new_flake_id()
+    for account_id in parties:
+        participation = existing.get(account_id)
+        if participation is None:
+            participation = Participation(account_id=account_id, context_id=status.context_id)
+            db.session.add(participation)
+            db.session.flush()
+            # Recipients are fixed when the conversation starts; only PATCH changes them (SPEC 15).
+            for member in parties:
+                db.session.add(ParticipationRecipient(participation_id=participation.id, account_id=member))
+        participation.is_unread = account_id != author.id
+        participation.last_status_id = status.id
+        participation.activity_id = activity
