@@ -40,6 +40,7 @@ DEFAULTS: dict[str, Any] = {
     "SHOW_REACTIONS": True,
     "HEALTHCHECK": True,
     "CAPTCHA_ENABLED": False,
+    "CAPTCHA_SECONDS_VALID": 300,
     "FRONTEND_CONFIGURATIONS": {},
     "JOBS_IMMEDIATE": False,
     "JOBS_CONSUMER_THREAD": True,

@@ -520,3 +520,42 @@ class ParticipationRecipient(db.Model):
     account_id: Mapped[str] = mapped_column(
         String(18), ForeignKey("account.id", ondelete="CASCADE"), primary_key=True, index=True
     )
+
+
+# ---------------------------------------------------------------------------------------------
+# Captchas and scrobbles
+
+
+class UsedCaptcha(db.Model):
+    """Captcha tokens already accepted, remembered until they would have expired anyway."""
+
+    token: Mapped[str] = mapped_column(String(64), primary_key=True)
+    expires_at: Mapped[datetime] = mapped_column(index=True)
+
+
+class Scrobble(db.Model):
+    id: Mapped[str] = FlakeId()
+    account_id: Mapped[str] = AccountRef(index=False)
+    title: Mapped[str] = mapped_column(String(500))
+    artist: Mapped[str | None] = mapped_column(String(500), default=None)
+    album: Mapped[str | None] = mapped_column(String(500), default=None)
+    length: Mapped[int | None] = mapped_column(Integer, default=None)
+    external_link: Mapped[str | None] = mapped_column(String(2048), default=None)
+    visibility: Mapped[str] = mapped_column(String(20), default="public")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    __table_args__ = (Index("ix_scrobble_account_id_id", "account_id", "id"),)
+
+    @classmethod
+    def visible_to(cls, owner_id: str, viewer: Account | None) -> Select[tuple[Scrobble]]:
+        """An account's listens the viewer may see, with the rules statuses follow (SPEC 1.9)."""
+        query = select(cls).where(cls.account_id == owner_id)
+        if viewer is not None and viewer.id == owner_id:
+            return query
+        allowed = cls.visibility.in_(("public", "unlisted", "local"))
+        if viewer is not None:
+            follows = exists().where(
+                Follow.follower_id == viewer.id, Follow.followee_id == owner_id, Follow.is_pending == false()
+            )
+            allowed = or_(allowed, and_(cls.visibility == "private", follows))
+        return query.where(allowed)

@@ -27,7 +27,10 @@ MASTODON_GROUPS = (
     "instance",
 )
 # Pleroma groups in routes/pleroma/, served at /api/v1/pleroma and /api/pleroma alike.
-PLEROMA_GROUPS: tuple[str, ...] = ()
+PLEROMA_GROUPS: tuple[str, ...] = (
+    "captcha",
+    "scrobbles",
+)
 
 
 def _load(name: str) -> APIBlueprint | None:

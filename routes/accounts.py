@@ -15,6 +15,7 @@ from auth import require_auth
 from errors import ApiError
 from params import Bool
 from params import Params
+from services import captchas
 from services.accounts import create_local_account
 
 bp = APIBlueprint("accounts", __name__, url_prefix="/api/v1/accounts", tag="Accounts")
@@ -29,6 +30,9 @@ class RegisterIn(Params):
     reason = String(load_default=None, allow_none=True)
     fullname = String(load_default=None, allow_none=True)
     bio = String(load_default="")
+    captcha_token = String(load_default=None, allow_none=True)
+    captcha_solution = String(load_default=None, allow_none=True)
+    captcha_answer_data = String(load_default=None, allow_none=True)
 
 
 @bp.post("")
@@ -40,7 +44,9 @@ def register(data: dict) -> dict:
         # Pleroma treats closed registrations as invite-only and asks for the invite token.
         raise ApiError(400, "Invalid token")
     identity = current_identity()
-    assert identity is not None and identity.token is not None
+    if identity is None or identity.token is None or identity.token.app is None:
+        raise ApiError(403, "Invalid credentials")  # registration goes through an app's token
+    captchas.check(data)
     account = create_local_account(
         data["username"], data["password"], email=data["email"],
         display_name=data["fullname"] or "", bio=data["bio"],
