@@ -29,6 +29,7 @@ MASTODON_GROUPS = (
 # Pleroma groups in routes/pleroma/, served at /api/v1/pleroma and /api/pleroma alike.
 PLEROMA_GROUPS: tuple[str, ...] = (
     "captcha",
+    "notifications",
     "scrobbles",
 )
 

@@ -136,7 +136,7 @@ def _visibility(author: Account, new: NewStatus, parent: Status | None) -> str:
 
 def _build(author: Account, new: NewStatus, parent: Status | None, visibility: str, rendered: formatting.Rendered) -> Status:
     now = utcnow()
-    context = parent.context if parent else Context()
+    context = parent.context if parent else _conversation_context(new.conversation)
     return Status(
         id=new_flake_id(),
         account=author,
@@ -158,6 +158,15 @@ def _build(author: Account, new: NewStatus, parent: Status | None, visibility: s
         created_at=now,
         expires_at=now + timedelta(seconds=new.expires_in) if new.expires_in else None,
     )
+
+
+def _conversation_context(conversation: Participation | None) -> Context:
+    # A post into a Pleroma conversation joins that conversation's thread.
+    if conversation is not None:
+        context = db.session.get(Context, conversation.context_id)
+        if context is not None:
+            return context
+    return Context()
 
 
 def _address(
