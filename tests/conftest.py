@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import base64
 import shutil
+import socket
+import threading
 from collections.abc import Callable
 from collections.abc import Iterator
 from pathlib import Path
@@ -13,6 +15,7 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import event
+from werkzeug.serving import make_server
 
 from app import create_app
 from models import Account
@@ -150,3 +153,58 @@ def copy_fixture_pack(app: Flask, name: str) -> Path:
     target = Path(app.config["EMOJI_DIR"]) / name
     shutil.copytree(FIXTURE_PACKS / "emoji" / name, target)
     return target
+
+
+class LiveServer:
+    """A real Kenoma on 127.0.0.1:<port> in a thread, with its own instance folder."""
+
+    def __init__(self, app: Flask, port: int) -> None:
+        self.app = app
+        self.port = port
+        self.url = f"http://127.0.0.1:{port}"
+        self.host = f"127.0.0.1:{port}"
+        self._server = make_server("127.0.0.1", port, app, threaded=True)
+        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._server.shutdown()
+        self._thread.join(timeout=5)
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@pytest.fixture
+def live_server(tmp_path: Path) -> Iterator[Callable[..., LiveServer]]:
+    """live_server(**config) -> a running LiveServer whose BASE_URL is its own loopback URL.
+    Seed it inside `with server.app.app_context():`."""
+    started: list[LiveServer] = []
+
+    def start(**config: Any) -> LiveServer:
+        port = free_port()
+        folder = tmp_path / f"live-{port}"
+        (folder / "emoji").mkdir(parents=True)
+        app = create_app(
+            {
+                "TESTING": True,
+                "INSTANCE_PATH": str(folder / "instance"),
+                "EMOJI_DIR": str(folder / "emoji"),
+                "BASE_URL": f"http://127.0.0.1:{port}",
+                "JOBS_IMMEDIATE": True,
+                "RATELIMIT_ENABLED": False,
+                "ALLOW_PRIVATE_FETCH": True,
+            }
+            | config
+        )
+        with app.app_context():
+            db.create_all()
+        started.append(LiveServer(app, port))
+        return started[-1]
+
+    yield start
+    for server in started:
+        server.stop()
