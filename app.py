@@ -45,6 +45,8 @@ DEFAULTS: dict[str, Any] = {
     "JOBS_IMMEDIATE": False,
     "JOBS_CONSUMER_THREAD": True,
     "SESSION_COOKIE_NAME": "_pleroma_key",
+    "ARGON2_TIME_COST": 3,  # argon2-cffi's defaults
+    "ARGON2_MEMORY_COST": 65536,
     "SQLALCHEMY_ENGINE_OPTIONS": {"connect_args": {"timeout": 30}},
     # OpenAPI document (APIFlask)
     "OPENAPI_VERSION": "3.1.0",

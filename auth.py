@@ -36,27 +36,39 @@ from errors import ApiError
 from models import Account
 from models import App
 from models import AuthorizationCode
+from models import MfaSettings
 from models import Token
 from models import db
 from params import merged_params
 
 TOKEN_LIFETIME = 3155695200  # Pleroma's tokens practically never expire (SPEC 2, example)
-_hasher = PasswordHasher()
 
 
 # ---------------------------------------------------------------------------------------------
 # Passwords
 
 
+def _hasher() -> PasswordHasher:
+    # The cost comes from config so the test suite can hash cheaply; verifying reads the cost
+    # stored in each hash, so changing it never locks anyone out.
+    config = current_app.config
+    return PasswordHasher(time_cost=config["ARGON2_TIME_COST"], memory_cost=config["ARGON2_MEMORY_COST"])
+
+
 def hash_password(password: str) -> str:
-    return _hasher.hash(password)
+    return _hasher().hash(password)
 
 
 def check_password(account: Account, password: str) -> bool:
-    if not account.password_hash or not password:
+    return verify_hash(account.password_hash, password)
+
+
+def verify_hash(hashed: str | None, secret: str) -> bool:
+    """Does `secret` match an argon2 hash made by hash_password (passwords, MFA backup codes)?"""
+    if not hashed or not secret:
         return False
     try:
-        return _hasher.verify(account.password_hash, password)
+        return _hasher().verify(hashed, secret)
     except (VerificationError, InvalidHashError):
         return False
 
@@ -131,6 +143,13 @@ def _save_token(token: dict, oauth_request: Any) -> None:
 def start_session(account: Account, token: Token | None) -> None:
     session["account_id"] = account.id
     session["token_id"] = token.id if token else None
+    session["epoch"] = account.session_epoch or 0
+
+
+def keep_current_session(account: Account) -> None:
+    """After the account's `session_epoch` moved on, the browser making this request stays in."""
+    if session.get("account_id") == account.id:
+        session["epoch"] = account.session_epoch or 0
 
 
 def _usable_account(account: Account | None) -> Account | None:
@@ -149,6 +168,16 @@ class PasswordGrant(grants.ResourceOwnerPasswordCredentialsGrant):
         if account is None or not check_password(account, password):
             return None
         return _usable_account(account)
+
+    def validate_token_request(self) -> None:
+        super().validate_token_request()
+        account, client = self.request.user, self.request.client
+        if MfaSettings.is_enabled_for(account.id):
+            # The password was right; the login finishes at /oauth/mfa/challenge (SPEC 2).
+            from services.security import new_mfa_token  # services import auth: load late
+
+            mfa_token = new_mfa_token(account, client, client.get_allowed_scope(self.request.payload.scope))
+            raise ApiError(403, "mfa_required", mfa_token=mfa_token, supported_challenge_types="totp")
 
 
 class AuthorizationCodeGrant(grants.AuthorizationCodeGrant):
@@ -235,6 +264,21 @@ def _token_generator(client: App, grant_type: str, user: Any = None, scope: str 
     return generate_token(43)
 
 
+def issue_token(client: App, account: Account, scope: str | None = None, login: bool = False) -> dict:
+    """A user token outside the /oauth/token flow (registration, MFA challenge), made by the
+    same generator and answered in the same shape as /oauth/token. `login` also starts the
+    session cookie, as a successful /oauth/token does."""
+    generator = oauth_server._token_generators["default"]
+    scope = client.get_allowed_scope(scope)
+    token = generator(grant_type="password", client=client, user=account, scope=scope)
+    row = Token(client_id=client.client_id, app_id=client.id, account_id=account.id, **token)
+    db.session.add(row)
+    db.session.commit()
+    if login:
+        start_session(account, row)
+    return token | {"id": row.id, "created_at": row.issued_at, "me": account.ap_id}
+
+
 oauth_server = KenomaAuthorizationServer()
 
 
@@ -295,8 +339,7 @@ def _verify_basic(username: str, password: str) -> Identity | None:
     account = Account.find_by_login(username)
     if account is None or not account.is_active or not check_password(account, password):
         return None
-    refuse_basic = current_app.config.get("BASIC_AUTH_REFUSED")
-    if refuse_basic and refuse_basic(account):  # MFA accounts (SPEC 1.1)
+    if MfaSettings.is_enabled_for(account.id):  # a password alone is not enough (SPEC 1.1)
         raise ApiError(403, "Two-factor authentication enabled, you must use a access token.")
     return Identity(account, None, None)
 
@@ -308,6 +351,8 @@ def _from_cookie() -> Identity | None:
     account = db.session.get(Account, account_id)
     if account is None or not account.is_active:
         return None
+    if session.get("epoch", 0) != (account.session_epoch or 0):  # ended by a password change
+        return None
     token_id = session.get("token_id")
     token = db.session.get(Token, token_id) if token_id else None
     if token is not None and token.is_usable():
@@ -315,6 +360,12 @@ def _from_cookie() -> Identity | None:
     if token is not None:  # the session's token was revoked: the session ends with it
         return None
     return Identity(account, None, None)
+
+
+def session_account() -> Account | None:
+    """The account of a still-valid `_pleroma_key` session (the login form's "Authorize as")."""
+    identity = _from_cookie()
+    return identity.account if identity else None
 
 
 def _identify() -> Identity | None:

@@ -7,3 +7,5 @@ timeout = 60
 graceful_timeout = 10
 keepalive = 5
 accesslog = "-"
+# gunicorn 27 would share one control socket between every server started from this checkout.
+control_socket_disable = True

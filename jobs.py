@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -48,9 +49,14 @@ class Jobs:
         with self.app.app_context():
             _REGISTRY[name](**kwargs)
 
-    def enqueue(self, name: str, **kwargs: Any) -> Result | None:
+    def enqueue(
+        self, name: str, *, delay: float | None = None, eta: datetime | None = None, **kwargs: Any
+    ) -> Result | None:
+        """Run a job now, or later: `delay` seconds from now or at `eta` (naive UTC)."""
         if name not in _REGISTRY:
             raise KeyError(f"unknown job {name}")
+        if delay is not None or eta is not None:
+            return self._run.schedule(args=(name, kwargs), delay=delay, eta=eta)
         return self._run(name, kwargs)
 
     def ensure_consumer(self) -> None:
@@ -76,5 +82,7 @@ def init_app(app: Flask) -> None:
         jobs.huey.create_consumer(workers=2, worker_type="thread", periodic=False).run()
 
 
-def enqueue(name: str, **kwargs: Any) -> Result | None:
-    return current_app.extensions["kenoma_jobs"].enqueue(name, **kwargs)
+def enqueue(
+    name: str, *, delay: float | None = None, eta: datetime | None = None, **kwargs: Any
+) -> Result | None:
+    return current_app.extensions["kenoma_jobs"].enqueue(name, delay=delay, eta=eta, **kwargs)

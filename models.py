@@ -6,6 +6,8 @@ import os
 import threading
 import time
 import uuid
+from dataclasses import dataclass
+from dataclasses import replace
 from datetime import datetime
 from datetime import timezone
 from typing import Any
@@ -32,8 +34,10 @@ from sqlalchemy import false
 from sqlalchemy import func
 from sqlalchemy import or_
 from sqlalchemy import select
+from sqlalchemy import union
 from sqlalchemy.orm import DeclarativeBase
 from sqlalchemy.orm import Mapped
+from sqlalchemy.orm import aliased
 from sqlalchemy.orm import mapped_column
 from sqlalchemy.orm import relationship
 
@@ -152,6 +156,9 @@ class Account(db.Model):
     )
     settings_store: Mapped[dict] = mapped_column(JSON, default=dict)
     notification_settings: Mapped[dict] = mapped_column(JSON, default=dict)
+    # Bumped to end every browser session of the account at once (password change): the
+    # session cookie is client-side, so it carries the epoch it was issued under.
+    session_epoch: Mapped[int] = mapped_column(Integer, default=0)
     public_key: Mapped[str | None] = mapped_column(Text, default=None)
     private_key: Mapped[str | None] = mapped_column(Text, default=None)
     # Counters kept by services in the same transaction as the change, so that serialising a
@@ -330,6 +337,19 @@ class Context(db.Model):
     uri: Mapped[str] = mapped_column(String(1024), unique=True, default=lambda: uuid.uuid4().hex)
 
 
+@dataclass(frozen=True)
+class TimelineFilters:
+    """The filters every timeline accepts (SPEC 6)."""
+
+    local: bool = False
+    remote: bool = False
+    only_media: bool = False
+    with_muted: bool = False
+    exclude_visibilities: tuple[str, ...] = ()
+    reply_visibility: str | None = None  # "following" | "self"; anything else keeps all replies
+    instance: str | None = None
+
+
 class Status(db.Model):
     id: Mapped[str] = FlakeId()
     account_id: Mapped[str] = AccountRef(index=False)
@@ -364,6 +384,8 @@ class Status(db.Model):
     __table_args__ = (
         Index("ix_status_account_id_id", "account_id", "id"),
         Index("ix_status_visibility_id", "visibility", "id"),
+        # One reblog per account and status, even when two requests race.
+        UniqueConstraint("account_id", "reblog_of_id"),
     )
 
     @property
@@ -403,6 +425,150 @@ class Status(db.Model):
             return False
         query = select(Status.id).where(Status.id == self.id, Status.visibility_filter(viewer))
         return db.session.scalar(query) is not None
+
+    # Timelines (SPEC 6). Each builder returns a select that pagination orders by Status.id, so a
+    # page walks the primary-key index downwards; every filter is an IN/EXISTS probe on an
+    # indexed column (no OFFSET, no per-row queries from Python).
+
+    @classmethod
+    def home_timeline(cls, viewer: Account, filters: TimelineFilters) -> Select[tuple[Status]]:
+        """Own posts, posts of accepted follows (their reblogs only where `reblogs` is on) and
+        statuses addressed to the viewer."""
+        # Correlated EXISTS rather than IN lists: SQLite then walks the id index newest-first and
+        # stops after a page, instead of collecting every followed account's statuses to sort.
+        follows_author = exists().where(
+            Follow.follower_id == viewer.id,
+            Follow.followee_id == cls.account_id,
+            Follow.is_pending == false(),
+        )
+        addressed = exists().where(StatusMention.status_id == cls.id, StatusMention.account_id == viewer.id)
+        sources = or_(cls.account_id == viewer.id, follows_author, addressed)
+        reblogs_off = exists().where(
+            Follow.follower_id == viewer.id,
+            Follow.followee_id == cls.account_id,
+            Follow.show_reblogs == false(),
+        )
+        return cls.visible_to(viewer).where(
+            sources, or_(cls.reblog_of_id.is_(None), ~reblogs_off), *cls.timeline_filters(viewer, filters)
+        )
+
+    @classmethod
+    def public_timeline(cls, viewer: Account | None, filters: TimelineFilters) -> Select[tuple[Status]]:
+        """Public statuses; `local` ones too for local=true or a signed-in (always local) reader."""
+        if filters.local or viewer is not None:
+            # `|| ''` keeps SQLite from ranging ix_status_visibility_id once per kind and sorting
+            # the union; the newest page of two kinds is cheaper walked down the id index.
+            kind = cls.visibility.concat("").in_(("public", "local"))
+        else:
+            kind = cls.visibility == "public"
+        return select(cls).where(kind, *cls.timeline_filters(viewer, filters))
+
+    @classmethod
+    def tag_timeline(
+        cls,
+        viewer: Account | None,
+        filters: TimelineFilters,
+        any_of: list[str],
+        all_of: list[str] | None = None,
+        none_of: list[str] | None = None,
+    ) -> Select[tuple[Status]]:
+        """Public statuses tagged with any of `any_of`, all of `all_of`, none of `none_of`; tags are
+        stored lower-cased, so the names must be too. Reblogs never match: only the status that
+        was written carries StatusTag rows."""
+        tagged = select(StatusTag.status_id).where(StatusTag.name.in_(any_of))
+        query = cls.public_timeline(viewer, filters).where(cls.id.in_(tagged))
+        for name in all_of or []:
+            query = query.where(exists().where(StatusTag.status_id == cls.id, StatusTag.name == name))
+        if none_of:
+            query = query.where(~exists().where(StatusTag.status_id == cls.id, StatusTag.name.in_(none_of)))
+        return query
+
+    @classmethod
+    def direct_timeline(cls, viewer: Account, filters: TimelineFilters) -> Select[tuple[Status]]:
+        """Direct statuses the viewer wrote or is addressed by; like Pleroma, mutes do not apply."""
+        addressed = select(StatusMention.status_id).where(StatusMention.account_id == viewer.id)
+        unmuted = replace(filters, with_muted=True)
+        return select(cls).where(
+            cls.visibility == "direct",
+            or_(cls.account_id == viewer.id, cls.id.in_(addressed)),
+            *cls.timeline_filters(viewer, unmuted),
+        )
+
+    @classmethod
+    def timeline_filters(cls, viewer: Account | None, filters: TimelineFilters) -> list[ColumnElement[bool]]:
+        """Conditions shared by the timelines: author state, media, visibilities, and what this
+        viewer hides (blocks either way, mutes, muted threads, reply_visibility)."""
+        author = [Account.is_active.is_(True)]
+        if filters.local:
+            author.append(Account.domain.is_(None))
+        if filters.remote:
+            author.append(Account.domain.is_not(None))
+        if filters.instance:
+            author.append(Account.domain == filters.instance)
+        conditions = [exists().where(Account.id == cls.account_id, *author)]
+        if filters.only_media:
+            # A reblog counts when the status it shares has media (Pleroma checks the object).
+            target = func.coalesce(cls.reblog_of_id, cls.id)
+            conditions.append(exists().where(Media.status_id == target))
+        if filters.exclude_visibilities:
+            conditions.append(cls.visibility.not_in(filters.exclude_visibilities))
+        if viewer is not None:
+            conditions += cls._viewer_filters(viewer, filters)
+        return conditions
+
+    @classmethod
+    def _viewer_filters(cls, viewer: Account, filters: TimelineFilters) -> list[ColumnElement[bool]]:
+        hidden = cls.hidden_author_ids(viewer, filters.with_muted)
+        original = aliased(cls)
+        conditions = [
+            cls.account_id.not_in(hidden),
+            # A reblog of a hidden author is hidden too, whoever shared it.
+            or_(
+                cls.reblog_of_id.is_(None),
+                ~exists().where(original.id == cls.reblog_of_id, original.account_id.in_(hidden)),
+            ),
+        ]
+        if not filters.with_muted:
+            conditions.append(
+                ~exists().where(ThreadMute.account_id == viewer.id, ThreadMute.context_id == cls.context_id)
+            )
+        if filters.reply_visibility in ("self", "following"):
+            conditions.append(cls._reply_filter(viewer, filters.reply_visibility == "following"))
+        return conditions
+
+    @classmethod
+    def _reply_filter(cls, viewer: Account, with_followed: bool) -> ColumnElement[bool]:
+        """Pleroma's reply_visibility: `self` keeps only replies addressed to the viewer,
+        `following` also those addressed to accounts the viewer follows; own replies stay."""
+        kept = [
+            cls.in_reply_to_id.is_(None),
+            cls.account_id == viewer.id,
+            cls.in_reply_to_account_id == viewer.id,
+            exists().where(StatusMention.status_id == cls.id, StatusMention.account_id == viewer.id),
+        ]
+        if with_followed:
+            followed = cls._followed_ids(viewer)
+            kept.append(cls.in_reply_to_account_id.in_(followed))
+            kept.append(
+                exists().where(StatusMention.status_id == cls.id, StatusMention.account_id.in_(followed))
+            )
+        return or_(*kept)
+
+    @classmethod
+    def hidden_author_ids(cls, viewer: Account, with_muted: bool = False) -> Any:
+        """Accounts whose statuses the viewer never sees: blocked, blocking the viewer, and (unless
+        `with_muted`) muted by an active mute."""
+        parts = [
+            select(Block.target_id).where(Block.account_id == viewer.id),
+            select(Block.account_id).where(Block.target_id == viewer.id),
+        ]
+        if not with_muted:
+            parts.append(select(Mute.target_id).where(Mute.account_id == viewer.id, Mute.active()))
+        return union(*parts)
+
+    @staticmethod
+    def _followed_ids(viewer: Account) -> Select[tuple[str]]:
+        return select(Follow.followee_id).where(Follow.follower_id == viewer.id, Follow.is_pending == false())
 
 
 class StatusMention(db.Model):
@@ -481,6 +647,21 @@ class IdempotencyKey(db.Model):
 # Notifications and conversations
 
 
+# What GET /api/v1/notifications returns when the client names no types (SPEC 7); report and chat
+# notifications only come when asked for.
+DEFAULT_NOTIFICATION_TYPES = (
+    "mention",
+    "follow",
+    "follow_request",
+    "reblog",
+    "favourite",
+    "move",
+    "pleroma:emoji_reaction",
+    "poll",
+    "update",
+)
+
+
 class Notification(db.Model):
     id: Mapped[str] = FlakeId()
     account_id: Mapped[str] = AccountRef(index=False)  # the recipient
@@ -490,10 +671,54 @@ class Notification(db.Model):
     target_account_id: Mapped[str | None] = AccountRef(nullable=True, index=False)
     emoji: Mapped[str | None] = mapped_column(String(255), default=None)
     emoji_url: Mapped[str | None] = mapped_column(String(1024), default=None)
+    # pleroma:report notifications point at the report (SPEC 3, 20.4).
+    report_id: Mapped[str | None] = mapped_column(
+        String(18), ForeignKey("report.id", ondelete="CASCADE"), default=None, index=True
+    )
     is_seen: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     __table_args__ = (Index("ix_notification_account_id_id", "account_id", "id"),)
+
+    @classmethod
+    def for_account(
+        cls,
+        viewer: Account,
+        types: list[str] | None = None,
+        exclude_types: list[str] | None = None,
+        from_account_id: str | None = None,
+        exclude_visibilities: list[str] | None = None,
+        with_muted: bool = False,
+    ) -> Select[tuple[Notification]]:
+        """The viewer's notifications as the list endpoint filters them (SPEC 7). Blocks and mutes
+        are checked here rather than when notifying, so unmuting brings notifications back."""
+        wanted = set(types or DEFAULT_NOTIFICATION_TYPES) - set(exclude_types or [])
+        blocked = select(Block.target_id).where(Block.account_id == viewer.id)
+        blockers = select(Block.account_id).where(Block.target_id == viewer.id)
+        query = select(cls).where(
+            cls.account_id == viewer.id,
+            cls.type.in_(sorted(wanted)),
+            cls.from_account_id.not_in(blocked.union(blockers)),
+            exists().where(Account.id == cls.from_account_id, Account.is_active.is_(True)),
+        )
+        if from_account_id is not None:
+            query = query.where(cls.from_account_id == from_account_id)
+        if exclude_visibilities:
+            # status_id is the status acted on (liked, reblogged, reacted to) or the mentioning one.
+            query = query.where(
+                ~exists().where(Status.id == cls.status_id, Status.visibility.in_(exclude_visibilities))
+            )
+        if not with_muted:
+            muted = select(Mute.target_id).where(
+                Mute.account_id == viewer.id, Mute.hide_notifications.is_(True), Mute.active()
+            )
+            muted_thread = exists().where(
+                Status.id == cls.status_id,
+                ThreadMute.account_id == viewer.id,
+                ThreadMute.context_id == Status.context_id,
+            )
+            query = query.where(cls.from_account_id.not_in(muted), ~muted_thread)
+        return query
 
 
 class Participation(db.Model):
@@ -511,6 +736,26 @@ class Participation(db.Model):
         UniqueConstraint("account_id", "context_id"),
         Index("ix_participation_account_activity", "account_id", "activity_id"),
     )
+
+    @classmethod
+    def for_account(
+        cls, viewer: Account, recipients: list[str] | None = None
+    ) -> Select[tuple[Participation]]:
+        """The viewer's conversations; with `recipients`, only those whose recipient set is exactly
+        the viewer plus these accounts (Pleroma: equal sets, not "contains")."""
+        query = select(cls).where(cls.account_id == viewer.id)
+        if recipients:
+            wanted = {viewer.id, *recipients}
+            members = (
+                select(func.count())
+                .select_from(ParticipationRecipient)
+                .where(ParticipationRecipient.participation_id == cls.id)
+            )
+            matching = members.where(ParticipationRecipient.account_id.in_(sorted(wanted)))
+            query = query.where(
+                members.scalar_subquery() == len(wanted), matching.scalar_subquery() == len(wanted)
+            )
+        return query
 
 
 class ParticipationRecipient(db.Model):
@@ -559,3 +804,132 @@ class Scrobble(db.Model):
             )
             allowed = or_(allowed, and_(cls.visibility == "private", follows))
         return query.where(allowed)
+
+
+# ---------------------------------------------------------------------------------------------
+# Bookmark folders, backups, push subscriptions, reports, mascots
+
+
+class BookmarkFolder(db.Model):
+    id: Mapped[str] = FlakeId()
+    account_id: Mapped[str] = AccountRef(index=False)
+    name: Mapped[str] = mapped_column(String(255))
+    emoji: Mapped[str | None] = mapped_column(String(255), default=None)  # unicode or ":shortcode:"
+    emoji_url: Mapped[str | None] = mapped_column(String(1024), default=None)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    __table_args__ = (UniqueConstraint("account_id", "name"),)
+
+
+class Backup(db.Model):
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)  # an integer in the API (SPEC 1.6)
+    account_id: Mapped[str] = AccountRef()
+    file_name: Mapped[str] = mapped_column(String(255))  # under <instance>/media/backups/
+    content_type: Mapped[str] = mapped_column(String(64), default="application/zip")
+    file_size: Mapped[int] = mapped_column(Integer, default=0)
+    is_processed: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    # Purged backups' ids are never handed out again: newest first is highest id first.
+    __table_args__ = {"sqlite_autoincrement": True}
+
+
+class PushSubscription(db.Model):
+    """A Web Push subscription; one per OAuth token (SPEC 7)."""
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    account_id: Mapped[str] = AccountRef()
+    token_id: Mapped[int] = mapped_column(ForeignKey("oauth_token.id", ondelete="CASCADE"), unique=True)
+    endpoint: Mapped[str] = mapped_column(Text)
+    key_p256dh: Mapped[str] = mapped_column(String(255))
+    key_auth: Mapped[str] = mapped_column(String(255))
+    alerts: Mapped[dict] = mapped_column(JSON, default=dict)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    # Replacing a subscription must give it a new id, never the deleted one's again.
+    __table_args__ = {"sqlite_autoincrement": True}
+
+
+class Report(db.Model):
+    id: Mapped[str] = FlakeId()
+    account_id: Mapped[str] = AccountRef(index=False)  # the reporter
+    target_id: Mapped[str] = AccountRef()
+    status_ids: Mapped[list] = mapped_column(JSON, default=list)
+    comment: Mapped[str] = mapped_column(Text, default="")
+    state: Mapped[str] = mapped_column(String(20), default="open")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    @property
+    def is_action_taken(self) -> bool:
+        return self.state != "open"
+
+
+class Mascot(db.Model):
+    """The Pleroma-FE mascot an account chose (an uploaded image); none means the default."""
+
+    account_id: Mapped[str] = mapped_column(
+        String(18), ForeignKey("account.id", ondelete="CASCADE"), primary_key=True
+    )
+    media_id: Mapped[str] = mapped_column(String(18), ForeignKey("media.id", ondelete="CASCADE"), index=True)
+
+    media: Mapped[Media] = relationship(lazy="joined", innerjoin=True)
+
+
+# ---------------------------------------------------------------------------------------------
+# Multi-factor authentication (SPEC 12)
+
+
+class MfaSettings(db.Model):
+    """An account's second factors: a TOTP secret (pending until confirmed) and backup codes."""
+
+    account_id: Mapped[str] = mapped_column(
+        String(18), ForeignKey("account.id", ondelete="CASCADE"), primary_key=True
+    )
+    totp_secret: Mapped[str | None] = mapped_column(String(64), default=None)
+    is_totp_confirmed: Mapped[bool] = mapped_column(Boolean, default=False)
+    # A secret from a new setup waits here, so an active TOTP keeps working until it is confirmed.
+    pending_totp_secret: Mapped[str | None] = mapped_column(String(64), default=None)
+    # The last accepted TOTP time step: a code is never accepted twice (RFC 6238 5.2).
+    last_totp_step: Mapped[int] = mapped_column(Integer, default=0)
+    backup_code_hashes: Mapped[list] = mapped_column(JSON, default=list)
+
+    @property
+    def is_enabled(self) -> bool:
+        return self.is_totp_confirmed and bool(self.totp_secret)
+
+    @classmethod
+    def is_enabled_for(cls, account_id: str) -> bool:
+        query = select(cls.account_id).where(
+            cls.account_id == account_id, cls.is_totp_confirmed.is_(True), cls.totp_secret.is_not(None)
+        )
+        return db.session.scalar(query) is not None
+
+
+class MfaToken(db.Model):
+    """The ticket between a correct password and the second factor; kept as a hash, single use."""
+
+    token_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    account_id: Mapped[str] = AccountRef()
+    app_id: Mapped[int] = mapped_column(ForeignKey("oauth_app.id", ondelete="CASCADE"), index=True)
+    scope: Mapped[str] = mapped_column(Text, default="")
+    failed_attempts: Mapped[int] = mapped_column(Integer, default=0)
+    expires_at: Mapped[datetime] = mapped_column(index=True)
+
+    account: Mapped[Account] = relationship(lazy="joined", innerjoin=True)
+    app: Mapped[App] = relationship(lazy="joined", innerjoin=True)
+
+
+class EmojiReaction(db.Model):
+    """A reaction is a favourite that carries an emoji (SPEC 16)."""
+
+    id: Mapped[str] = FlakeId()
+    status_id: Mapped[str] = StatusRef(index=False)
+    account_id: Mapped[str] = AccountRef()
+    emoji: Mapped[str] = mapped_column(String(255))  # fully-qualified unicode, or shortcode[@host]
+    url: Mapped[str | None] = mapped_column(String(1024), default=None)  # custom emoji image
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    __table_args__ = (
+        UniqueConstraint("status_id", "account_id", "emoji"),
+        Index("ix_emoji_reaction_status_id_id", "status_id", "id"),
+    )

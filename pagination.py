@@ -6,16 +6,28 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlencode
 
+from apiflask.fields import Integer
 from flask import current_app
 from flask import request
 from sqlalchemy import ColumnElement
 from sqlalchemy import Select
 
 from models import db
+from params import IdStr
+from params import Params
 
 DEFAULT_LIMIT = 20
 MAX_LIMIT = 40
 _CURSORS = ("max_id", "since_id", "min_id")
+
+
+class PageIn(Params):
+    """The paging inputs; schemas of paged routes subclass it so /openapi.json documents them."""
+
+    max_id = IdStr(load_default=None)
+    since_id = IdStr(load_default=None)
+    min_id = IdStr(load_default=None)
+    limit = Integer(load_default=None, allow_none=True)
 
 
 @dataclass(frozen=True)

@@ -85,7 +85,8 @@ def _wrap_lists(data: dict, schema: Any) -> dict:
     declared = getattr(schema, "fields", {})
     for name, field in declared.items():
         key = field.data_key or name
-        if isinstance(field, fields.List) and key in data and not isinstance(data[key], list):
+        # A JSON null stays null (megalodon sends `"media_ids": null`): the field decides on it.
+        if isinstance(field, fields.List) and data.get(key) is not None and not isinstance(data[key], list):
             data[key] = [data[key]]
     return data
 

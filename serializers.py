@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable
 from datetime import datetime
+from datetime import timedelta
 from typing import Any
 
 from flask import current_app
@@ -13,11 +14,15 @@ from sqlalchemy import and_
 from sqlalchemy import false
 from sqlalchemy import select
 
+import emoji_packs
 import formatting
 from models import Account
 from models import App
+from models import Backup
 from models import Block
 from models import Bookmark
+from models import BookmarkFolder
+from models import EmojiReaction
 from models import Endorsement
 from models import Favourite
 from models import Follow
@@ -26,10 +31,13 @@ from models import Mute
 from models import Notification
 from models import Participation
 from models import ParticipationRecipient
+from models import PushSubscription
+from models import Report
 from models import Status
 from models import StatusMention
 from models import StatusTag
 from models import ThreadMute
+from models import Token
 from models import db
 
 
@@ -69,6 +77,15 @@ def _fields(account: Account) -> list[dict]:
     ]
 
 
+def _account_emojis(account: Account) -> list[dict]:
+    """Custom emoji named in the display name and bio (the emoji set is cached in memory)."""
+    shortcodes = formatting.find_shortcodes(f"{account.display_name}\n{account.note_source}")
+    if not shortcodes:
+        return []
+    found = emoji_packs.emoji_by_shortcode(shortcodes)
+    return [found[sc] for sc in shortcodes if sc in found]
+
+
 def account_json(
     account: Account,
     viewer: Account | None = None,
@@ -101,7 +118,7 @@ def account_json(
         "following_count": _visible_count(account, viewer, account.hide_follows_count, account.following_count),
         "statuses_count": account.statuses_count,
         "last_status_at": iso(account.last_status_at),
-        "emojis": [],
+        "emojis": _account_emojis(account),
         "fields": _fields(account),
         "moved": account_json(account.moved_to, viewer) if account.moved_to else None,
         "pleroma": _account_pleroma(account, viewer, is_owner, relationship),
@@ -202,8 +219,8 @@ def relationships_json(viewer: Account, target_ids: list[str]) -> list[dict]:
     if not ids:
         return []
 
-    def pairs(model: Any, mine: Any, theirs: Any) -> dict[str, Any]:
-        rows = db.session.scalars(select(model).where(mine == viewer.id, theirs.in_(ids)))
+    def pairs(model: Any, mine: Any, theirs: Any, *extra: Any) -> dict[str, Any]:
+        rows = db.session.scalars(select(model).where(mine == viewer.id, theirs.in_(ids), *extra))
         return {getattr(r, theirs.key): r for r in rows}
 
     following = pairs(Follow, Follow.follower_id, Follow.followee_id)
@@ -218,7 +235,7 @@ def relationships_json(viewer: Account, target_ids: list[str]) -> list[dict]:
             | ((Block.target_id == viewer.id) & Block.account_id.in_(ids))
         )
     ).all()
-    mutes = pairs(Mute, Mute.account_id, Mute.target_id)
+    mutes = pairs(Mute, Mute.account_id, Mute.target_id, Mute.active())  # expired mutes no longer count
     endorsed = set(pairs(Endorsement, Endorsement.account_id, Endorsement.target_id))
     return [
         _relationship(tid, viewer.id, following.get(tid), tid in set(followers), blocks, mutes.get(tid), tid in endorsed)
@@ -314,7 +331,18 @@ class _StatusBatch:
         self.originals = {
             s.id: s for s in db.session.scalars(select(Status).where(Status.id.in_(originals_ids)))
         }
-        every = statuses + list(self.originals.values())
+        # Quoted statuses the reader may see, for the page and its reblogged originals, in one
+        # query; they join `every` so their mentions, media and viewer state load with the rest.
+        quote_ids = {s.quote_id for s in statuses + list(self.originals.values()) if s.quote_id}
+        self.quoted: dict[str, Status] = {}
+        if quote_ids:
+            self.quoted = {
+                s.id: s
+                for s in db.session.scalars(
+                    select(Status).where(Status.id.in_(quote_ids), Status.visibility_filter(viewer))
+                )
+            }
+        every = statuses + list(self.originals.values()) + list(self.quoted.values())
         ids = [s.id for s in every]
         self.mentions = self._group(
             select(StatusMention.status_id, Account)
@@ -322,6 +350,7 @@ class _StatusBatch:
             .where(StatusMention.status_id.in_(ids), StatusMention.is_visible.is_(True))
         )
         self.tags = self._group(select(StatusTag.status_id, StatusTag.name).where(StatusTag.status_id.in_(ids)))
+        self.emoji = emoji_packs.emoji_by_shortcode(sc for s in every for sc in s.emojis or [])
         self.media = self._group(
             select(Media.status_id, Media).where(Media.status_id.in_(ids)).order_by(Media.position, Media.id)
         )
@@ -333,6 +362,7 @@ class _StatusBatch:
                 )
             ).all()
         )
+        self.reactions = reactions_by_status(ids, viewer)
         self._load_viewer_state(ids, every)
 
     @staticmethod
@@ -394,14 +424,18 @@ class _StatusBatch:
             return data
         return self._one(status)
 
-    def _one(self, status: Status, as_reblog: bool = False) -> dict:
+    def _one(self, status: Status, as_reblog: bool = False, embed_quote: bool = True) -> dict:
         viewer = self.viewer
+        # A quoted status is embedded one level deep: its own quote stays a bare quote_id.
+        quoted = self.quoted.get(status.quote_id) if status.quote_id and embed_quote else None
+        quote = self._one(quoted, embed_quote=False) if quoted is not None else None
         parent_account = self.parents.get(status.in_reply_to_id) if status.in_reply_to_id else None
         mentions = [
             {"id": a.id, "username": a.nickname, "acct": a.acct, "url": a.ap_id}
             for a in self.mentions.get(status.id, [])
         ]
         content = "" if as_reblog else status.content
+        reactions = [] if as_reblog else _reaction_summaries(self.reactions.get(status.id, []))
         data: dict[str, Any] = {
             "id": status.id,
             "uri": status.uri,
@@ -414,7 +448,7 @@ class _StatusBatch:
             "text": None,
             "created_at": iso(status.created_at),
             "edited_at": iso(status.edited_at),
-            "emojis": [],
+            "emojis": [self.emoji[sc] for sc in status.emojis or [] if sc in self.emoji],
             "replies_count": 0 if as_reblog else status.replies_count,
             "reblogs_count": 0 if as_reblog else status.reblogs_count,
             "favourites_count": 0 if as_reblog else status.favourites_count,
@@ -433,9 +467,9 @@ class _StatusBatch:
             "language": status.language,
             "card": None,
             "poll": None,
-            "quote": None,
+            "quote": quote,
             "quote_id": status.quote_id,
-            "emoji_reactions": [],
+            "emoji_reactions": reactions,
         }
         data["pleroma"] = {
             "local": status.account.is_local,
@@ -449,13 +483,13 @@ class _StatusBatch:
             "spoiler_text": {"text/plain": status.spoiler_text},
             "expires_at": iso(status.expires_at),
             "thread_muted": status.context_id in self.muted_contexts,
-            "emoji_reactions": [],
+            "emoji_reactions": reactions,
             "parent_visible": parent_account is not None,
             "pinned_at": iso(status.pinned_at),
-            "quote": None,
+            "quote": quote,
             "quote_id": status.quote_id,
             "quote_url": f"{base_url()}/notice/{status.quote_id}" if status.quote_id else None,
-            "quote_visible": False,
+            "quote_visible": quoted is not None,
             "bookmark_folder": self.bookmarks.get(status.id),
         }
         return data
@@ -473,23 +507,107 @@ def status_json(status: Status, viewer: Account | None) -> dict:
     return statuses_json([status], viewer)[0]
 
 
+def status_source_json(status: Status) -> dict:
+    """StatusSource (GET /api/v1/statuses/:id/source): what the author typed."""
+    return {
+        "id": status.id,
+        "text": status.source,
+        "spoiler_text": status.spoiler_text,
+        "content_type": status.content_type,
+    }
+
+
+# ---------------------------------------------------------------------------------------------
+# Emoji reactions
+
+
+def reactions_by_status(
+    status_ids: list[str], viewer: Account | None, with_muted: bool = False
+) -> dict[str, list[dict]]:
+    """Reactions per status, one entry per emoji in order of first use, in one query.
+    Reactors who are deactivated, blocked by the reader or muted by them are left out (SPEC 16)."""
+    if not status_ids or not current_app.config["SHOW_REACTIONS"]:
+        return {}
+    query = (
+        select(EmojiReaction, Account)
+        .join(Account, Account.id == EmojiReaction.account_id)
+        .where(EmojiReaction.status_id.in_(status_ids), Account.is_active.is_(True))
+        .order_by(EmojiReaction.id)
+    )
+    if viewer is not None:
+        blocked = select(Block.target_id).where(Block.account_id == viewer.id)
+        query = query.where(Account.id.not_in(blocked))
+        if not with_muted:
+            muted = select(Mute.target_id).where(Mute.account_id == viewer.id, Mute.active())
+            query = query.where(Account.id.not_in(muted))
+    grouped: dict[str, dict[str, dict]] = defaultdict(dict)
+    for reaction, account in db.session.execute(query).all():
+        entry = grouped[reaction.status_id].setdefault(
+            reaction.emoji, {"name": reaction.emoji, "url": reaction.url, "me": False, "accounts": []}
+        )
+        entry["accounts"].append(account)
+        entry["me"] = entry["me"] or (viewer is not None and account.id == viewer.id)
+    return {status_id: list(by_emoji.values()) for status_id, by_emoji in grouped.items()}
+
+
+def _reaction_summaries(entries: list[dict]) -> list[dict]:
+    return [
+        {"name": e["name"], "count": len(e["accounts"]), "me": e["me"], "url": e["url"],
+         "account_ids": [a.id for a in e["accounts"]]}
+        for e in entries
+    ]
+
+
+def reactions_json(entries: list[dict], viewer: Account | None) -> list[dict]:
+    """GET .../reactions: like the status summary, with full Account entities."""
+    return [
+        {"name": e["name"], "count": len(e["accounts"]), "me": e["me"], "url": e["url"],
+         "accounts": [account_json(a, viewer) for a in e["accounts"]]}
+        for e in entries
+    ]
+
+
 # ---------------------------------------------------------------------------------------------
 # Notifications and conversations
 
 
 def notifications_json(notifications: Iterable[Notification], viewer: Account) -> list[dict]:
     notifications = list(notifications)
-    account_ids = {n.from_account_id for n in notifications} | {
-        n.target_account_id for n in notifications if n.target_account_id
-    }
+    reports = _reports_of(notifications)
+    account_ids = (
+        {n.from_account_id for n in notifications}
+        | {n.target_account_id for n in notifications if n.target_account_id}
+        | {r.target_id for r in reports.values()}
+    )
     accounts = {a.id: a for a in db.session.scalars(select(Account).where(Account.id.in_(account_ids)))}
     status_ids = [n.status_id for n in notifications if n.status_id]
+    status_ids += [i for r in reports.values() for i in r.status_ids or []]
     statuses = {s.id: s for s in db.session.scalars(select(Status).where(Status.id.in_(status_ids)))}
     rendered = {d["id"]: d for d in statuses_json(statuses.values(), viewer)}
-    return [_notification(n, viewer, accounts, rendered) for n in notifications]
+    data = [_notification(n, viewer, accounts, rendered, reports) for n in notifications]
+    # with_muted lists notifications from muted accounts; Pleroma flags them (SPEC 20.4).
+    muted = set(
+        db.session.scalars(
+            select(Mute.target_id).where(
+                Mute.account_id == viewer.id, Mute.target_id.in_(account_ids), Mute.active()
+            )
+        )
+    )
+    for item, n in zip(data, notifications, strict=True):
+        item["pleroma"]["is_muted"] = n.from_account_id in muted
+    return data
 
 
-def _notification(n: Notification, viewer: Account, accounts: dict, statuses: dict) -> dict:
+def _reports_of(notifications: list[Notification]) -> dict[str, Report]:
+    report_ids = {n.report_id for n in notifications if n.report_id}
+    if not report_ids:
+        return {}
+    return {r.id: r for r in db.session.scalars(select(Report).where(Report.id.in_(report_ids)))}
+
+
+def _notification(
+    n: Notification, viewer: Account, accounts: dict, statuses: dict, reports: dict | None = None
+) -> dict:
     data: dict[str, Any] = {
         "id": n.id,
         "type": n.type,
@@ -504,6 +622,8 @@ def _notification(n: Notification, viewer: Account, accounts: dict, statuses: di
     if n.type == "pleroma:emoji_reaction":
         data["emoji"] = n.emoji
         data["emoji_url"] = n.emoji_url
+    if n.type == "pleroma:report" and reports and n.report_id in reports:
+        data["report"] = _report(reports[n.report_id], viewer, accounts, statuses)
     return data
 
 
@@ -571,3 +691,81 @@ def scrobble_json(scrobble: Any, viewer: Account | None) -> dict:
     owner = db.session.get(Account, scrobble.account_id)
     assert owner is not None
     return scrobbles_json([scrobble], owner, viewer)[0]
+
+
+# ---------------------------------------------------------------------------------------------
+# Reports, bookmark folders, backups, push subscriptions, mascots
+
+
+def report_json(report: Report, viewer: Account) -> dict:
+    ids = {report.account_id, report.target_id}
+    accounts = {a.id: a for a in db.session.scalars(select(Account).where(Account.id.in_(ids)))}
+    reported = db.session.scalars(select(Status).where(Status.id.in_(report.status_ids or [])))
+    statuses = {d["id"]: d for d in statuses_json(reported, viewer)}
+    return _report(report, viewer, accounts, statuses)
+
+
+def _report(report: Report, viewer: Account, accounts: dict, statuses: dict) -> dict:
+    """Mastodon's Report plus the fields of Pleroma's report view (`account` is the reported
+    account, `actor` the reporter), so both kinds of client find theirs."""
+    reporter = accounts.get(report.account_id)
+    target = accounts.get(report.target_id)
+    shown = [i for i in report.status_ids or [] if i in statuses]
+    return {
+        "id": report.id,
+        "action_taken": report.is_action_taken,
+        "state": report.state,
+        "comment": report.comment,
+        "content": report.comment,
+        "created_at": iso(report.created_at),
+        "account": account_json(target, viewer) if target else None,
+        "actor": account_json(reporter, viewer) if reporter else None,
+        "status_ids": shown,
+        "statuses": [statuses[i] for i in shown],
+    }
+
+
+def bookmark_folder_json(folder: BookmarkFolder) -> dict:
+    return {"id": folder.id, "name": folder.name, "emoji": folder.emoji, "emoji_url": folder.emoji_url}
+
+
+def backup_json(backup: Backup) -> dict:
+    return {
+        "id": backup.id,
+        "content_type": backup.content_type,
+        "file_size": backup.file_size,
+        "processed": backup.is_processed,
+        "inserted_at": iso(backup.created_at),
+        "url": media_url(f"backups/{backup.file_name}"),
+    }
+
+
+def push_subscription_json(subscription: PushSubscription) -> dict:
+    return {
+        "id": str(subscription.id),
+        "endpoint": subscription.endpoint,
+        "alerts": dict(subscription.alerts or {}),
+        "server_key": current_app.config["VAPID_PUBLIC_KEY"],
+    }
+
+
+def mascot_json(media: Media | None) -> dict:
+    """The chosen mascot as an attachment, or Kenoma's own default image (SPEC 18.1)."""
+    if media is not None:
+        return attachment_json(media)
+    url = f"{base_url()}/images/mascot.png"
+    return {"id": "default-mascot", "url": url, "preview_url": url, "pleroma": {"mime_type": "image/png"}}
+
+
+def oauth_token_json(token: Token) -> dict:
+    """A session entry (SPEC 20.11): integer id, naive ISO `valid_until` (Pleroma's format)."""
+    valid_until = token.created_at + timedelta(seconds=token.expires_in or 0)
+    return {
+        "id": token.id,
+        "app_name": token.app.name if token.app else None,
+        "valid_until": valid_until.isoformat(),
+    }
+
+
+def oauth_tokens_json(tokens: Iterable[Token]) -> list[dict]:
+    return [oauth_token_json(token) for token in tokens]

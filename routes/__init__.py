@@ -23,14 +23,32 @@ MASTODON_GROUPS = (
     "favourites",
     "bookmarks",
     "follow_requests",
+    "endorsements",
     "search",
     "instance",
+    "push",
+    "reports",
+    "emoji_files",
+    "oauth_tokens",
 )
 # Pleroma groups in routes/pleroma/, served at /api/v1/pleroma and /api/pleroma alike.
 PLEROMA_GROUPS: tuple[str, ...] = (
     "captcha",
+    "conversations",
     "notifications",
+    "reactions",
     "scrobbles",
+    "backups",
+    "bookmark_folders",
+    "endorsements",
+    "healthcheck",
+    "mascot",
+    "quotes",
+    "settings",
+    "emoji_packs",
+    "mfa",
+    "account_settings",
+    "accounts",
 )
 
 

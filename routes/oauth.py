@@ -7,24 +7,30 @@ from urllib.parse import parse_qs
 from urllib.parse import urlsplit
 
 from apiflask import APIBlueprint
+from apiflask.fields import String
 from authlib.oauth2 import OAuth2Error
 from flask import Response
 from flask import render_template
 from flask import request
-from flask import session
 
 import scopes as scope_rules
 from auth import check_password
 from auth import find_token
+from auth import issue_token
 from auth import oauth_server
 from auth import revoke
+from auth import session_account
 from auth import start_session
 from errors import ApiError
 from errors import error_response
 from models import Account
 from models import App
+from models import MfaSettings
 from models import db
+from params import IdStr
+from params import Params
 from params import merged_params
+from services import security
 
 bp = APIBlueprint("oauth", __name__, url_prefix="/oauth", tag="OAuth")
 
@@ -55,10 +61,9 @@ def _client_and_scope(data: dict) -> tuple[App, str]:
 
 def _login_page(client: App, data: dict, scope: str, error: str | None = None, status: int = 200) -> Response:
     hidden = {k: data[k] for k in _HIDDEN if data.get(k)} | {"scope": scope}
-    session_account = db.session.get(Account, session["account_id"]) if session.get("account_id") else None
     html = render_template(
         "login.html", title="Log in", app_name=client.name, scope=scope, hidden=hidden,
-        error=error, session_account=session_account,
+        error=error, session_account=session_account(),
     )
     return Response(html, status=status, mimetype="text/html")
 
@@ -76,8 +81,9 @@ def authorize_form() -> Response:
 
 
 def _authenticate_form(data: dict) -> Account | None:
-    if data.get("use_session") and session.get("account_id"):
-        return db.session.get(Account, session["account_id"])
+    if data.get("use_session"):
+        # Only a session that is still valid (not ended by a password change or revocation).
+        return session_account()
     account = Account.find_by_login(str(data.get("name") or data.get("username") or ""))
     password = str(data.get("password") or "")
     return account if account and check_password(account, password) else None
@@ -100,7 +106,76 @@ def authorize_submit() -> Response:
         return _login_page(client, data, scope, "This action is outside of authorized scopes", 401)
     if not account.is_active:
         return _login_page(client, data, scope, "Your account is currently disabled", 403)
+    if not data.get("use_session") and MfaSettings.is_enabled_for(account.id):
+        # The password was right; the second factor comes next, on its own page (SPEC 2).
+        return _mfa_page(client, data, scope, security.new_mfa_token(account, client, scope))
     return issue_code(client, account)
+
+
+def _mfa_page(
+    client: App, data: dict, scope: str, mfa_token: str, error: str | None = None, status: int = 200
+) -> Response:
+    hidden = {k: data[k] for k in _HIDDEN if data.get(k)} | {"scope": scope}
+    html = render_template(
+        "mfa.html",
+        title="Two-factor authentication",
+        app_name=client.name,
+        hidden=hidden,
+        mfa_token=mfa_token,
+        error=error,
+    )
+    return Response(html, status=status, mimetype="text/html")
+
+
+@bp.post("/mfa/verify")
+def mfa_verify() -> Response:
+    """The login form's second step: check the code, then continue the authorization."""
+    data = _form()
+    client, scope = _client_and_scope(data)
+    mfa = data.get("mfa") if isinstance(data.get("mfa"), dict) else {}
+    mfa_token = str(mfa.get("mfa_token") or "")
+    if not _scope_allowed(client, scope) or scope_rules.unknown(scope.split()):
+        return _mfa_page(client, data, scope, mfa_token, "This action is outside of authorized scopes", 401)
+    challenge_type = str(mfa.get("challenge_type") or "totp")
+    login = security.redeem_mfa_token(mfa_token, client.client_id, challenge_type, str(mfa.get("code") or ""))
+    if login is None:
+        return _mfa_page(client, data, scope, mfa_token, "Two-factor authentication failed.", 401)
+    return issue_code(client, login.account)
+
+
+class MfaChallengeIn(Params):
+    client_id = String(load_default="")
+    client_secret = String(load_default="")
+    mfa_token = String(required=True)
+    challenge_type = String(load_default="totp")
+    code = IdStr(required=True)  # the digits may come as a JSON number
+
+
+@bp.post("/mfa/challenge")
+@bp.input(MfaChallengeIn, location="json_or_form", arg_name="data")
+def mfa_challenge(data: dict) -> dict:
+    """Finish a password login that answered `mfa_required`: the token, as /oauth/token gives it."""
+    client = _challenge_client(data["client_id"], data["client_secret"])
+    login = None
+    if client is not None:
+        login = security.redeem_mfa_token(
+            data["mfa_token"], client.client_id, data["challenge_type"], data["code"]
+        )
+    if login is None:
+        # Pleroma answers every failure here the same way: bad client, ticket or code.
+        raise ApiError(400, "Invalid code")
+    return issue_token(login.app, login.account, login.scope, login=True)
+
+
+def _challenge_client(client_id: str, client_secret: str) -> App | None:
+    """The app, by its credentials in the body or, as at /oauth/token, in HTTP Basic."""
+    basic = request.authorization
+    if not client_id and basic is not None and basic.type == "basic":
+        client_id, client_secret = basic.username or "", basic.password or ""
+    client = db.session.scalar(db.select(App).where(App.client_id == client_id)) if client_id else None
+    if client is None or not client_secret or not client.check_client_secret(client_secret):
+        return None
+    return client
 
 
 def issue_code(client: App, account: Account) -> Response:

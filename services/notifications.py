@@ -8,6 +8,7 @@ from sqlalchemy import select
 
 from models import Account
 from models import Block
+from models import Follow
 from models import Notification
 from models import Status
 from models import ThreadMute
@@ -22,6 +23,8 @@ def _suppressed(recipient_id: str, actor_id: str, status: Status | None) -> bool
     )
     if blocked:
         return True
+    if _from_stranger(recipient_id, actor_id):
+        return True
     if status is None:
         return False
     return (
@@ -32,6 +35,17 @@ def _suppressed(recipient_id: str, actor_id: str, status: Status | None) -> bool
         )
         is not None
     )
+
+
+def _from_stranger(recipient_id: str, actor_id: str) -> bool:
+    """`block_from_strangers` (SPEC 11): only accounts the recipient follows may notify it."""
+    recipient = db.session.get(Account, recipient_id)
+    if recipient is None or not (recipient.notification_settings or {}).get("block_from_strangers"):
+        return False
+    follows = select(Follow.id).where(
+        Follow.follower_id == recipient_id, Follow.followee_id == actor_id, Follow.is_pending.is_(False)
+    )
+    return db.session.scalar(follows) is None
 
 
 def notify(

@@ -12,6 +12,7 @@ from sqlalchemy import select
 from sqlalchemy import update
 
 import formatting
+import jobs
 from errors import ApiError
 from models import Account
 from models import Context
@@ -30,6 +31,16 @@ from services.accounts import mention_resolver
 from services.notifications import notify
 
 CONTENT_TYPES = ("text/plain", "text/markdown", "text/html", "text/bbcode")
+QUOTABLE = ("public", "unlisted")
+# ISO 639-1 codes: Pleroma accepts exactly these as `language` (Pleroma.ISO639.valid_alpha2?).
+LANGUAGES = frozenset(
+    """aa ab ae af ak am an ar as av ay az ba be bg bh bi bm bn bo br bs ca ce ch co cr cs cu cv cy
+    da de dv dz ee el en eo es et eu fa ff fi fj fo fr fy ga gd gl gn gu gv ha he hi ho hr ht hu hy
+    hz ia id ie ig ii ik io is it iu ja jv ka kg ki kj kk kl km kn ko kr ks ku kv kw ky la lb lg li
+    ln lo lt lu lv mg mh mi mk ml mn mr ms mt my na nb nd ne ng nl nn no nr nv ny oc oj om or os pa
+    pi pl ps pt qu rm rn ro ru rw sa sc sd se sg si sk sl sm sn so sq sr ss st su sv sw ta te tg th
+    ti tk tl tn to tr ts tt tw ty ug uk ur uz ve vi vo wa wo xh yi yo za zh zu""".split()
+)
 
 
 @dataclass
@@ -62,6 +73,7 @@ def post_status(author: Account, new: NewStatus, commit: bool = True) -> Status:
     media = _media(author, new.media_ids)
     _check_text(new, media)
     visibility = _visibility(author, new, parent)
+    _check_quote(author, new.quote_id)
     rendered = formatting.render_status(
         new.text, new.content_type, current_app.config["BASE_URL"], mention_resolver()
     )
@@ -79,6 +91,8 @@ def post_status(author: Account, new: NewStatus, commit: bool = True) -> Status:
         db.session.add(IdempotencyKey(account_id=author.id, key=new.idempotency_key, status_id=status.id))
     if commit:
         db.session.commit()
+        if status.expires_at is not None:  # the job function lives in services/interactions.py
+            jobs.enqueue("expire_status", delay=new.expires_in, status_id=status.id)
     return status
 
 
@@ -86,7 +100,12 @@ def _idempotent_hit(author: Account, key: str | None) -> Status | None:
     if not key:
         return None
     row = db.session.get(IdempotencyKey, (author.id, key))
-    if row is None or row.created_at < utcnow() - timedelta(hours=1):
+    if row is None:
+        return None
+    if row.created_at < utcnow() - timedelta(hours=1):
+        # Expired: forget it, so this post can store the key again.
+        db.session.delete(row)
+        db.session.flush()
         return None
     return db.session.get(Status, row.status_id)
 
@@ -118,6 +137,18 @@ def _check_text(new: NewStatus, media: list[Media]) -> None:
         raise ApiError(422, "The status is over the character limit")
     if new.expires_in is not None and new.expires_in < 3600:
         raise ApiError(422, "Expiry date is too soon")
+    if new.language is not None and new.language not in LANGUAGES:
+        raise ApiError(422, "Invalid language")
+
+
+def _check_quote(author: Account, quote_id: str | None) -> None:
+    if not quote_id:
+        return
+    quoted = db.session.get(Status, quote_id)
+    if quoted is None or quoted.is_reblog or not quoted.is_visible_to(author):
+        raise ApiError(422, "You can't quote a status that doesn't exist")
+    if quoted.visibility not in QUOTABLE:
+        raise ApiError(422, "You can only quote public or unlisted statuses")
 
 
 def _visibility(author: Account, new: NewStatus, parent: Status | None) -> str:
@@ -174,7 +205,12 @@ def _address(
 ) -> list[str]:
     """Write who the status is addressed to; returns the addressed account ids (author excluded)."""
     visible: dict[str, bool] = {}
-    if new.to is not None:  # Pleroma explicit addressing replaces the mentions of the text
+    if new.conversation is not None:
+        # Inside a Pleroma conversation the stored recipients are the audience, not the mentions.
+        mentioned = {m.account_id for m in rendered.mentions}
+        for account_id in conversation_recipients(new.conversation):
+            visible[account_id] = account_id in mentioned
+    elif new.to is not None:  # Pleroma explicit addressing replaces the mentions of the text
         resolve = mention_resolver()
         for nick in new.to:
             name, _, host = nick.lstrip("@").partition("@")
@@ -183,9 +219,6 @@ def _address(
                 visible[target.account_id] = True
     else:
         visible.update({m.account_id: True for m in rendered.mentions})
-    if new.conversation is not None:
-        for account_id in conversation_recipients(new.conversation):
-            visible.setdefault(account_id, False)
     if parent is not None and _reply_addresses_parent(status.visibility, parent):
         visible.setdefault(parent.account_id, False)
     visible.pop(author.id, None)

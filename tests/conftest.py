@@ -39,6 +39,8 @@ def app(tmp_path: Path) -> Iterator[Flask]:
             "JOBS_IMMEDIATE": True,
             "RATELIMIT_ENABLED": False,
             "REGISTRATIONS_OPEN": True,
+            "ARGON2_TIME_COST": 1,
+            "ARGON2_MEMORY_COST": 64,
         }
     )
     with app.app_context():
@@ -152,6 +154,9 @@ def count_queries(app: Flask) -> Callable[[], Any]:
 def copy_fixture_pack(app: Flask, name: str) -> Path:
     target = Path(app.config["EMOJI_DIR"]) / name
     shutil.copytree(FIXTURE_PACKS / "emoji" / name, target)
+    # The fixtures are read-only; the copy must be writable like a real pack folder.
+    for path in [target, *target.rglob("*")]:
+        path.chmod(path.stat().st_mode | 0o200)
     return target
 
 
@@ -197,6 +202,8 @@ def live_server(tmp_path: Path) -> Iterator[Callable[..., LiveServer]]:
                 "JOBS_IMMEDIATE": True,
                 "RATELIMIT_ENABLED": False,
                 "ALLOW_PRIVATE_FETCH": True,
+                "ARGON2_TIME_COST": 1,
+                "ARGON2_MEMORY_COST": 64,
             }
             | config
         )

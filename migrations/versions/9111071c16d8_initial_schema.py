@@ -1,8 +1,8 @@
 """initial schema
 
-Revision ID: dd951a33e893
+Revision ID: 9111071c16d8
 Revises: 
-Create Date: 2026-11-28 19:01:12.203821
+Create Date: 2026-11-28 19:36:15.237060
 
 """
 from alembic import op
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 
 
 # revision identifiers, used by Alembic.
-revision = 'dd951a33e893'
+revision = '9111071c16d8'
 down_revision = None
 branch_labels = None
 depends_on = None
@@ -56,6 +56,7 @@ def upgrade():
     sa.Column('moved_to_id', sa.String(length=18), nullable=True),
     sa.Column('settings_store', sa.JSON(), nullable=False),
     sa.Column('notification_settings', sa.JSON(), nullable=False),
+    sa.Column('session_epoch', sa.Integer(), nullable=False),
     sa.Column('public_key', sa.Text(), nullable=True),
     sa.Column('private_key', sa.Text(), nullable=True),
     sa.Column('followers_count', sa.Integer(), nullable=False),
@@ -90,6 +91,29 @@ def upgrade():
     with op.batch_alter_table('oauth_app', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_oauth_app_client_id'), ['client_id'], unique=False)
 
+    op.create_table('used_captcha',
+    sa.Column('token', sa.String(length=64), nullable=False),
+    sa.Column('expires_at', sa.DateTime(), nullable=False),
+    sa.PrimaryKeyConstraint('token')
+    )
+    with op.batch_alter_table('used_captcha', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_used_captcha_expires_at'), ['expires_at'], unique=False)
+
+    op.create_table('backup',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('account_id', sa.String(length=18), nullable=False),
+    sa.Column('file_name', sa.String(length=255), nullable=False),
+    sa.Column('content_type', sa.String(length=64), nullable=False),
+    sa.Column('file_size', sa.Integer(), nullable=False),
+    sa.Column('is_processed', sa.Boolean(), nullable=False),
+    sa.Column('created_at', sa.DateTime(), nullable=False),
+    sa.ForeignKeyConstraint(['account_id'], ['account.id'], ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id'),
+    sqlite_autoincrement=True
+    )
+    with op.batch_alter_table('backup', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_backup_account_id'), ['account_id'], unique=False)
+
     op.create_table('block',
     sa.Column('id', sa.String(length=18), nullable=False),
     sa.Column('account_id', sa.String(length=18), nullable=False),
@@ -103,6 +127,17 @@ def upgrade():
     with op.batch_alter_table('block', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_block_target_id'), ['target_id'], unique=False)
 
+    op.create_table('bookmark_folder',
+    sa.Column('id', sa.String(length=18), nullable=False),
+    sa.Column('account_id', sa.String(length=18), nullable=False),
+    sa.Column('name', sa.String(length=255), nullable=False),
+    sa.Column('emoji', sa.String(length=255), nullable=True),
+    sa.Column('emoji_url', sa.String(length=1024), nullable=True),
+    sa.Column('created_at', sa.DateTime(), nullable=False),
+    sa.ForeignKeyConstraint(['account_id'], ['account.id'], ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id'),
+    sa.UniqueConstraint('account_id', 'name')
+    )
     op.create_table('endorsement',
     sa.Column('id', sa.String(length=18), nullable=False),
     sa.Column('account_id', sa.String(length=18), nullable=False),
@@ -130,6 +165,32 @@ def upgrade():
     )
     with op.batch_alter_table('follow', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_follow_followee_id'), ['followee_id'], unique=False)
+
+    op.create_table('mfa_settings',
+    sa.Column('account_id', sa.String(length=18), nullable=False),
+    sa.Column('totp_secret', sa.String(length=64), nullable=True),
+    sa.Column('is_totp_confirmed', sa.Boolean(), nullable=False),
+    sa.Column('pending_totp_secret', sa.String(length=64), nullable=True),
+    sa.Column('last_totp_step', sa.Integer(), nullable=False),
+    sa.Column('backup_code_hashes', sa.JSON(), nullable=False),
+    sa.ForeignKeyConstraint(['account_id'], ['account.id'], ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('account_id')
+    )
+    op.create_table('mfa_token',
+    sa.Column('token_hash', sa.String(length=64), nullable=False),
+    sa.Column('account_id', sa.String(length=18), nullable=False),
+    sa.Column('app_id', sa.Integer(), nullable=False),
+    sa.Column('scope', sa.Text(), nullable=False),
+    sa.Column('failed_attempts', sa.Integer(), nullable=False),
+    sa.Column('expires_at', sa.DateTime(), nullable=False),
+    sa.ForeignKeyConstraint(['account_id'], ['account.id'], ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['app_id'], ['oauth_app.id'], ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('token_hash')
+    )
+    with op.batch_alter_table('mfa_token', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_mfa_token_account_id'), ['account_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_mfa_token_app_id'), ['app_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_mfa_token_expires_at'), ['expires_at'], unique=False)
 
     op.create_table('mute',
     sa.Column('id', sa.String(length=18), nullable=False),
@@ -207,6 +268,37 @@ def upgrade():
         batch_op.create_index('ix_participation_account_activity', ['account_id', 'activity_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_participation_context_id'), ['context_id'], unique=False)
 
+    op.create_table('report',
+    sa.Column('id', sa.String(length=18), nullable=False),
+    sa.Column('account_id', sa.String(length=18), nullable=False),
+    sa.Column('target_id', sa.String(length=18), nullable=False),
+    sa.Column('status_ids', sa.JSON(), nullable=False),
+    sa.Column('comment', sa.Text(), nullable=False),
+    sa.Column('state', sa.String(length=20), nullable=False),
+    sa.Column('created_at', sa.DateTime(), nullable=False),
+    sa.ForeignKeyConstraint(['account_id'], ['account.id'], ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['target_id'], ['account.id'], ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id')
+    )
+    with op.batch_alter_table('report', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_report_target_id'), ['target_id'], unique=False)
+
+    op.create_table('scrobble',
+    sa.Column('id', sa.String(length=18), nullable=False),
+    sa.Column('account_id', sa.String(length=18), nullable=False),
+    sa.Column('title', sa.String(length=500), nullable=False),
+    sa.Column('artist', sa.String(length=500), nullable=True),
+    sa.Column('album', sa.String(length=500), nullable=True),
+    sa.Column('length', sa.Integer(), nullable=True),
+    sa.Column('external_link', sa.String(length=2048), nullable=True),
+    sa.Column('visibility', sa.String(length=20), nullable=False),
+    sa.Column('created_at', sa.DateTime(), nullable=False),
+    sa.ForeignKeyConstraint(['account_id'], ['account.id'], ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id')
+    )
+    with op.batch_alter_table('scrobble', schema=None) as batch_op:
+        batch_op.create_index('ix_scrobble_account_id_id', ['account_id', 'id'], unique=False)
+
     op.create_table('status',
     sa.Column('id', sa.String(length=18), nullable=False),
     sa.Column('account_id', sa.String(length=18), nullable=False),
@@ -236,7 +328,8 @@ def upgrade():
     sa.ForeignKeyConstraint(['account_id'], ['account.id'], ondelete='CASCADE'),
     sa.ForeignKeyConstraint(['context_id'], ['context.id'], ),
     sa.ForeignKeyConstraint(['reblog_of_id'], ['status.id'], ondelete='CASCADE'),
-    sa.PrimaryKeyConstraint('id')
+    sa.PrimaryKeyConstraint('id'),
+    sa.UniqueConstraint('account_id', 'reblog_of_id')
     )
     with op.batch_alter_table('status', schema=None) as batch_op:
         batch_op.create_index('ix_status_account_id_id', ['account_id', 'id'], unique=False)
@@ -266,6 +359,22 @@ def upgrade():
     )
     with op.batch_alter_table('bookmark', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_bookmark_status_id'), ['status_id'], unique=False)
+
+    op.create_table('emoji_reaction',
+    sa.Column('id', sa.String(length=18), nullable=False),
+    sa.Column('status_id', sa.String(length=18), nullable=False),
+    sa.Column('account_id', sa.String(length=18), nullable=False),
+    sa.Column('emoji', sa.String(length=255), nullable=False),
+    sa.Column('url', sa.String(length=1024), nullable=True),
+    sa.Column('created_at', sa.DateTime(), nullable=False),
+    sa.ForeignKeyConstraint(['account_id'], ['account.id'], ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['status_id'], ['status.id'], ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id'),
+    sa.UniqueConstraint('status_id', 'account_id', 'emoji')
+    )
+    with op.batch_alter_table('emoji_reaction', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_emoji_reaction_account_id'), ['account_id'], unique=False)
+        batch_op.create_index('ix_emoji_reaction_status_id_id', ['status_id', 'id'], unique=False)
 
     op.create_table('favourite',
     sa.Column('id', sa.String(length=18), nullable=False),
@@ -317,10 +426,12 @@ def upgrade():
     sa.Column('target_account_id', sa.String(length=18), nullable=True),
     sa.Column('emoji', sa.String(length=255), nullable=True),
     sa.Column('emoji_url', sa.String(length=1024), nullable=True),
+    sa.Column('report_id', sa.String(length=18), nullable=True),
     sa.Column('is_seen', sa.Boolean(), nullable=False),
     sa.Column('created_at', sa.DateTime(), nullable=False),
     sa.ForeignKeyConstraint(['account_id'], ['account.id'], ondelete='CASCADE'),
     sa.ForeignKeyConstraint(['from_account_id'], ['account.id'], ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['report_id'], ['report.id'], ondelete='CASCADE'),
     sa.ForeignKeyConstraint(['status_id'], ['status.id'], ondelete='CASCADE'),
     sa.ForeignKeyConstraint(['target_account_id'], ['account.id'], ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id')
@@ -328,6 +439,7 @@ def upgrade():
     with op.batch_alter_table('notification', schema=None) as batch_op:
         batch_op.create_index('ix_notification_account_id_id', ['account_id', 'id'], unique=False)
         batch_op.create_index(batch_op.f('ix_notification_from_account_id'), ['from_account_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_notification_report_id'), ['report_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_notification_status_id'), ['status_id'], unique=False)
 
     op.create_table('participation_recipient',
@@ -339,6 +451,24 @@ def upgrade():
     )
     with op.batch_alter_table('participation_recipient', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_participation_recipient_account_id'), ['account_id'], unique=False)
+
+    op.create_table('push_subscription',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('account_id', sa.String(length=18), nullable=False),
+    sa.Column('token_id', sa.Integer(), nullable=False),
+    sa.Column('endpoint', sa.Text(), nullable=False),
+    sa.Column('key_p256dh', sa.String(length=255), nullable=False),
+    sa.Column('key_auth', sa.String(length=255), nullable=False),
+    sa.Column('alerts', sa.JSON(), nullable=False),
+    sa.Column('created_at', sa.DateTime(), nullable=False),
+    sa.ForeignKeyConstraint(['account_id'], ['account.id'], ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['token_id'], ['oauth_token.id'], ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id'),
+    sa.UniqueConstraint('token_id'),
+    sqlite_autoincrement=True
+    )
+    with op.batch_alter_table('push_subscription', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_push_subscription_account_id'), ['account_id'], unique=False)
 
     op.create_table('status_mention',
     sa.Column('status_id', sa.String(length=18), nullable=False),
@@ -360,6 +490,16 @@ def upgrade():
     with op.batch_alter_table('status_tag', schema=None) as batch_op:
         batch_op.create_index('ix_status_tag_name_status', ['name', 'status_id'], unique=False)
 
+    op.create_table('mascot',
+    sa.Column('account_id', sa.String(length=18), nullable=False),
+    sa.Column('media_id', sa.String(length=18), nullable=False),
+    sa.ForeignKeyConstraint(['account_id'], ['account.id'], ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['media_id'], ['media.id'], ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('account_id')
+    )
+    with op.batch_alter_table('mascot', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_mascot_media_id'), ['media_id'], unique=False)
+
     # Expression indexes: autogenerate cannot see these on SQLite, so they are written by hand.
     op.create_index('ix_account_nick_domain', 'account', [sa.text('lower(nickname)'), sa.text("coalesce(domain, '')")], unique=True)
     op.create_index('ix_account_email', 'account', [sa.text('lower(email)')])
@@ -368,6 +508,12 @@ def upgrade():
 
 def downgrade():
     # ### commands auto generated by Alembic - please adjust! ###
+    op.drop_index('ix_account_email', table_name='account')
+    op.drop_index('ix_account_nick_domain', table_name='account')
+    with op.batch_alter_table('mascot', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_mascot_media_id'))
+
+    op.drop_table('mascot')
     with op.batch_alter_table('status_tag', schema=None) as batch_op:
         batch_op.drop_index('ix_status_tag_name_status')
 
@@ -376,12 +522,17 @@ def downgrade():
         batch_op.drop_index(batch_op.f('ix_status_mention_account_id'))
 
     op.drop_table('status_mention')
+    with op.batch_alter_table('push_subscription', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_push_subscription_account_id'))
+
+    op.drop_table('push_subscription')
     with op.batch_alter_table('participation_recipient', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_participation_recipient_account_id'))
 
     op.drop_table('participation_recipient')
     with op.batch_alter_table('notification', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_notification_status_id'))
+        batch_op.drop_index(batch_op.f('ix_notification_report_id'))
         batch_op.drop_index(batch_op.f('ix_notification_from_account_id'))
         batch_op.drop_index('ix_notification_account_id_id')
 
@@ -396,6 +547,11 @@ def downgrade():
         batch_op.drop_index(batch_op.f('ix_favourite_status_id'))
 
     op.drop_table('favourite')
+    with op.batch_alter_table('emoji_reaction', schema=None) as batch_op:
+        batch_op.drop_index('ix_emoji_reaction_status_id_id')
+        batch_op.drop_index(batch_op.f('ix_emoji_reaction_account_id'))
+
+    op.drop_table('emoji_reaction')
     with op.batch_alter_table('bookmark', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_bookmark_status_id'))
 
@@ -410,6 +566,14 @@ def downgrade():
         batch_op.drop_index('ix_status_account_id_id')
 
     op.drop_table('status')
+    with op.batch_alter_table('scrobble', schema=None) as batch_op:
+        batch_op.drop_index('ix_scrobble_account_id_id')
+
+    op.drop_table('scrobble')
+    with op.batch_alter_table('report', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_report_target_id'))
+
+    op.drop_table('report')
     with op.batch_alter_table('participation', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_participation_context_id'))
         batch_op.drop_index('ix_participation_account_activity')
@@ -429,6 +593,13 @@ def downgrade():
         batch_op.drop_index(batch_op.f('ix_mute_target_id'))
 
     op.drop_table('mute')
+    with op.batch_alter_table('mfa_token', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_mfa_token_expires_at'))
+        batch_op.drop_index(batch_op.f('ix_mfa_token_app_id'))
+        batch_op.drop_index(batch_op.f('ix_mfa_token_account_id'))
+
+    op.drop_table('mfa_token')
+    op.drop_table('mfa_settings')
     with op.batch_alter_table('follow', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_follow_followee_id'))
 
@@ -437,10 +608,19 @@ def downgrade():
         batch_op.drop_index(batch_op.f('ix_endorsement_target_id'))
 
     op.drop_table('endorsement')
+    op.drop_table('bookmark_folder')
     with op.batch_alter_table('block', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_block_target_id'))
 
     op.drop_table('block')
+    with op.batch_alter_table('backup', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_backup_account_id'))
+
+    op.drop_table('backup')
+    with op.batch_alter_table('used_captcha', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_used_captcha_expires_at'))
+
+    op.drop_table('used_captcha')
     with op.batch_alter_table('oauth_app', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_oauth_app_client_id'))
 

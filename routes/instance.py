@@ -1,0 +1,446 @@
+"""The instance itself (SPEC 9): instance info, nodeinfo, WebFinger, host-meta, the minimal actor,
+default images, front-end configuration and the endpoints clients call unconditionally (SPEC 23)."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+from apiflask import APIBlueprint
+from apiflask.fields import String
+from flask import Response
+from flask import current_app
+from flask import jsonify
+from flask import redirect
+from flask import send_from_directory
+from sqlalchemy import case
+from sqlalchemy import func
+from sqlalchemy import or_
+from sqlalchemy import select
+
+from auth import me
+from auth import require_auth
+from errors import ApiError
+from models import Account
+from models import db
+from models import utcnow
+from params import Params
+from services.accounts import RESTRICTED_NICKNAMES
+from services.accounts import local_host_names
+from services.media import DESCRIPTION_LIMIT
+
+bp = APIBlueprint("instance", __name__, tag="Instance")
+
+IMAGES_DIR = Path(__file__).resolve().parent.parent / "static" / "images"
+VERSION = "2.7.2 (compatible; Pleroma 2.7.0+kenoma)"  # clients look for "(compatible; Pleroma"
+SOFTWARE_VERSION = "2.7.0+kenoma"
+SOURCE_URL = "https://git.pleroma.social/pleroma/pleroma"
+# The one list of advertised features, shared by the instance and nodeinfo (SPEC 9): clients
+# switch behaviour on these names, so only what Kenoma implements belongs here.
+FEATURES = (
+    "pleroma_api",
+    "mastodon_api",
+    "pleroma_explicit_addressing",
+    "shareable_emoji_packs",
+    "multifetch",
+    "pleroma:api/v1/notifications:include_types_filter",
+    "pleroma_emoji_reactions",
+    "custom_emoji_reactions",
+    "exposable_reactions",
+    "pleroma:bookmark_folders",
+    "quote_posting",
+)
+POST_FORMATS = ["text/plain", "text/html", "text/markdown", "text/bbcode"]
+# Polls are not implemented, but megalodon dereferences poll_limits unconditionally (CLIENTS.md 1).
+POLL_LIMITS = {"max_options": 20, "max_option_chars": 200, "min_expiration": 0, "max_expiration": 365 * 86400}
+FIELDS_LIMITS = {"max_fields": 4, "max_remote_fields": 20, "name_length": 255, "value_length": 2048}
+MAX_MEDIA_ATTACHMENTS = 1000  # Pleroma's default: effectively no limit
+NODEINFO_SCHEMA = "http://nodeinfo.diaspora.software/ns/schema/{}"
+NODEINFO_VERSIONS = ("2.0", "2.1")
+ACTIVITY_JSON = "application/activity+json"
+
+
+def _base() -> str:
+    return current_app.config["BASE_URL"]
+
+
+def _usage() -> dict[str, int]:
+    """Local user and post counts in one aggregate over accounts (statuses_count is kept by the
+    services, so no status row is counted). No last-seen tracking: "active" = posted or joined."""
+    month, halfyear = utcnow() - timedelta(days=30), utcnow() - timedelta(days=180)
+
+    def active_since(moment: Any) -> Any:
+        recent = or_(Account.last_status_at >= moment, Account.created_at >= moment)
+        return func.coalesce(func.sum(case((Account.is_active & recent, 1), else_=0)), 0)
+
+    users, month_count, halfyear_count, posts = db.session.execute(
+        select(
+            func.coalesce(func.sum(case((Account.is_active, 1), else_=0)), 0),
+            active_since(month),
+            active_since(halfyear),
+            func.coalesce(func.sum(Account.statuses_count), 0),
+        ).where(Account.domain.is_(None))
+    ).one()
+    domains = db.session.scalar(
+        select(func.count(func.distinct(Account.domain))).where(Account.domain.is_not(None))
+    )
+    return {
+        "users": users,
+        "month": month_count,
+        "halfyear": halfyear_count,
+        "posts": posts,
+        "domains": domains or 0,
+    }
+
+
+def _upload_limits() -> dict[str, int]:
+    config = current_app.config
+    return {
+        "general": config["UPLOAD_LIMIT"],
+        "avatar": config["AVATAR_UPLOAD_LIMIT"],
+        "banner": config["BANNER_UPLOAD_LIMIT"],
+        "background": config["BACKGROUND_UPLOAD_LIMIT"],
+    }
+
+
+def _pleroma_block(usage: dict[str, int]) -> dict:
+    return {
+        "metadata": {
+            "account_activation_required": False,
+            "features": list(FEATURES),
+            "federation": {"enabled": False},
+            "fields_limits": FIELDS_LIMITS,
+            "post_formats": POST_FORMATS,
+        },
+        "stats": {"mau": usage["month"]},
+        "vapid_public_key": current_app.config["VAPID_PUBLIC_KEY"],
+    }
+
+
+def _configuration() -> dict:
+    config = current_app.config
+    return {
+        "urls": {"streaming": _streaming_url()},
+        "accounts": {"max_featured_tags": 0},
+        "statuses": {
+            "max_characters": config["MAX_TOOT_CHARS"],
+            "max_media_attachments": MAX_MEDIA_ATTACHMENTS,
+            "characters_reserved_per_url": 0,
+        },
+        "media_attachments": {
+            "supported_mime_types": ["image/*", "video/*", "audio/*"],
+            "image_size_limit": config["UPLOAD_LIMIT"],
+            "image_matrix_limit": 0,
+            "video_size_limit": config["UPLOAD_LIMIT"],
+            "video_frame_rate_limit": 0,
+            "video_matrix_limit": 0,
+            "description_limit": DESCRIPTION_LIMIT,
+        },
+        "polls": {
+            "max_options": POLL_LIMITS["max_options"],
+            "max_characters_per_option": POLL_LIMITS["max_option_chars"],
+            "min_expiration": POLL_LIMITS["min_expiration"],
+            "max_expiration": POLL_LIMITS["max_expiration"],
+        },
+        "translation": {"enabled": False},
+    }
+
+
+def _streaming_url() -> str:
+    base = _base()
+    return "ws" + base[4:] if base.startswith("http") else base
+
+
+@bp.get("/api/v1/instance")
+def instance_v1() -> dict:
+    """The instance, Pleroma's v1 shape (clients detect Pleroma by its `version`)."""
+    config, usage, limits = current_app.config, _usage(), _upload_limits()
+    return {
+        "uri": _base(),
+        "title": config["INSTANCE_NAME"],
+        "description": config["INSTANCE_DESCRIPTION"],
+        "short_description": config["INSTANCE_DESCRIPTION"],
+        "version": VERSION,
+        "email": config["INSTANCE_EMAIL"],
+        "urls": {"streaming_api": _streaming_url()},
+        "stats": {
+            "user_count": usage["users"],
+            "status_count": usage["posts"],
+            "domain_count": usage["domains"],
+        },
+        "thumbnail": f"{_base()}/images/banner.png",
+        "languages": ["en"],
+        "registrations": bool(config["REGISTRATIONS_OPEN"]),
+        "approval_required": False,
+        "invites_enabled": False,
+        "max_toot_chars": config["MAX_TOOT_CHARS"],
+        "max_media_attachments": MAX_MEDIA_ATTACHMENTS,
+        "poll_limits": POLL_LIMITS,
+        "upload_limit": limits["general"],
+        "avatar_upload_limit": limits["avatar"],
+        "background_upload_limit": limits["background"],
+        "banner_upload_limit": limits["banner"],
+        "description_limit": DESCRIPTION_LIMIT,
+        "background_image": f"{_base()}/images/banner.png",
+        "configuration": _configuration(),
+        "rules": [],
+        "pleroma": _pleroma_block(usage),
+    }
+
+
+@bp.get("/api/v2/instance")
+def instance_v2() -> dict:
+    """The instance, Mastodon 4's v2 shape plus the same `pleroma` block."""
+    config, usage = current_app.config, _usage()
+    return {
+        "domain": urlsplit(_base()).netloc,
+        "title": config["INSTANCE_NAME"],
+        "version": VERSION,
+        "source_url": SOURCE_URL,
+        "description": config["INSTANCE_DESCRIPTION"],
+        "usage": {"users": {"active_month": usage["month"]}},
+        "thumbnail": {"url": f"{_base()}/images/banner.png"},
+        "languages": ["en"],
+        "configuration": _configuration(),
+        "registrations": {
+            "enabled": bool(config["REGISTRATIONS_OPEN"]),
+            "approval_required": False,
+            "message": None,
+        },
+        "contact": {"email": config["INSTANCE_EMAIL"], "account": None},
+        "rules": [],
+        "pleroma": _pleroma_block(usage),
+    }
+
+
+@bp.get("/api/v1/instance/peers")
+def instance_peers() -> list:
+    """Known remote domains: none, Kenoma does not federate."""
+    return []
+
+
+@bp.get("/api/v1/instance/rules")
+def instance_rules() -> list:
+    """Server rules: none configured."""
+    return []
+
+
+# ---------------------------------------------------------------------------------------------
+# Nodeinfo
+
+
+@bp.get("/.well-known/nodeinfo")
+def nodeinfo_links() -> dict:
+    """Where the nodeinfo documents are; the hrefs are absolute because clients fetch them as given."""
+    return {
+        "links": [
+            {"rel": NODEINFO_SCHEMA.format(v), "href": f"{_base()}/nodeinfo/{v}.json"}
+            for v in NODEINFO_VERSIONS
+        ]
+    }
+
+
+@bp.get("/nodeinfo/<version>")
+def nodeinfo(version: str) -> Response:
+    """Nodeinfo 2.0 / 2.1 (`/nodeinfo/2.0.json` and `/nodeinfo/2.0` alike)."""
+    version = version.removesuffix(".json")
+    if version not in NODEINFO_VERSIONS:
+        raise ApiError(404, "Nodeinfo schema version not handled")
+    response = jsonify(_nodeinfo_document(version))
+    response.content_type = f'application/json; profile="{NODEINFO_SCHEMA.format(version)}#"'
+    return response
+
+
+def _nodeinfo_document(version: str) -> dict:
+    config, usage, limits = current_app.config, _usage(), _upload_limits()
+    software = {"name": "pleroma", "version": SOFTWARE_VERSION}
+    if version == "2.1":
+        software["repository"] = SOURCE_URL
+    staff = db.session.scalars(
+        select(Account.ap_id)
+        .where(Account.is_admin, Account.is_active, Account.domain.is_(None))
+        .order_by(Account.id)
+    )
+    return {
+        "version": version,
+        "software": software,
+        "protocols": ["activitypub"],
+        "services": {"inbound": [], "outbound": []},
+        "openRegistrations": bool(config["REGISTRATIONS_OPEN"]),
+        "usage": {
+            "users": {
+                "total": usage["users"],
+                "activeMonth": usage["month"],
+                "activeHalfyear": usage["halfyear"],
+            },
+            "localPosts": usage["posts"],
+        },
+        "metadata": {
+            "nodeName": config["INSTANCE_NAME"],
+            "nodeDescription": config["INSTANCE_DESCRIPTION"],
+            "private": False,
+            "suggestions": {"enabled": False},
+            "staffAccounts": list(staff),
+            "federation": {"enabled": False},
+            "pollLimits": POLL_LIMITS,
+            "postFormats": POST_FORMATS,
+            "uploadLimits": limits,
+            "fieldsLimits": {
+                "maxFields": FIELDS_LIMITS["max_fields"],
+                "maxRemoteFields": FIELDS_LIMITS["max_remote_fields"],
+                "nameLength": FIELDS_LIMITS["name_length"],
+                "valueLength": FIELDS_LIMITS["value_length"],
+            },
+            "accountActivationRequired": False,
+            "invitesEnabled": False,
+            "mailerEnabled": False,
+            "features": list(FEATURES),
+            "restrictedNicknames": list(RESTRICTED_NICKNAMES),
+            "skipThreadContainment": True,
+        },
+    }
+
+
+# ---------------------------------------------------------------------------------------------
+# WebFinger, host-meta and the actor
+
+
+class WebfingerIn(Params):
+    resource = String(required=True)
+
+
+@bp.get("/.well-known/webfinger")
+@bp.input(WebfingerIn, location="query", arg_name="data")
+def webfinger(data: dict) -> Response:
+    """The JRD of a local account named by `acct:nick@host` (with or without port) or its ap_id."""
+    account = _resource_account(data["resource"])
+    if account is None:
+        raise ApiError(404, "Couldn't find user")
+    host = urlsplit(_base()).netloc
+    response = jsonify(
+        {
+            "subject": f"acct:{account.nickname}@{host}",
+            "aliases": [account.ap_id],
+            "links": [
+                {"rel": "http://webfinger.net/rel/profile-page", "type": "text/html", "href": account.ap_id},
+                {"rel": "self", "type": ACTIVITY_JSON, "href": account.ap_id},
+                {
+                    "rel": "http://ostatus.org/schema/1.0/subscribe",
+                    "template": f"{_base()}/ostatus_subscribe?acct={{uri}}",
+                },
+            ],
+        }
+    )
+    response.content_type = "application/jrd+json; charset=utf-8"
+    return response
+
+
+def _resource_account(resource: str) -> Account | None:
+    resource = resource.strip()
+    if resource.startswith(("http://", "https://")):
+        found = db.session.scalar(select(Account).where(Account.ap_id == resource, Account.domain.is_(None)))
+    else:
+        nickname, at, host = resource.removeprefix("acct:").lstrip("@").rpartition("@")
+        if not at or not nickname or host.lower() not in local_host_names():
+            return None
+        found = Account.find_local(nickname)
+    return found if found is not None and not found.is_deleted else None
+
+
+@bp.get("/.well-known/host-meta")
+def host_meta() -> Response:
+    """XRD pointing at the WebFinger endpoint (older OStatus-era discovery)."""
+    template = f"{_base()}/.well-known/webfinger?resource={{uri}}"
+    body = (
+        '<?xml version="1.0" encoding="UTF-8"?>\n'
+        '<XRD xmlns="http://docs.oasis-open.org/ns/xri/xrd-1.0">'
+        f'<Link rel="lrdd" type="application/jrd+json" template="{template}"/>'
+        "</XRD>"
+    )
+    return Response(body, content_type="application/xrd+xml; charset=utf-8")
+
+
+@bp.get("/users/<nickname>")
+def actor(nickname: str) -> Response:
+    """A minimal ActivityPub actor. There is no HTML front end to redirect browsers to, so every
+    caller gets the actor JSON, whatever its Accept header."""
+    account = Account.find_local(nickname)
+    if account is None or account.is_deleted:
+        raise ApiError(404, "Not found")
+    response = jsonify(_actor_json(account))
+    response.content_type = ACTIVITY_JSON
+    return response
+
+
+def _actor_json(account: Account) -> dict:
+    ap_id = account.ap_id
+    data: dict[str, Any] = {
+        "@context": ["https://www.w3.org/ns/activitystreams", "https://w3id.org/security/v1"],
+        "id": ap_id,
+        "type": account.actor_type if account.actor_type in ("Person", "Service") else "Person",
+        "preferredUsername": account.nickname,
+        "name": account.display_name or account.nickname,
+        "summary": account.note_html,
+        "url": ap_id,
+        "inbox": f"{ap_id}/inbox",
+        "outbox": f"{ap_id}/outbox",
+        "followers": f"{ap_id}/followers",
+        "following": f"{ap_id}/following",
+        "manuallyApprovesFollowers": account.is_locked,
+        "discoverable": account.is_discoverable,
+        "endpoints": {"sharedInbox": f"{_base()}/inbox"},
+        "publicKey": {"id": f"{ap_id}#main-key", "owner": ap_id, "publicKeyPem": account.public_key or ""},
+    }
+    if account.avatar:
+        data["icon"] = {"type": "Image", "url": f"{_base()}/media/{account.avatar}"}
+    if account.header:
+        data["image"] = {"type": "Image", "url": f"{_base()}/media/{account.header}"}
+    return data
+
+
+@bp.get("/notice/<status_id>")
+def notice(status_id: str) -> Response:
+    """A status' `url`: no HTML page here, so it leads to the status as JSON."""
+    return redirect(f"/api/v1/statuses/{status_id}", code=302)
+
+
+@bp.get("/images/<path:filename>")
+def image(filename: str) -> Response:
+    """The default avatar, banner and instance thumbnail."""
+    return send_from_directory(IMAGES_DIR, filename, max_age=86400)
+
+
+# ---------------------------------------------------------------------------------------------
+# Client conveniences
+
+
+@bp.get("/api/pleroma/frontend_configurations")
+@bp.get("/api/v1/pleroma/frontend_configurations")
+def frontend_configurations() -> dict:
+    """The front-end settings from FRONTEND_CONFIGURATIONS (`{}` when none); Pleroma-FE asks first."""
+    return dict(current_app.config.get("FRONTEND_CONFIGURATIONS") or {})
+
+
+@bp.get("/api/v1/suggestions")
+@bp.get("/api/v1/trends")
+@bp.get("/api/v1/trends/tags")
+@bp.get("/api/v1/filters")
+def empty_list() -> list:
+    """Suggestions, trends and filters are not implemented; clients call them anyway (SPEC 23)."""
+    return []
+
+
+@bp.get("/api/v1/preferences")
+@require_auth("read:accounts")
+def preferences() -> dict:
+    """The caller's posting and reading defaults, Mastodon's keys."""
+    account = me()
+    return {
+        "posting:default:visibility": account.default_scope,
+        "posting:default:sensitive": account.is_sensitive_default,
+        "posting:default:language": None,
+        "reading:expand:media": "default",
+        "reading:expand:spoilers": False,
+    }

@@ -1,0 +1,125 @@
+"""Mastodon notifications (SPEC 7, push subscriptions excepted)."""
+
+from __future__ import annotations
+
+from apiflask import APIBlueprint
+from apiflask.fields import List
+from apiflask.fields import String
+from apiflask.validators import OneOf
+from sqlalchemy import delete
+
+import serializers
+from auth import me
+from auth import require_auth
+from errors import ApiError
+from models import VISIBILITIES
+from models import Account
+from models import Notification
+from models import db
+from pagination import PageIn
+from pagination import link_header
+from pagination import page_params
+from pagination import paginate
+from params import Bool
+from params import IdStr
+from params import Params
+
+bp = APIBlueprint("notifications", __name__, url_prefix="/api/v1/notifications", tag="Notifications")
+
+
+class NotificationsIn(PageIn):
+    # Unknown type names are ignored rather than refused: clients send Mastodon's newer types
+    # (`status`, `admin.sign_up`) in exclude_types.
+    types = List(String(), load_default=None)
+    include_types = List(String(), load_default=None)
+    exclude_types = List(String(), load_default=list)
+    account_id = IdStr(load_default=None)
+    exclude_visibilities = List(String(validate=OneOf((*VISIBILITIES, "list"))), load_default=list)
+    with_muted = Bool(load_default=False)
+
+
+class DismissIn(Params):
+    id = IdStr(required=True)
+
+
+class DestroyMultipleIn(Params):
+    ids = List(IdStr(), required=True)
+
+
+def _own(notification_id: str, message: str) -> Notification:
+    """The caller's notification, or 403 with `message` (Pleroma answers 403, not 404)."""
+    notification = db.session.get(Notification, notification_id)
+    if notification is None or notification.account_id != me().id:
+        raise ApiError(403, message)
+    return notification
+
+
+@bp.get("")
+@require_auth("read:notifications")
+@bp.input(NotificationsIn, location="query", arg_name="data")
+def list_notifications(data: dict) -> tuple[list[dict], int, dict[str, str]]:
+    """The caller's notifications, newest first."""
+    if data["account_id"] is not None and db.session.get(Account, data["account_id"]) is None:
+        raise ApiError(404, "Account is not found")
+    types = None
+    if data["types"] is not None or data["include_types"] is not None:
+        types = [*(data["types"] or []), *(data["include_types"] or [])]
+    query = Notification.for_account(
+        me(),
+        types=types,
+        exclude_types=data["exclude_types"],
+        from_account_id=data["account_id"],
+        exclude_visibilities=data["exclude_visibilities"],
+        with_muted=data["with_muted"],
+    )
+    page = paginate(query, Notification.id, page_params(data))
+    return serializers.notifications_json(page, me()), 200, link_header([n.id for n in page])
+
+
+@bp.get("/<notification_id>")
+@require_auth("read:notifications")
+def get_notification(notification_id: str) -> dict:
+    """One of the caller's notifications."""
+    return serializers.notification_json(_own(notification_id, "Cannot get notification"), me())
+
+
+@bp.post("/clear")
+@require_auth("write:notifications")
+def clear() -> dict:
+    """Delete all of the caller's notifications."""
+    db.session.execute(delete(Notification).where(Notification.account_id == me().id))
+    db.session.commit()
+    return {}
+
+
+@bp.post("/<notification_id>/dismiss")
+@require_auth("write:notifications")
+def dismiss(notification_id: str) -> dict:
+    """Delete one of the caller's notifications."""
+    return _dismiss(notification_id)
+
+
+@bp.post("/dismiss")
+@require_auth("write:notifications")
+@bp.input(DismissIn, location="json_or_form", arg_name="data")
+def dismiss_via_body(data: dict) -> dict:
+    """Legacy form of dismiss, the id in the body."""
+    return _dismiss(data["id"])
+
+
+def _dismiss(notification_id: str) -> dict:
+    db.session.delete(_own(notification_id, "Cannot dismiss notification"))
+    db.session.commit()
+    return {}
+
+
+@bp.delete("/destroy_multiple")
+@require_auth("write:notifications")
+@bp.input(DestroyMultipleIn, location="json_or_form", arg_name="data")
+def destroy_multiple(data: dict) -> dict:
+    """Delete those of the given notifications that belong to the caller."""
+    db.session.execute(
+        delete(Notification).where(Notification.account_id == me().id, Notification.id.in_(data["ids"]))
+    )
+    db.session.commit()
+    return {}

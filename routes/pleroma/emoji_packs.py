@@ -1,0 +1,283 @@
+"""Pleroma emoji: the emoji map (SPEC 10) and the emoji pack API (SPEC 17).
+
+Mounted under /api/v1/pleroma and /api/pleroma. Reads need no auth; every mutation needs an admin
+with `admin:write`. The filesystem work lives in emoji_packs.py; this module maps its refusals to
+SPEC 17's status codes and wording.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from apiflask import APIBlueprint
+from apiflask.fields import Dict
+from apiflask.fields import Integer
+from apiflask.fields import Raw
+from apiflask.fields import String
+from apiflask.validators import Range
+from flask import Response
+from flask import jsonify
+from flask import send_file
+
+import emoji_packs
+from auth import require_auth
+from errors import ApiError
+from params import Bool
+from params import Params
+
+bp = APIBlueprint("emoji_packs", __name__, tag="Emoji packs")
+
+ADMIN_WRITE = "admin:write"
+
+# Status of each refusal; the message is the exception's (SPEC 17 wording).
+_STATUS: dict[type[emoji_packs.PackError], int] = {
+    emoji_packs.EmptyName: 400,
+    emoji_packs.InvalidName: 400,
+    emoji_packs.PackNotFound: 404,
+    emoji_packs.PackExists: 409,
+    emoji_packs.PackUnreadable: 500,
+    emoji_packs.EmptyValue: 422,
+    emoji_packs.InvalidFileName: 400,
+    emoji_packs.ShortcodeTaken: 409,
+    emoji_packs.NewShortcodeTaken: 409,
+    emoji_packs.FileTaken: 409,
+    emoji_packs.EmojiNotFound: 400,
+    emoji_packs.NotAnImage: 415,
+    emoji_packs.BadSource: 400,
+    emoji_packs.BadFileParam: 400,
+    emoji_packs.NotDownloadable: 403,
+    emoji_packs.FallbackIncomplete: 400,
+    emoji_packs.UnsafeArchive: 400,
+    emoji_packs.ArchiveTooLarge: 413,
+    emoji_packs.BadArchive: 400,
+    # Pleroma answers 500 for the remote failures; Kenoma keeps it (SPEC 1.4).
+    emoji_packs.NotShareable: 500,
+    emoji_packs.NoDownloadSource: 500,
+    emoji_packs.ChecksumMismatch: 500,
+    emoji_packs.RemoteError: 500,
+    emoji_packs.NotWritable: 500,
+}
+
+
+@contextmanager
+def answers(
+    os_error: str, pack_missing: str | None = None, with_reason: bool = True, prefix_remote: bool = False
+) -> Iterator[None]:
+    """Turn emoji_packs refusals into ApiError. `os_error` words filesystem failures (500, plus the
+    reason; also remote failures when `prefix_remote`), `pack_missing` rewords the 404 where SPEC
+    does (the file endpoints)."""
+    try:
+        yield
+    except emoji_packs.PackNotFound as error:
+        raise ApiError(404, pack_missing.format(error.name) if pack_missing else str(error)) from error
+    except emoji_packs.RemoteError as error:
+        raise ApiError(500, f"{os_error} {error}" if prefix_remote else str(error)) from error
+    except emoji_packs.PackError as error:
+        raise ApiError(_STATUS.get(type(error), 500), str(error)) from error
+    except OSError as error:
+        reason = f"({error.strerror})" if error.strerror else str(error)
+        raise ApiError(500, f"{os_error} {reason}".strip() if with_reason else os_error) from error
+
+
+FILE_PACK_MISSING = 'pack "{}" is not found'
+
+
+class NameIn(Params):
+    name = String(required=True)
+
+
+class PacksIn(Params):
+    page = Integer(load_default=1, validate=Range(min=1))
+    page_size = Integer(load_default=50, validate=Range(min=1))
+
+
+class ShowIn(NameIn):
+    page = Integer(load_default=1, validate=Range(min=1))
+    page_size = Integer(load_default=30, validate=Range(min=1))
+
+
+class MetadataIn(NameIn):
+    metadata = Dict(required=True)
+
+
+class RemoteIn(PacksIn):
+    url = String(required=True)
+
+
+class DownloadIn(Params):
+    url = String(required=True)
+    name = String(required=True)
+    as_name = String(data_key="as", load_default=None, allow_none=True)
+
+
+class FileAddIn(NameIn):
+    file = Raw(required=True, metadata={"description": "an uploaded image or zip, or an http(s) URL"})
+    shortcode = String(load_default=None, allow_none=True)
+    filename = String(load_default=None, allow_none=True)
+
+
+class FileUpdateIn(NameIn):
+    shortcode = String(required=True)
+    new_shortcode = String(required=True)
+    new_filename = String(required=True)
+    force = Bool(load_default=False)
+
+
+class FileDeleteIn(NameIn):
+    shortcode = String(required=True)
+
+
+# ---------------------------------------------------------------------------------------------
+# The emoji map
+
+
+@bp.get("/emoji")
+def emoji() -> dict:
+    """Every custom emoji: shortcode → {image_url, tags} (image_url relative, SPEC 10)."""
+    return emoji_packs.pleroma_emoji()
+
+
+@bp.get("/emoji.json")
+def emoji_json() -> dict:
+    """Alias of /emoji: Pleroma-FE asks for /api/pleroma/emoji.json (CLIENTS.md)."""
+    return emoji_packs.pleroma_emoji()
+
+
+# ---------------------------------------------------------------------------------------------
+# Packs
+
+
+@bp.get("/emoji/packs")
+@bp.input(PacksIn, location="query", arg_name="data")
+def list_packs(data: dict) -> dict:
+    """Local packs, page by page; `count` is the total."""
+    directory = emoji_packs.emoji_dir()
+    with answers(f"Failed to get the contents of the emoji pack directory at {directory}:"):
+        count, packs = emoji_packs.list_packs(data["page"], data["page_size"])
+        return {"count": count, "packs": {p.name: emoji_packs.pack_json(p) for p in packs}}
+
+
+@bp.get("/emoji/pack")
+@bp.input(ShowIn, location="query", arg_name="data")
+def show_pack(data: dict) -> dict:
+    """One pack with a page of its files; `files_count` is the total."""
+    with answers(f"Failed to get the contents of the `{data['name'].strip()}` pack."):
+        pack = emoji_packs.load_pack(data["name"])
+        return emoji_packs.pack_json(pack, data["page"], data["page_size"])
+
+
+@bp.post("/emoji/pack")
+@require_auth(ADMIN_WRITE, admin=True)
+@bp.input(NameIn, location="json_or_form", arg_name="data")
+def create_pack(data: dict) -> Response:
+    """Create an empty pack."""
+    with answers("Unexpected error occurred while creating pack."):
+        emoji_packs.create_pack(data["name"])
+    return jsonify("ok")
+
+
+@bp.patch("/emoji/pack")
+@require_auth(ADMIN_WRITE, admin=True)
+@bp.input(MetadataIn, location="json_or_form", arg_name="data")
+def update_pack(data: dict) -> dict:
+    """Replace a pack's metadata; a new fallback-src is downloaded and its sha256 stored."""
+    with answers("Unexpected error occurred while updating pack metadata.", prefix_remote=True):
+        return emoji_packs.update_metadata(data["name"], data["metadata"])
+
+
+@bp.delete("/emoji/pack")
+@require_auth(ADMIN_WRITE, admin=True)
+@bp.input(NameIn, location="json_or_form", arg_name="data")
+def delete_pack(data: dict) -> Response:
+    """Delete a pack and its files."""
+    with answers(f"Couldn't delete the `{data['name'].strip()}` pack"):
+        emoji_packs.delete_pack(data["name"])
+    return jsonify("ok")
+
+
+@bp.get("/emoji/packs/import")
+@require_auth(ADMIN_WRITE, admin=True)
+def import_packs() -> Response:
+    """Write a pack.json for each pack folder without one (GET, as in Pleroma)."""
+    with answers("Error accessing emoji pack directory", with_reason=False):
+        return jsonify(emoji_packs.import_from_filesystem())
+
+
+@bp.get("/emoji/packs/remote")
+@require_auth(ADMIN_WRITE, admin=True)
+@bp.input(RemoteIn, location="query", arg_name="data")
+def remote_packs(data: dict) -> Response:
+    """Another server's pack list, as it sent it."""
+    with answers("Unexpected error occurred while listing remote packs."):
+        return jsonify(emoji_packs.list_remote(data["url"], data["page"], data["page_size"]))
+
+
+@bp.post("/emoji/packs/download")
+@require_auth(ADMIN_WRITE, admin=True)
+@bp.input(DownloadIn, location="json_or_form", arg_name="data")
+def download_pack(data: dict) -> Response:
+    """Download another server's pack (optionally under another name)."""
+    with answers("Unexpected error occurred while downloading pack."):
+        emoji_packs.download_pack(data["url"], data["name"], data["as_name"])
+    return jsonify("ok")
+
+
+@bp.get("/emoji/packs/archive")
+@bp.input(NameIn, location="query", arg_name="data")
+def archive(data: dict) -> Response:
+    """The pack as a zip: built once per pack version, streamed from disk, Range and ETag aware."""
+    return _send_archive(data["name"])
+
+
+@bp.get("/emoji/packs/<name>/download_shared")
+def download_shared(name: str) -> Response:
+    """Legacy path of the archive (old Pleroma)."""
+    return _send_archive(name)
+
+
+def _send_archive(raw_name: str) -> Response:
+    with answers("Unexpected error occurred while building the pack archive."):
+        info = emoji_packs.downloadable_archive(raw_name)
+    # send_file streams the cached file from disk and answers Range / If-None-Match itself.
+    response = send_file(info.path, mimetype="application/zip", conditional=True, etag=info.sha256.lower())
+    response.headers["Content-Disposition"] = f'attachment; filename="{raw_name.strip()}.zip"'
+    return response
+
+
+# ---------------------------------------------------------------------------------------------
+# Pack files
+
+
+@bp.post("/emoji/packs/files")
+@require_auth(ADMIN_WRITE, admin=True)
+@bp.input(FileAddIn, location="json_or_form", arg_name="data")
+def add_file(data: dict) -> dict:
+    """Add an emoji (upload or URL; a zip adds every new emoji in it); answers the pack's files."""
+    with answers(
+        "Unexpected error occurred while adding file to pack.", FILE_PACK_MISSING, prefix_remote=True
+    ):
+        pack = emoji_packs.load_pack(data["name"])
+        return emoji_packs.add_file(pack, data["file"], data["shortcode"], data["filename"])
+
+
+@bp.patch("/emoji/packs/files")
+@require_auth(ADMIN_WRITE, admin=True)
+@bp.input(FileUpdateIn, location="json_or_form", arg_name="data")
+def update_file(data: dict) -> dict:
+    """Rename an emoji and/or move its file; `force` overwrites an emoji using the new shortcode."""
+    with answers("Unexpected error occurred while updating.", FILE_PACK_MISSING):
+        pack = emoji_packs.load_pack(data["name"])
+        return emoji_packs.update_file(
+            pack, data["shortcode"], data["new_shortcode"], data["new_filename"], data["force"]
+        )
+
+
+@bp.delete("/emoji/packs/files")
+@require_auth(ADMIN_WRITE, admin=True)
+@bp.input(FileDeleteIn, location="json_or_form", arg_name="data")
+def delete_file(data: dict) -> dict:
+    """Remove an emoji and its file."""
+    with answers("Unexpected error occurred while deleting emoji file.", FILE_PACK_MISSING):
+        pack = emoji_packs.load_pack(data["name"])
+        return emoji_packs.delete_file(pack, data["shortcode"])

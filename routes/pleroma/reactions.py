@@ -1,0 +1,62 @@
+"""Emoji reactions (SPEC 16): PUT/DELETE/GET under /statuses/:id/reactions."""
+
+from __future__ import annotations
+
+from apiflask import APIBlueprint
+
+import serializers
+from auth import current_account
+from auth import me
+from auth import require_auth
+from params import Bool
+from params import Params
+from services import reactions
+
+bp = APIBlueprint("reactions", __name__, tag="Pleroma")
+
+
+class ListIn(Params):
+    with_muted = Bool(load_default=False)
+
+
+@bp.put("/statuses/<status_id>/reactions/<path:emoji>")
+@require_auth("write:statuses")
+def put_reaction(status_id: str, emoji: str) -> dict:
+    """React to a status with one emoji."""
+    status = reactions.react(me(), status_id, emoji)
+    return serializers.status_json(status, me())
+
+
+@bp.delete("/statuses/<status_id>/reactions/<path:emoji>")
+@require_auth("write:statuses")
+def delete_reaction(status_id: str, emoji: str) -> dict:
+    """Take back one's reaction."""
+    status = reactions.unreact(me(), status_id, emoji)
+    return serializers.status_json(status, me())
+
+
+def _entries(status_id: str, with_muted: bool) -> list[dict]:
+    viewer = current_account()
+    status = reactions.visible_status(status_id, viewer)
+    if status is None:  # unknown or invisible statuses answer an empty list, never 404
+        return []
+    return serializers.reactions_by_status([status.id], viewer, with_muted).get(status.id, [])
+
+
+@bp.get("/statuses/<status_id>/reactions")
+@require_auth("read:statuses", optional=True)
+@bp.input(ListIn, location="query", arg_name="query")
+def list_reactions(status_id: str, query: dict) -> list:
+    """Reactions to a status, one entry per emoji, oldest first."""
+    return serializers.reactions_json(_entries(status_id, query["with_muted"]), current_account())
+
+
+@bp.get("/statuses/<status_id>/reactions/<path:emoji>")
+@require_auth("read:statuses", optional=True)
+@bp.input(ListIn, location="query", arg_name="query")
+def list_reactions_by_emoji(status_id: str, emoji: str, query: dict) -> list:
+    """Reactions to a status with one emoji (a list of zero or one entry)."""
+    entries = _entries(status_id, query["with_muted"])
+    wanted = reactions.normalise(emoji, None)
+    name = wanted[0] if wanted else emoji.strip().strip(":")
+    return serializers.reactions_json([e for e in entries if e["name"] == name], current_account())

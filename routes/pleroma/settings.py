@@ -1,0 +1,40 @@
+"""The front-end settings store (SPEC 18.4): one JSON object per front-end, deep-merged on PATCH."""
+
+from __future__ import annotations
+
+from apiflask import APIBlueprint
+from flask import request
+from marshmallow import INCLUDE
+
+from auth import me
+from auth import require_auth
+from errors import ApiError
+from params import Params
+from services import pleroma_misc
+
+bp = APIBlueprint("settings", __name__, url_prefix="/settings", tag="Pleroma")
+
+
+class SettingsIn(Params):
+    """Any JSON object: the keys belong to the front-end, not to Kenoma."""
+
+    class Meta:
+        unknown = INCLUDE
+
+
+@bp.get("/<app_name>")
+@require_auth("read:accounts")
+def get_settings(app_name: str) -> dict:
+    """The stored settings of one front-end (`{}` when none)."""
+    return pleroma_misc.settings_for(me(), app_name)
+
+
+@bp.patch("/<app_name>")
+@require_auth("write:accounts")
+@bp.input(SettingsIn, location="json_or_form", arg_name="data")
+def update_settings(app_name: str, data: dict) -> dict:
+    """Deep-merge the body into the stored settings: objects merge, null removes a key."""
+    # The params loader ignores a JSON body that is not an object; refuse it here instead.
+    if request.is_json and not isinstance(request.get_json(silent=True), dict):
+        raise ApiError(400, "Body must be a JSON object")
+    return pleroma_misc.merge_settings(me(), app_name, data)

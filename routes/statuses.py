@@ -1,0 +1,329 @@
+"""Mastodon statuses (SPEC 4): post, read, delete, thread, and acting on a status."""
+
+from __future__ import annotations
+
+import re
+
+from apiflask import APIBlueprint
+from apiflask.fields import Integer
+from apiflask.fields import List
+from apiflask.fields import Raw
+from apiflask.fields import String
+from apiflask.validators import OneOf
+from flask import request
+from marshmallow import ValidationError
+from sqlalchemy import Select
+from sqlalchemy import select
+
+import serializers
+from auth import current_account
+from auth import current_identity
+from auth import me
+from auth import require_auth
+from errors import ApiError
+from models import VISIBILITIES
+from models import Account
+from models import Favourite
+from models import Participation
+from models import Status
+from models import db
+from pagination import PageIn
+from pagination import link_header
+from pagination import page_params
+from pagination import paginate
+from params import Bool
+from params import IdStr
+from params import Params
+from services import interactions
+from services import reactions
+from services.statuses import NewStatus
+from services.statuses import post_status
+
+bp = APIBlueprint("statuses", __name__, url_prefix="/api/v1/statuses", tag="Statuses")
+
+MAX_IDS = 100  # GET /api/v1/statuses?ids[]= reads at most this many ids (Pleroma takes the first 100)
+_LIST_VISIBILITY = re.compile(r"^list:\S+$")
+
+
+def _visibility_value(value: str | None) -> None:
+    if value and value not in VISIBILITIES and not _LIST_VISIBILITY.match(value):
+        raise ValidationError("Invalid value for enum.")
+
+
+class StatusIn(Params):
+    status = String(load_default="", allow_none=True)
+    media_ids = List(IdStr(), load_default=list, allow_none=True)
+    in_reply_to_id = IdStr(load_default=None, allow_none=True)
+    in_reply_to_conversation_id = IdStr(load_default=None, allow_none=True)
+    visibility = String(load_default=None, allow_none=True, validate=_visibility_value)
+    sensitive = Bool(load_default=False, allow_none=True)
+    spoiler_text = String(load_default="", allow_none=True)
+    content_type = String(load_default=None, allow_none=True)
+    language = String(load_default=None, allow_none=True)
+    to = List(String(), load_default=None, allow_none=True)
+    expires_in = Integer(load_default=None, allow_none=True)
+    preview = Bool(load_default=False, allow_none=True)
+    quote_id = IdStr(load_default=None, allow_none=True)
+    poll = Raw(load_default=None, allow_none=True)  # polls are out of scope (SPEC 23): ignored
+    scheduled_at = String(load_default=None, allow_none=True)  # ignored (SPEC 4)
+
+
+class IdsIn(Params):
+    ids = List(IdStr(), load_default=list)
+    id = List(IdStr(), load_default=list)  # Mastodon spells it `id[]`
+
+
+class ReblogIn(Params):
+    visibility = String(load_default=None, allow_none=True, validate=OneOf(("public", "unlisted", "private")))
+
+
+class BookmarkIn(Params):
+    folder_id = IdStr(load_default=None, allow_none=True)  # Pleroma bookmark folders (SPEC 18.5)
+
+
+# ---------------------------------------------------------------------------------------------
+# Posting and reading
+
+
+@bp.post("")
+@require_auth("write:statuses")
+@bp.input(StatusIn, location="json_or_form", arg_name="data")
+def create_status(data: dict) -> dict:
+    """Post a status (or, with `preview`, render it without saving)."""
+    new = _new_status(data)
+    if data["preview"]:
+        # Render through the real code path, then throw the rows away.
+        new.idempotency_key = None
+        status = post_status(me(), new, commit=False)
+        body = serializers.status_json(status, me())
+        db.session.rollback()
+        return body
+    return serializers.status_json(post_status(me(), new), me())
+
+
+def _new_status(data: dict) -> NewStatus:
+    identity = current_identity()
+    app = identity.token.app if identity and identity.token else None
+    return NewStatus(
+        text=data["status"] or "",
+        visibility=data["visibility"] or None,
+        content_type=data["content_type"] or "text/plain",
+        spoiler_text=data["spoiler_text"] or "",
+        sensitive=bool(data["sensitive"]),
+        # An empty field from a form means "not given", as for the ids below.
+        language=data["language"] or None,
+        in_reply_to_id=data["in_reply_to_id"] or None,
+        media_ids=list(data["media_ids"] or []),
+        to=data["to"],
+        quote_id=data["quote_id"] or None,
+        expires_in=data["expires_in"],
+        app_name=app.name if app else None,
+        app_website=app.website if app else None,
+        idempotency_key=request.headers.get("Idempotency-Key") or None,
+        conversation=_conversation(data["in_reply_to_conversation_id"]),
+    )
+
+
+def _conversation(participation_id: str | None) -> Participation | None:
+    if not participation_id:
+        return None
+    participation = db.session.get(Participation, participation_id)
+    # [Kenoma] only the caller's own conversations (SPEC 15; Pleroma does not check).
+    if participation is None or participation.account_id != me().id:
+        raise ApiError(422, "Unknown conversation id")
+    return participation
+
+
+@bp.get("")
+@require_auth("read:statuses", optional=True)
+@bp.input(IdsIn, location="query", arg_name="data")
+def list_statuses(data: dict) -> list[dict]:
+    """Several statuses by id: the visible ones that exist, in the order asked."""
+    ids = list(dict.fromkeys(data["ids"] + data["id"]))[:MAX_IDS]
+    viewer = current_account()
+    found = {s.id: s for s in db.session.scalars(Status.visible_to(viewer).where(Status.id.in_(ids)))}
+    return serializers.statuses_json([found[i] for i in ids if i in found], viewer)
+
+
+@bp.get("/<status_id>")
+@require_auth("read:statuses", optional=True)
+def show_status(status_id: str) -> dict:
+    """One status; 404 when it does not exist or the reader may not see it."""
+    viewer = current_account()
+    return serializers.status_json(interactions.get_visible(status_id, viewer), viewer)
+
+
+@bp.delete("/<status_id>")
+@require_auth("write:statuses")
+def delete_status(status_id: str) -> dict:
+    """Delete an own status (admins: any); answers it with `text` for delete-and-redraft."""
+    status = db.session.get(Status, status_id)
+    if status is None or (status.account_id != me().id and not me().is_admin):
+        raise ApiError(404, "Record not found")
+    body = serializers.status_json(status, me())
+    body["text"] = status.source
+    interactions.delete_status(status)
+    return body
+
+
+@bp.get("/<status_id>/source")
+@require_auth("read:statuses", optional=True)
+def show_source(status_id: str) -> dict:
+    """The source text of a status, for editing."""
+    return serializers.status_source_json(interactions.get_visible(status_id, current_account()))
+
+
+@bp.get("/<status_id>/context")
+@require_auth("read:statuses", optional=True)
+def show_context(status_id: str) -> dict:
+    """The thread around a status: ancestors oldest first, descendants depth-first."""
+    viewer = current_account()
+    ancestors, descendants = interactions.thread(interactions.get_visible(status_id, viewer), viewer)
+    rendered = serializers.statuses_json(ancestors + descendants, viewer)
+    return {"ancestors": rendered[: len(ancestors)], "descendants": rendered[len(ancestors) :]}
+
+
+# ---------------------------------------------------------------------------------------------
+# Acting on a status
+
+
+@bp.post("/<status_id>/favourite")
+@require_auth("write:favourites")
+def favourite(status_id: str) -> dict:
+    """Favourite a status (idempotent); its author is notified."""
+    status = interactions.favourite(me(), interactions.get_visible(status_id, me()))
+    return serializers.status_json(status, me())
+
+
+@bp.post("/<status_id>/unfavourite")
+@require_auth("write:favourites")
+def unfavourite(status_id: str) -> dict:
+    """Take a favourite back (idempotent)."""
+    status = interactions.unfavourite(me(), interactions.get_visible(status_id, me()))
+    return serializers.status_json(status, me())
+
+
+@bp.post("/<status_id>/reblog")
+@require_auth("write:statuses")
+@bp.input(ReblogIn, location="json_or_form", arg_name="data")
+def reblog(status_id: str, data: dict) -> dict:
+    """Reblog a status; answers the reblog, whose `reblog` is the original."""
+    identity = current_identity()
+    app = identity.token.app if identity and identity.token else None
+    status = interactions.get_visible(status_id, me())
+    return serializers.status_json(interactions.reblog(me(), status, data["visibility"], app), me())
+
+
+@bp.post("/<status_id>/unreblog")
+@require_auth("write:statuses")
+def unreblog(status_id: str) -> dict:
+    """Undo a reblog; answers the original status."""
+    status = interactions.unreblog(me(), interactions.get_visible(status_id, me()))
+    return serializers.status_json(status, me())
+
+
+@bp.post("/<status_id>/bookmark")
+@require_auth("write:bookmarks")
+@bp.input(BookmarkIn, location="json_or_form", arg_name="data")
+def bookmark(status_id: str, data: dict) -> dict:
+    """Bookmark a status (idempotent)."""
+    status = interactions.bookmark(me(), interactions.get_visible(status_id, me()), data["folder_id"])
+    return serializers.status_json(status, me())
+
+
+@bp.post("/<status_id>/unbookmark")
+@require_auth("write:bookmarks")
+def unbookmark(status_id: str) -> dict:
+    """Remove a bookmark (idempotent)."""
+    status = interactions.unbookmark(me(), interactions.get_visible(status_id, me()))
+    return serializers.status_json(status, me())
+
+
+@bp.post("/<status_id>/pin")
+@require_auth("write:accounts")
+def pin(status_id: str) -> dict:
+    """Pin an own public or unlisted status to the profile (at most 5)."""
+    status = interactions.pin(me(), interactions.get_visible(status_id, me()))
+    return serializers.status_json(status, me())
+
+
+@bp.post("/<status_id>/unpin")
+@require_auth("write:accounts")
+def unpin(status_id: str) -> dict:
+    """Unpin a status."""
+    status = interactions.unpin(me(), interactions.get_visible(status_id, me()))
+    return serializers.status_json(status, me())
+
+
+@bp.post("/<status_id>/mute")
+@require_auth("write:mutes")
+def mute(status_id: str) -> dict:
+    """Mute the thread of a status: no more notifications from it."""
+    status = interactions.mute_thread(me(), interactions.get_visible(status_id, me()))
+    return serializers.status_json(status, me())
+
+
+@bp.post("/<status_id>/unmute")
+@require_auth("write:mutes")
+def unmute(status_id: str) -> dict:
+    """Unmute the thread of a status."""
+    status = interactions.unmute_thread(me(), interactions.get_visible(status_id, me()))
+    return serializers.status_json(status, me())
+
+
+# ---------------------------------------------------------------------------------------------
+# Who acted
+
+
+@bp.get("/<status_id>/favourited_by")
+@require_auth("read:statuses", optional=True)
+@bp.input(PageIn, location="query", arg_name="data")
+def favourited_by(status_id: str, data: dict) -> tuple[list[dict], int, dict]:
+    """Accounts that favourited a status, paged by favourite."""
+    viewer = current_account()
+    status = interactions.original_of(interactions.get_visible(status_id, viewer))
+    query = (
+        select(Favourite.id, Account)
+        .join(Account, Account.id == Favourite.account_id)
+        .where(Favourite.status_id == status.id, Account.is_active.is_(True))
+    )
+    return _accounts_page(query, Favourite.id, data)
+
+
+@bp.get("/<status_id>/reblogged_by")
+@require_auth("read:statuses", optional=True)
+@bp.input(PageIn, location="query", arg_name="data")
+def reblogged_by(status_id: str, data: dict) -> tuple[list[dict], int, dict]:
+    """Accounts that reblogged a status (reblogs the reader may see), paged by reblog."""
+    viewer = current_account()
+    status = interactions.original_of(interactions.get_visible(status_id, viewer))
+    query = (
+        select(Status.id, Account)
+        .join(Account, Account.id == Status.account_id)
+        .where(
+            Status.reblog_of_id == status.id, Status.visibility_filter(viewer), Account.is_active.is_(True)
+        )
+    )
+    return _accounts_page(query, Status.id, data)
+
+
+def _accounts_page(query: Select, column: object, data: dict) -> tuple[list[dict], int, dict]:
+    # The cursor is the id of the favourite / reblog row, so paging stays stable (SPEC 1.5).
+    rows = paginate(query, column, page_params(data), scalars=False)
+    accounts = serializers.accounts_json([row[1] for row in rows], current_account())
+    return accounts, 200, link_header([row[0] for row in rows])
+
+
+# Akkoma's spelling of the Pleroma reaction endpoints (SPEC 16, 22): same behaviour, other path.
+@bp.put("/<status_id>/emoji_reactions/<path:emoji>")
+@require_auth("write:statuses")
+def put_emoji_reaction(status_id: str, emoji: str) -> dict:
+    """React to a status with one emoji (Akkoma path)."""
+    return serializers.status_json(reactions.react(me(), status_id, emoji), me())
+
+
+@bp.delete("/<status_id>/emoji_reactions/<path:emoji>")
+@require_auth("write:statuses")
+def delete_emoji_reaction(status_id: str, emoji: str) -> dict:
+    """Take back a reaction (Akkoma path)."""
+    return serializers.status_json(reactions.unreact(me(), status_id, emoji), me())

@@ -1,0 +1,203 @@
+"""Relationships between accounts (SPEC 3): follows and follow requests, blocks, mutes and
+endorsements. Each operation changes its rows, the denormalised follower/following counters and
+the notifications in one transaction."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from sqlalchemy import delete
+from sqlalchemy import or_
+from sqlalchemy import select
+from sqlalchemy import update
+
+from errors import ApiError
+from models import Account
+from models import Block
+from models import Endorsement
+from models import Follow
+from models import Mute
+from models import db
+from models import utcnow
+from services.notifications import notify
+from services.notifications import withdraw
+
+
+def find_follow(follower_id: str, followee_id: str) -> Follow | None:
+    return db.session.scalar(
+        select(Follow).where(Follow.follower_id == follower_id, Follow.followee_id == followee_id)
+    )
+
+
+def blocks(account_id: str, target_id: str) -> bool:
+    """Does `account_id` block `target_id`?"""
+    found = db.session.scalar(
+        select(Block.id).where(Block.account_id == account_id, Block.target_id == target_id)
+    )
+    return found is not None
+
+
+def _count_follow(follower_id: str, followee_id: str, step: int) -> None:
+    # SQL expressions, not Python arithmetic: two concurrent follows cannot lose an increment.
+    db.session.execute(
+        update(Account)
+        .where(Account.id == follower_id)
+        .values(following_count=Account.following_count + step)
+    )
+    db.session.execute(
+        update(Account)
+        .where(Account.id == followee_id)
+        .values(followers_count=Account.followers_count + step)
+    )
+
+
+def _drop_follow(follow: Follow) -> None:
+    """Delete a follow or request, its counters and what it notified."""
+    if not follow.is_pending:
+        _count_follow(follow.follower_id, follow.followee_id, -1)
+    withdraw("follow", follow.follower_id, recipient_id=follow.followee_id)
+    withdraw("follow_request", follow.follower_id, recipient_id=follow.followee_id)
+    db.session.delete(follow)
+
+
+# ---------------------------------------------------------------------------------------------
+# Follows
+
+
+def follow(
+    follower: Account, target: Account, reblogs: bool | None = None, subscribe: bool | None = None
+) -> Follow:
+    """Follow `target`, or ask to when it is locked; following again only applies the flags."""
+    if follower.id == target.id:
+        raise ApiError(400, "Can not follow yourself")
+    if not target.is_active:
+        raise ApiError(403, f"Could not follow user: {target.nickname} is deactivated.")
+    if blocks(target.id, follower.id):
+        raise ApiError(403, f"Could not follow user: {target.nickname} blocked you.")
+    row = find_follow(follower.id, target.id)
+    if row is None:
+        row = Follow(follower_id=follower.id, followee_id=target.id, is_pending=target.is_locked)
+        db.session.add(row)
+        if row.is_pending:
+            notify(target, follower, "follow_request")
+        else:
+            _count_follow(follower.id, target.id, 1)
+            notify(target, follower, "follow")
+    if reblogs is not None:
+        row.show_reblogs = reblogs
+    if subscribe is not None:
+        row.notify = subscribe
+    db.session.commit()
+    return row
+
+
+def unfollow(follower: Account, target: Account) -> None:
+    """Stop following `target` or withdraw the request; endorsing it ends with the follow."""
+    if follower.id == target.id:
+        raise ApiError(400, "Can not unfollow yourself")
+    row = find_follow(follower.id, target.id)
+    if row is not None:
+        _drop_follow(row)
+        _unendorse(follower.id, target.id)
+    db.session.commit()
+
+
+def _pending_request(requester: Account, target: Account) -> Follow:
+    row = find_follow(requester.id, target.id)
+    if row is None or not row.is_pending:
+        raise ApiError(404, "Record not found")
+    return row
+
+
+def authorize(target: Account, requester: Account) -> None:
+    """Accept a pending request: it becomes a follow, counted and notified as one."""
+    row = _pending_request(requester, target)
+    row.is_pending = False
+    _count_follow(requester.id, target.id, 1)
+    # The request notification turns into the follow it now is (Pleroma does the same).
+    withdraw("follow_request", requester.id, recipient_id=target.id)
+    notify(target, requester, "follow")
+    db.session.commit()
+
+
+def reject(target: Account, requester: Account) -> None:
+    """Refuse a pending request: it disappears with its notification."""
+    row = _pending_request(requester, target)
+    _drop_follow(row)
+    db.session.commit()
+
+
+# ---------------------------------------------------------------------------------------------
+# Blocks
+
+
+def block(blocker: Account, target: Account) -> None:
+    """Block `target`: follows, requests, subscriptions and endorsements end both ways."""
+    if blocker.id == target.id:
+        raise ApiError(403, "Can not block yourself")
+    if not blocks(blocker.id, target.id):
+        db.session.add(Block(account_id=blocker.id, target_id=target.id))
+    pair = or_(
+        (Follow.follower_id == blocker.id) & (Follow.followee_id == target.id),
+        (Follow.follower_id == target.id) & (Follow.followee_id == blocker.id),
+    )
+    for row in db.session.scalars(select(Follow).where(pair)).all():
+        _drop_follow(row)
+    _unendorse(blocker.id, target.id)
+    _unendorse(target.id, blocker.id)
+    db.session.commit()
+
+
+def unblock(blocker: Account, target: Account) -> None:
+    db.session.execute(delete(Block).where(Block.account_id == blocker.id, Block.target_id == target.id))
+    db.session.commit()
+
+
+# ---------------------------------------------------------------------------------------------
+# Mutes
+
+
+def mute(muter: Account, target: Account, hide_notifications: bool = True, expires_in: int = 0) -> Mute:
+    """Mute `target` (again): the latest call sets the notification flag and the expiry."""
+    if muter.id == target.id:
+        raise ApiError(403, "Can not mute yourself")
+    row = db.session.scalar(select(Mute).where(Mute.account_id == muter.id, Mute.target_id == target.id))
+    if row is None:
+        row = Mute(account_id=muter.id, target_id=target.id)
+        db.session.add(row)
+    row.hide_notifications = hide_notifications
+    row.expires_at = utcnow() + timedelta(seconds=expires_in) if expires_in > 0 else None
+    db.session.commit()
+    return row
+
+
+def unmute(muter: Account, target: Account) -> None:
+    db.session.execute(delete(Mute).where(Mute.account_id == muter.id, Mute.target_id == target.id))
+    db.session.commit()
+
+
+# ---------------------------------------------------------------------------------------------
+# Endorsements (profile pins)
+
+
+def endorse(account: Account, target: Account) -> None:
+    row = find_follow(account.id, target.id)
+    if row is None or row.is_pending:
+        raise ApiError(400, "You must be following the account to endorse it")
+    exists = db.session.scalar(
+        select(Endorsement.id).where(Endorsement.account_id == account.id, Endorsement.target_id == target.id)
+    )
+    if exists is None:
+        db.session.add(Endorsement(account_id=account.id, target_id=target.id))
+    db.session.commit()
+
+
+def unendorse(account: Account, target: Account) -> None:
+    _unendorse(account.id, target.id)
+    db.session.commit()
+
+
+def _unendorse(account_id: str, target_id: str) -> None:
+    db.session.execute(
+        delete(Endorsement).where(Endorsement.account_id == account_id, Endorsement.target_id == target_id)
+    )

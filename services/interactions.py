@@ -1,0 +1,326 @@
+"""Acting on statuses (SPEC 4): favourites, reblogs, bookmarks, pins, thread mutes, deletion and
+the thread view. Counters move with SQL expressions in the same transaction as the row they
+count, so two concurrent requests can neither lose an increment nor count a row twice."""
+
+from __future__ import annotations
+
+import uuid
+from collections import defaultdict
+from typing import Any
+
+from flask import current_app
+from sqlalchemy import and_
+from sqlalchemy import delete
+from sqlalchemy import exists
+from sqlalchemy import func
+from sqlalchemy import not_
+from sqlalchemy import select
+from sqlalchemy import update
+from sqlalchemy.dialects.sqlite import insert
+
+from errors import ApiError
+from jobs import job
+from models import Account
+from models import Block
+from models import Bookmark
+from models import Favourite
+from models import Participation
+from models import Status
+from models import ThreadMute
+from models import db
+from models import new_flake_id
+from models import utcnow
+from services.notifications import notify
+from services.notifications import withdraw
+from services.pleroma_misc import own_folder
+
+MAX_PINNED = 5
+OPEN_VISIBILITIES = ("public", "unlisted", "local")
+
+
+def get_visible(status_id: str, viewer: Account | None) -> Status:
+    """The status if it exists and the viewer may see it; 404 otherwise (SPEC 1.9)."""
+    status = db.session.get(Status, status_id)
+    if status is None or not status.is_visible_to(viewer):
+        raise ApiError(404, "Record not found")
+    return status
+
+
+def original_of(status: Status) -> Status:
+    """Acting on a reblog acts on the reblogged status, as Mastodon and Pleroma do."""
+    if status.reblog_of_id is None:
+        return status
+    original = db.session.get(Status, status.reblog_of_id)
+    if original is None:
+        raise ApiError(404, "Record not found")
+    return original
+
+
+def _add_to(counter: Any, status_id: str, delta: int) -> None:
+    # max(…, 0): a counter never goes below zero, even after rows removed outside the services.
+    db.session.execute(
+        update(Status).where(Status.id == status_id).values({counter: func.max(counter + delta, 0)})
+    )
+
+
+def _insert_once(model: Any, **values: Any) -> bool:
+    """Insert a row unless its unique key already exists; True when this call added it."""
+    result = db.session.execute(insert(model).values(**values).on_conflict_do_nothing())
+    return result.rowcount == 1
+
+
+# ---------------------------------------------------------------------------------------------
+# Favourites
+
+
+def favourite(account: Account, status: Status) -> Status:
+    status = original_of(status)
+    if _insert_once(Favourite, id=new_flake_id(), account_id=account.id, status_id=status.id):
+        _add_to(Status.favourites_count, status.id, 1)
+        notify(status.account_id, account, "favourite", status=status)
+    db.session.commit()
+    return status
+
+
+def unfavourite(account: Account, status: Status) -> Status:
+    status = original_of(status)
+    removed = db.session.execute(
+        delete(Favourite).where(Favourite.account_id == account.id, Favourite.status_id == status.id)
+    ).rowcount
+    if removed:
+        _add_to(Status.favourites_count, status.id, -removed)
+        withdraw("favourite", account.id, status_id=status.id)
+    db.session.commit()
+    return status
+
+
+# ---------------------------------------------------------------------------------------------
+# Reblogs
+
+
+def reblog(account: Account, status: Status, visibility: str | None, app: Any = None) -> Status:
+    """The reblog wrapper (an existing one when the account reblogged it already)."""
+    status = original_of(status)
+    is_own_private = status.visibility == "private" and status.account_id == account.id
+    if status.visibility not in OPEN_VISIBILITIES and not is_own_private:
+        raise ApiError(404, "Record not found")
+    existing = db.session.scalar(
+        select(Status).where(Status.account_id == account.id, Status.reblog_of_id == status.id)
+    )
+    if existing is not None:
+        return existing
+    wrapper = Status(
+        id=new_flake_id(),
+        account=account,
+        uri=f"{current_app.config['BASE_URL']}/activities/{uuid.uuid4()}",
+        visibility=_reblog_visibility(status, visibility),
+        reblog_of_id=status.id,
+        context_id=status.context_id,
+        app_name=getattr(app, "name", None),
+        app_website=getattr(app, "website", None),
+    )
+    db.session.add(wrapper)
+    # A reblog is not a post of the reblogger: Pleroma's statuses_count counts notes only.
+    _add_to(Status.reblogs_count, status.id, 1)
+    notify(status.account_id, account, "reblog", status=status)
+    db.session.commit()
+    return wrapper
+
+
+def _reblog_visibility(status: Status, wanted: str | None) -> str:
+    if status.visibility == "private":  # only the author's own followers may see it again
+        return "private"
+    wanted = wanted or "public"
+    if status.visibility == "local" and wanted == "public":  # a local-only post stays local
+        return "local"
+    return wanted
+
+
+def unreblog(account: Account, status: Status) -> Status:
+    status = original_of(status)
+    removed = db.session.execute(
+        delete(Status).where(Status.account_id == account.id, Status.reblog_of_id == status.id)
+    ).rowcount
+    if removed:
+        _add_to(Status.reblogs_count, status.id, -removed)
+        withdraw("reblog", account.id, status_id=status.id)
+    db.session.commit()
+    return status
+
+
+# ---------------------------------------------------------------------------------------------
+# Bookmarks, pins, thread mutes
+
+
+def bookmark(account: Account, status: Status, folder_id: str | None = None) -> Status:
+    status = original_of(status)
+    # Only into one of the caller's folders (403 otherwise, SPEC 18.5). Bookmarking again files
+    # the bookmark under the folder given — none means unfiled — as Pleroma does.
+    folder = own_folder(account, folder_id).id if folder_id else None
+    db.session.execute(
+        insert(Bookmark)
+        .values(id=new_flake_id(), account_id=account.id, status_id=status.id, folder_id=folder)
+        .on_conflict_do_update(index_elements=["account_id", "status_id"], set_={"folder_id": folder})
+    )
+    db.session.commit()
+    return status
+
+
+def unbookmark(account: Account, status: Status) -> Status:
+    status = original_of(status)
+    db.session.execute(
+        delete(Bookmark).where(Bookmark.account_id == account.id, Bookmark.status_id == status.id)
+    )
+    db.session.commit()
+    return status
+
+
+def pin(account: Account, status: Status) -> Status:
+    if status.account_id != account.id or status.is_reblog:
+        raise ApiError(422, "Someone else's status cannot be pinned")
+    if status.visibility not in ("public", "unlisted"):
+        raise ApiError(422, "Non-public status cannot be pinned")
+    if status.pinned_at is not None:
+        return status
+    pinned = db.session.scalar(
+        select(func.count())
+        .select_from(Status)
+        .where(Status.account_id == account.id, Status.pinned_at.is_not(None))
+    )
+    if pinned >= MAX_PINNED:
+        raise ApiError(400, "You have already pinned the maximum number of statuses")
+    status.pinned_at = utcnow()
+    db.session.commit()
+    return status
+
+
+def unpin(account: Account, status: Status) -> Status:
+    if status.account_id == account.id and status.pinned_at is not None:
+        status.pinned_at = None
+        db.session.commit()
+    return status
+
+
+def mute_thread(account: Account, status: Status) -> Status:
+    _insert_once(ThreadMute, account_id=account.id, context_id=status.context_id)
+    db.session.commit()
+    return status
+
+
+def unmute_thread(account: Account, status: Status) -> Status:
+    db.session.execute(
+        delete(ThreadMute).where(
+            ThreadMute.account_id == account.id, ThreadMute.context_id == status.context_id
+        )
+    )
+    db.session.commit()
+    return status
+
+
+# ---------------------------------------------------------------------------------------------
+# Deletion
+
+
+def delete_status(status: Status) -> None:
+    """Delete a status; the database cascades its notifications, favourites, bookmarks, mentions,
+    tags and reblogs. Replies keep their dangling `in_reply_to_id` (SPEC 4)."""
+    if status.reblog_of_id is not None:
+        _add_to(Status.reblogs_count, status.reblog_of_id, -1)
+        withdraw("reblog", status.account_id, status_id=status.reblog_of_id)
+    else:
+        db.session.execute(
+            update(Account)
+            .where(Account.id == status.account_id)
+            .values(statuses_count=func.max(Account.statuses_count - 1, 0))
+        )
+        if status.in_reply_to_id:
+            _add_to(Status.replies_count, status.in_reply_to_id, -1)
+        if status.visibility == "direct":
+            _rewind_participations(status)
+    db.session.delete(status)
+    db.session.commit()
+
+
+def _rewind_participations(status: Status) -> None:
+    """Conversations whose last status goes away show the newest remaining one instead."""
+    newest = (
+        select(func.max(Status.id))
+        .where(
+            Status.context_id == status.context_id,
+            Status.id != status.id,
+            Status.reblog_of_id.is_(None),
+            Status.visibility == "direct",
+        )
+        .scalar_subquery()
+    )
+    db.session.execute(
+        update(Participation)
+        .where(Participation.context_id == status.context_id, Participation.last_status_id == status.id)
+        .values(last_status_id=newest)
+    )
+
+
+@job
+def expire_status(status_id: str) -> None:
+    """Delete a status whose `expires_in` has run out (scheduled when it was posted)."""
+    status = db.session.get(Status, status_id)
+    if status is not None and status.expires_at is not None:
+        delete_status(status)
+
+
+# ---------------------------------------------------------------------------------------------
+# Thread view
+
+
+def thread(status: Status, viewer: Account | None) -> tuple[list[Status], list[Status]]:
+    """(ancestors oldest first, descendants depth-first oldest first), only what the viewer may
+    see. One query loads the whole thread with a visibility flag computed in SQL; the tree walk
+    goes through hidden statuses so a visible reply under a hidden one is still found."""
+    shown = Status.visibility_filter(viewer)
+    if viewer is not None:  # statuses of accounts the viewer blocks stay out (Pleroma)
+        blocked = exists().where(Block.account_id == viewer.id, Block.target_id == Status.account_id)
+        shown = and_(shown, not_(blocked))
+    rows = db.session.execute(
+        select(Status, shown.label("shown"))
+        .where(Status.context_id == status.context_id, Status.reblog_of_id.is_(None))
+        .order_by(Status.id)
+    ).all()
+    by_id = {row[0].id: row[0] for row in rows}
+    visible = {row[0].id for row in rows if row[1]}
+    ancestors = _ancestors(status, by_id)
+    descendants = _descendants(status, rows)
+    return (
+        [s for s in ancestors if s.id in visible],
+        [s for s in descendants if s.id in visible],
+    )
+
+
+def _ancestors(status: Status, by_id: dict[str, Status]) -> list[Status]:
+    chain: list[Status] = []
+    seen = {status.id}
+    parent_id = status.in_reply_to_id
+    while parent_id and parent_id in by_id and parent_id not in seen:
+        seen.add(parent_id)
+        parent = by_id[parent_id]
+        chain.append(parent)
+        parent_id = parent.in_reply_to_id
+    chain.reverse()
+    return chain
+
+
+def _descendants(status: Status, rows: list[Any]) -> list[Status]:
+    children: dict[str, list[Status]] = defaultdict(list)
+    for row in rows:  # rows come oldest first, so each child list is too
+        if row[0].in_reply_to_id:
+            children[row[0].in_reply_to_id].append(row[0])
+    found: list[Status] = []
+    seen = {status.id}
+    stack = list(reversed(children[status.id]))
+    while stack:
+        current = stack.pop()
+        if current.id in seen:
+            continue
+        seen.add(current.id)
+        found.append(current)
+        stack.extend(reversed(children[current.id]))
+    return found

@@ -1,0 +1,136 @@
+from __future__ import annotations
+
+from urllib.parse import quote
+
+import pytest
+
+from models import Block
+from models import Mute
+from models import Notification
+from models import db
+from services.statuses import NewStatus
+from services.statuses import post_status
+
+
+@pytest.fixture
+def people(make_account):
+    return make_account("alice"), make_account("bob"), make_account("carol")
+
+
+@pytest.fixture
+def status(people):
+    return post_status(people[0], NewStatus(text="react to me"))
+
+
+def _put(client, headers, status_id, emoji, prefix="/api/v1/pleroma"):
+    return client.put(f"{prefix}/statuses/{status_id}/reactions/{quote(emoji)}", headers=headers)
+
+
+@pytest.mark.parametrize("prefix", ["/api/v1/pleroma", "/api/pleroma"])
+def test_put_reaction_returns_status_with_reaction(client, people, status, auth_headers, prefix):
+    bob = people[1]
+    response = _put(client, auth_headers(bob), status.id, "😀", prefix)
+    assert response.status_code == 200
+    reactions = response.get_json()["pleroma"]["emoji_reactions"]
+    assert reactions == [{"name": "😀", "count": 1, "me": True, "url": None, "account_ids": [bob.id]}]
+    assert response.get_json()["emoji_reactions"] == reactions
+
+
+def test_put_reaction_twice_is_a_no_op_and_notifies_once(client, people, status, auth_headers):
+    alice, bob, _ = people
+    headers = auth_headers(bob)
+    _put(client, headers, status.id, "😀")
+    response = _put(client, headers, status.id, "😀")
+    assert response.status_code == 200
+    assert response.get_json()["pleroma"]["emoji_reactions"][0]["count"] == 1
+    notes = db.session.scalars(db.select(Notification).where(Notification.account_id == alice.id)).all()
+    assert [(n.type, n.emoji) for n in notes] == [("pleroma:emoji_reaction", "😀")]
+
+
+def test_put_reaction_stores_fully_qualified_form(client, people, status, auth_headers):
+    response = _put(client, auth_headers(people[1]), status.id, "\u26a0")
+    assert response.get_json()["pleroma"]["emoji_reactions"][0]["name"] == "\u26a0\ufe0f"
+
+
+@pytest.mark.parametrize("bad", ["x", "😀😀", "hi😀", ":nosuchemoji:", ":remote@else.where:"])
+def test_put_reaction_rejects_invalid_emoji(client, people, status, auth_headers, bad):
+    response = _put(client, auth_headers(people[1]), status.id, bad)
+    assert response.status_code == 400
+    assert response.get_json() == {"error": "Could not add reaction emoji"}
+
+
+def test_put_reaction_accepts_a_regional_indicator(client, people, status, auth_headers):
+    assert _put(client, auth_headers(people[1]), status.id, "\U0001f1e6").status_code == 200
+
+
+def test_put_reaction_on_unknown_or_invisible_status_is_400(client, people, auth_headers):
+    alice, bob, carol = people
+    secret = post_status(alice, NewStatus(text="hi @bob", visibility="direct"))
+    for status_id in ("nope", secret.id):
+        response = _put(client, auth_headers(carol), status_id, "😀")
+        assert response.status_code == 400
+        assert response.get_json() == {"error": "Could not add reaction emoji"}
+
+
+def test_put_reaction_needs_auth_and_scope(client, people, status, auth_headers):
+    assert _put(client, {}, status.id, "😀").get_json() == {"error": "Invalid credentials."}
+    response = _put(client, auth_headers(people[1], "read"), status.id, "😀")
+    assert response.status_code == 403
+    assert response.get_json() == {"error": "Insufficient permissions: write:statuses."}
+
+
+def test_delete_reaction_removes_it_and_its_notification(client, people, status, auth_headers):
+    bob = people[1]
+    headers = auth_headers(bob)
+    _put(client, headers, status.id, "😀")
+    response = client.delete(f"/api/v1/pleroma/statuses/{status.id}/reactions/{quote('😀')}", headers=headers)
+    assert response.status_code == 200
+    assert response.get_json()["pleroma"]["emoji_reactions"] == []
+    assert db.session.scalar(db.select(db.func.count()).select_from(Notification)) == 0
+    again = client.delete(f"/api/v1/pleroma/statuses/{status.id}/reactions/{quote('😀')}", headers=headers)
+    assert again.status_code == 400
+    assert again.get_json() == {"error": "Could not remove reaction emoji"}
+
+
+def test_list_reactions_in_order_of_first_use_with_accounts(client, people, status, auth_headers):
+    alice, bob, carol = people
+    _put(client, auth_headers(bob), status.id, "👍")
+    _put(client, auth_headers(carol), status.id, "😀")
+    _put(client, auth_headers(carol), status.id, "👍")
+    body = client.get(f"/api/v1/pleroma/statuses/{status.id}/reactions", headers=auth_headers(carol)).get_json()
+    assert [(e["name"], e["count"], e["me"]) for e in body] == [("👍", 2, True), ("😀", 1, True)]
+    assert [a["username"] for a in body[0]["accounts"]] == ["bob", "carol"]
+    anonymous = client.get(f"/api/pleroma/statuses/{status.id}/reactions").get_json()
+    assert [e["me"] for e in anonymous] == [False, False]
+    one = client.get(f"/api/v1/pleroma/statuses/{status.id}/reactions/{quote('😀')}").get_json()
+    assert [e["name"] for e in one] == ["😀"]
+
+
+def test_list_reactions_hides_blocked_and_muted_reactors(client, people, status, auth_headers):
+    alice, bob, carol = people
+    _put(client, auth_headers(bob), status.id, "😀")
+    _put(client, auth_headers(carol), status.id, "🎉")
+    db.session.add_all([Block(account_id=alice.id, target_id=bob.id), Mute(account_id=alice.id, target_id=carol.id)])
+    db.session.commit()
+    url = f"/api/v1/pleroma/statuses/{status.id}/reactions"
+    assert client.get(url, headers=auth_headers(alice)).get_json() == []
+    with_muted = client.get(url + "?with_muted=true", headers=auth_headers(alice)).get_json()
+    assert [e["name"] for e in with_muted] == ["🎉"]
+    status_view = client.get(f"/api/v1/statuses/{status.id}", headers=auth_headers(alice)).get_json()
+    assert status_view["pleroma"]["emoji_reactions"] == []
+
+
+def test_list_reactions_of_unknown_status_is_empty(client):
+    response = client.get("/api/v1/pleroma/statuses/nope/reactions")
+    assert response.status_code == 200
+    assert response.get_json() == []
+
+
+def test_akkoma_alias_paths_react_and_unreact(client, people, status, auth_headers):
+    headers = auth_headers(people[1])
+    put = client.put(f"/api/v1/statuses/{status.id}/emoji_reactions/{quote('🎉')}", headers=headers)
+    assert put.status_code == 200
+    assert put.get_json()["pleroma"]["emoji_reactions"][0]["name"] == "🎉"
+    gone = client.delete(f"/api/v1/statuses/{status.id}/emoji_reactions/{quote('🎉')}", headers=headers)
+    assert gone.status_code == 200 and gone.get_json()["emoji_reactions"] == []
+    assert client.put(f"/api/v1/statuses/{status.id}/emoji_reactions/x", headers=headers).status_code == 400
