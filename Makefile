@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 PORT ?= 5000
 export FLASK_APP := app
 
-.PHONY: run test lint migrate clean
+.PHONY: run test fuzz lint migrate clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -27,6 +27,12 @@ run: migrate
 
 test: $(VENV)/.installed-dev
 	$(BIN)/python -m pytest -q
+
+# The long schemathesis run over /openapi.json (FUZZ_EXAMPLES requests per operation, valid and
+# invalid); `make test` runs the short one.
+FUZZ_EXAMPLES ?= 60
+fuzz: $(VENV)/.installed-dev
+	KENOMA_FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) $(BIN)/python -m pytest -q -s -m slow tests/test_openapi_fuzz.py
 
 lint: $(VENV)/.installed-dev
 	$(BIN)/ruff check . && $(BIN)/ruff format --check .

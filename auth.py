@@ -19,6 +19,7 @@ from authlib.integrations.flask_oauth2.requests import FlaskOAuth2Request
 from authlib.oauth2.rfc6749 import grants
 from authlib.oauth2.rfc6750 import BearerTokenGenerator
 from authlib.oauth2.rfc7009 import RevocationEndpoint
+from authlib.oauth2.rfc6749.errors import InvalidClientError
 from authlib.oauth2.rfc7636 import CodeChallenge
 from flask import Flask
 from flask import current_app
@@ -28,6 +29,7 @@ from flask import session
 from flask_httpauth import HTTPBasicAuth
 from flask_httpauth import HTTPTokenAuth
 from flask_httpauth import MultiAuth
+from sqlalchemy import bindparam
 from sqlalchemy import select
 from werkzeug.datastructures import MultiDict
 
@@ -213,6 +215,18 @@ class AuthorizationCodeGrant(grants.AuthorizationCodeGrant):
         return _usable_account(db.session.get(Account, authorization_code.account_id))
 
 
+class SecretOrVerifier(CodeChallenge):
+    """PKCE is optional, but a client that sends no secret must prove itself with a verifier:
+    without this, a code from a non-PKCE login could be exchanged knowing the client id alone."""
+
+    def validate_code_verifier(self, grant: Any, result: Any) -> None:
+        oauth_request = grant.request
+        challenge = self.get_authorization_code_challenge(oauth_request.authorization_code)
+        if oauth_request.auth_method == "none" and not challenge:
+            raise InvalidClientError()
+        super().validate_code_verifier(grant, result)
+
+
 class RefreshTokenGrant(grants.RefreshTokenGrant):
     TOKEN_ENDPOINT_AUTH_METHODS = ["client_secret_basic", "client_secret_post", "none"]
     INCLUDE_NEW_REFRESH_TOKEN = True
@@ -293,7 +307,7 @@ def init_oauth(app: Flask) -> None:
         ),
     )
     oauth_server.register_grant(PasswordGrant)
-    oauth_server.register_grant(AuthorizationCodeGrant, [CodeChallenge(required=False)])
+    oauth_server.register_grant(AuthorizationCodeGrant, [SecretOrVerifier(required=False)])
     oauth_server.register_grant(RefreshTokenGrant)
     oauth_server.register_grant(ClientCredentialsGrant)
     oauth_server.register_endpoint(TokenRevocation)
@@ -315,10 +329,14 @@ basic = HTTPBasicAuth()
 _multi = MultiAuth(bearer, basic)
 
 
+# Built once: the token lookup runs on every authenticated request.
+_TOKEN_BY_VALUE = select(Token).where(Token.access_token == bindparam("access_token"))
+
+
 def find_token(value: str) -> Token | None:
     if not value:
         return None
-    token = db.session.scalar(select(Token).where(Token.access_token == value))
+    token = db.session.scalar(_TOKEN_BY_VALUE, {"access_token": value})
     return token if token and token.is_usable() else None
 
 
@@ -420,6 +438,8 @@ def require_auth(
             g.identity = identity
             return view(*args, **kwargs)
 
+        # openapi.py documents the operation's security and its 403 from this.
+        wrapper.auth_requirement = (required, optional, admin)  # type: ignore[attr-defined]
         return wrapper
 
     return decorator

@@ -13,6 +13,7 @@ Two caches, both kept in `app.extensions` and both keyed by what invalidates the
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import json
 import logging
@@ -50,7 +51,9 @@ from params import TRUTHY
 
 log = logging.getLogger(__name__)
 
-SAFE_NAME = re.compile(r"^[A-Za-z0-9_.-]+$")
+# `\Z`, not `$`: `$` also matches before a final newline. 255 is the filesystems' name limit.
+SAFE_NAME = re.compile(r"^[A-Za-z0-9_.-]{1,255}\Z")
+MAX_RELATIVE_PATH = 1024  # a file path inside a pack, sub-folders included
 PACK_JSON = "pack.json"
 # The `pack` keys an admin may store; `can-download` / `download-sha256` are computed (SPEC 20.8).
 META_KEYS = ("license", "homepage", "description", "fallback-src", "fallback-src-sha256", "share-files")
@@ -207,15 +210,15 @@ def emoji_dir() -> Path:
 
 def is_safe_name(name: str) -> bool:
     """One path component from the safe set; hidden names are ours (staging folders)."""
-    return bool(SAFE_NAME.match(name)) and not name.startswith(".")
+    return isinstance(name, str) and bool(SAFE_NAME.match(name)) and not name.startswith(".")
 
 
 def is_safe_relative(path: Any) -> bool:
-    """A pack-relative file path: safe components separated by '/', nothing else."""
-    if not isinstance(path, str) or not path:
+    """A pack-relative file path: safe, non-hidden components separated by '/', nothing else
+    (so never `.`, `..`, an absolute path, or a name the staging files could use)."""
+    if not isinstance(path, str) or not path or len(path) > MAX_RELATIVE_PATH:
         return False
-    parts = path.split("/")
-    return all(SAFE_NAME.match(p) and p not in (".", "..") for p in parts)
+    return all(is_safe_name(part) for part in path.split("/"))
 
 
 def check_pack_name(raw: Any) -> str:
@@ -424,6 +427,8 @@ class _State:
         self.lock = threading.Lock()
         self.emoji_key: tuple | None = None
         self.emoji: dict[str, Emoji] = {}
+        # The encoded /api/v1/pleroma/emoji answer and its ETag, for the `emoji` dict it was made of.
+        self.emoji_answer: tuple[dict[str, Emoji], bytes, str] | None = None
         self.archives: dict[str, tuple[str, ArchiveInfo]] = {}
 
 
@@ -525,6 +530,20 @@ def pleroma_emoji() -> dict[str, dict]:
     """`{shortcode: {image_url, tags}}` for GET /api/v1/pleroma/emoji (SPEC 10)."""
     emoji = loaded_emoji()
     return {sc: {"image_url": emoji[sc].image_url, "tags": emoji[sc].tags} for sc in sorted(emoji)}
+
+
+def pleroma_emoji_answer() -> tuple[bytes, str]:
+    """pleroma_emoji() encoded, and its ETag: built once per emoji set (a pack change makes a
+    new set), so a request costs a stat of each pack.json and no encoding."""
+    emoji = loaded_emoji()
+    state = _state()
+    cached = state.emoji_answer
+    if cached is not None and cached[0] is emoji:
+        return cached[1], cached[2]
+    body = current_app.json.dumps(pleroma_emoji()).encode()
+    etag = hashlib.sha256(body).hexdigest()[:32]
+    state.emoji_answer = (emoji, body, etag)
+    return body, etag
 
 
 # ---------------------------------------------------------------------------------------------
@@ -642,8 +661,12 @@ def checked_members(archive_file: zipfile.ZipFile) -> list[zipfile.ZipInfo]:
         raise ArchiveTooLarge()
     total = 0
     files = []
+    seen: set[str] = set()
     for info in infos:
         name = info.filename
+        if name in seen:  # which copy wins depends on the unzip tool: refuse the ambiguity
+            raise UnsafeArchive(name, "appears twice")
+        seen.add(name)
         if _is_link(info):
             raise UnsafeArchive(name, "is a symbolic link")
         if name.startswith(("/", "\\")) or re.match(r"^[A-Za-z]:", name):
@@ -743,8 +766,7 @@ def update_metadata(raw_name: Any, metadata: dict) -> dict[str, Any]:
 
 
 def _fallback_sha256(url: str, files: dict[str, str]) -> str:
-    scratch = _scratch_dir()
-    try:
+    with _staging_dir(_scratch_root() / f".download-{uuid.uuid4().hex}") as scratch:
         target = scratch / "fallback.zip"
         sha = _download(url, target)
         try:
@@ -755,14 +777,65 @@ def _fallback_sha256(url: str, files: dict[str, str]) -> str:
         if not set(files.values()) <= names:
             raise FallbackIncomplete()
         return sha
-    finally:
-        shutil.rmtree(scratch, ignore_errors=True)
 
 
-def _scratch_dir() -> Path:
-    path = Path(current_app.instance_path) / "tmp" / uuid.uuid4().hex
+def _scratch_root() -> Path:
+    return Path(current_app.instance_path) / "tmp"
+
+
+# ---------------------------------------------------------------------------------------------
+# Staging folders: downloads and uploads are unpacked in a hidden folder and moved into place
+# only when complete. Each holds an flock while in use; the kernel drops it when its process
+# dies, so a folder nobody holds is debris of a killed server and goes at the next start-up,
+# while another worker's download in progress is left alone.
+
+STAGING_PREFIXES = (".download-", ".zip-")
+
+
+@contextmanager
+def _staging_dir(path: Path) -> Iterator[Path]:
+    """Create `path`, hold its lock while the caller fills it, and remove whatever is left."""
     path.mkdir(parents=True)
-    return path
+    fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        yield path
+    finally:
+        shutil.rmtree(path, ignore_errors=True)  # gone already when renamed into place
+        os.close(fd)
+
+
+def _remove_if_abandoned(path: Path) -> bool:
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW)
+    except OSError:
+        return False
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        return False  # a live process is filling it
+    else:
+        shutil.rmtree(path, ignore_errors=True)
+        return True
+    finally:
+        os.close(fd)
+
+
+def clean_staging(emoji_root: Path, scratch_root: Path) -> list[Path]:
+    """Remove the staging folders a killed process left behind (called at start-up)."""
+    candidates: list[Path] = []
+    for root in (scratch_root, emoji_root):
+        if not root.is_dir():
+            continue
+        for entry in root.iterdir():
+            if entry.name.startswith(STAGING_PREFIXES):
+                candidates.append(entry)
+            elif root == emoji_root and is_safe_name(entry.name) and entry.is_dir() and not entry.is_symlink():
+                candidates += [p for p in entry.iterdir() if p.name.startswith(STAGING_PREFIXES)]
+    removed = [p for p in candidates if _remove_if_abandoned(p)]
+    for path in removed:
+        log.warning("removed staging folder left by an interrupted operation: %s", path)
+    return removed
 
 
 def import_from_filesystem() -> list[str]:
@@ -919,9 +992,7 @@ def _commit_files(pack: Pack, added: dict[str, str], placed: list[Path]) -> None
 
 def _add_zip(pack: Pack, upload: FileStorage) -> dict:
     """Every image member whose shortcode (file name without extension) is still free."""
-    scratch = _staging(pack, "zip")
-    scratch.mkdir()
-    try:
+    with _staging_dir(_staging(pack, "zip")) as scratch:
         upload.save(scratch / "upload.zip")
         with open_archive(scratch / "upload.zip") as (archive_file, members):
             taken = set(loaded_emoji()) | set(pack.files)
@@ -951,8 +1022,6 @@ def _add_zip(pack: Pack, upload: FileStorage) -> dict:
         if added:
             _commit_files(pack, added, placed)
         return pack.files
-    finally:
-        shutil.rmtree(scratch, ignore_errors=True)
 
 
 def _existing_file(pack: Pack, shortcode: str) -> tuple[str, Path]:
@@ -1104,15 +1173,11 @@ def download_pack(url: Any, raw_name: Any, raw_as: Any = None) -> None:
     _require_shareable(remote_root)
     files, meta = _remote_pack(remote_root, name)
     source, sha, fallback = _download_source(remote_root, name, meta)
-    stage = target.with_name(f".download-{uuid.uuid4().hex}")
-    stage.mkdir(parents=True)
-    try:
+    with _staging_dir(target.with_name(f".download-{uuid.uuid4().hex}")) as stage:
         _fill_stage(stage, local, files, meta, source, sha, fallback)
         if target.exists() or target.is_symlink():
             raise PackExists(local)
         os.rename(stage, target)
-    finally:
-        shutil.rmtree(stage, ignore_errors=True)
     reload()
 
 

@@ -327,6 +327,7 @@ class _TextExtractor(HTMLParser):
             self.pending = ""
 
 
+@lru_cache(maxsize=4096)  # a pure function of the text: every page of statuses asks again
 def html_to_text(html_text: str) -> str:
     """Plain text of content (pleroma.content["text/plain"]): no tags, entities decoded."""
     parser = _TextExtractor()

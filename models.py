@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import functools
 import os
+import sqlite3
 import threading
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from dataclasses import replace
 from datetime import datetime
@@ -21,6 +24,7 @@ from flask_sqlalchemy import SQLAlchemy
 from sqlalchemy import JSON
 from sqlalchemy import Boolean
 from sqlalchemy import ColumnElement
+from sqlalchemy import DateTime
 from sqlalchemy import ForeignKey
 from sqlalchemy import Index
 from sqlalchemy import Integer
@@ -29,6 +33,7 @@ from sqlalchemy import String
 from sqlalchemy import Text
 from sqlalchemy import UniqueConstraint
 from sqlalchemy import and_
+from sqlalchemy import bindparam
 from sqlalchemy import exists
 from sqlalchemy import false
 from sqlalchemy import func
@@ -91,6 +96,26 @@ def flake_for_time(moment: datetime) -> str:
 
 def utcnow() -> datetime:
     return datetime.now(timezone.utc).replace(tzinfo=None)
+
+
+class _BoundViewer:
+    """The viewer of a statement built once and cached: its id is the bind parameter
+    `viewer_id`, given when the statement runs (`db.session.execute(stmt, {"viewer_id": ...})`).
+    Builders that only read `viewer.id` accept it in place of an Account."""
+
+    id = bindparam("viewer_id", type_=String(18))
+
+
+BOUND_VIEWER: Any = _BoundViewer()
+
+
+@functools.lru_cache(maxsize=256)  # bounded: filters carry client-chosen values (instance)
+def cached_statement(builder: Callable[..., Any], *shape: Any) -> Any:
+    """`builder(*shape)`, built once per process. Building a timeline's select costs a few
+    milliseconds of Python, running a built one a fraction of that; `shape` holds only hashable
+    values that change the SQL (filters, flags, BOUND_VIEWER or None), never per-request values,
+    which are bind parameters."""
+    return builder(*shape)
 
 
 def FlakeId() -> Mapped[str]:  # noqa: N802 - reads like a column type
@@ -215,13 +240,12 @@ class Account(db.Model):
 
 
 class Follow(db.Model):
-    """A follow or a pending follow request; `notify` is the Pleroma subscription flag."""
+    """A follow or a pending follow request (subscriptions are their own rows: Subscription)."""
 
     id: Mapped[str] = FlakeId()
     follower_id: Mapped[str] = AccountRef(index=False)
     followee_id: Mapped[str] = AccountRef()
     is_pending: Mapped[bool] = mapped_column(Boolean, default=False)
-    notify: Mapped[bool] = mapped_column(Boolean, default=False)
     show_reblogs: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
@@ -249,7 +273,10 @@ class Mute(db.Model):
 
     @classmethod
     def active(cls) -> ColumnElement[bool]:
-        return or_(cls.expires_at.is_(None), cls.expires_at > utcnow())
+        # The time is a bind parameter read at execution, so a statement built once and cached
+        # (cached_statement) still lets mutes expire.
+        now = bindparam("now", callable_=utcnow, type_=DateTime(), unique=True)
+        return or_(cls.expires_at.is_(None), cls.expires_at > now)
 
 
 class Endorsement(db.Model):
@@ -738,6 +765,12 @@ class Participation(db.Model):
     )
 
     @classmethod
+    def owned_by(cls, participation_id: str, account: Account) -> Participation | None:
+        """The participation if it is the account's: others' read exactly like missing ones."""
+        participation = db.session.get(cls, participation_id)
+        return participation if participation and participation.account_id == account.id else None
+
+    @classmethod
     def for_account(
         cls, viewer: Account, recipients: list[str] | None = None
     ) -> Select[tuple[Participation]]:
@@ -933,3 +966,29 @@ class EmojiReaction(db.Model):
         UniqueConstraint("status_id", "account_id", "emoji"),
         Index("ix_emoji_reaction_status_id_id", "status_id", "id"),
     )
+
+
+class Subscription(db.Model):
+    """`account_id` hears of every new post of `target_id` it may read (Pleroma's subscribe,
+    Mastodon's `notify` on a follow). Independent of following: an unfollow keeps it (SPEC 13)."""
+
+    id: Mapped[str] = FlakeId()
+    account_id: Mapped[str] = AccountRef(index=False)  # the subscriber
+    target_id: Mapped[str] = AccountRef()
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    __table_args__ = (UniqueConstraint("account_id", "target_id"),)
+
+
+def begin_write() -> None:
+    """Take SQLite's write lock now (BEGIN IMMEDIATE), before the reads that decide a write.
+
+    pysqlite opens a transaction only at the first INSERT/UPDATE/DELETE, so reads before it see
+    no lock: two identical requests racing (a double tap, a client retrying) would both find no
+    row and both insert it. After this call the rest of the transaction runs alone; other writers
+    queue on busy_timeout. Call it at the start of a check-then-write service, never before slow
+    work (network, image processing): the lock is held until the commit.
+    """
+    raw = db.session.connection().connection.driver_connection
+    if isinstance(raw, sqlite3.Connection) and not raw.in_transaction:
+        raw.execute("BEGIN IMMEDIATE")

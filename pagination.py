@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlencode
@@ -11,6 +12,7 @@ from flask import current_app
 from flask import request
 from sqlalchemy import ColumnElement
 from sqlalchemy import Select
+from sqlalchemy import bindparam
 
 from models import db
 from params import IdStr
@@ -59,23 +61,51 @@ def _cursor(value: Any) -> str | None:
 
 def paged(query: Select, column: ColumnElement, params: PageParams) -> Select:
     """The page's query: newest first, or — for min_id — the rows just above the cursor."""
-    if params.max_id:
+    if params.max_id is not None:
         query = query.where(column < params.max_id)
-    if params.since_id:
+    if params.since_id is not None:
         query = query.where(column > params.since_id)
-    if params.min_id:
+    if params.min_id is not None:
         # min_id asks for the items just above the cursor: fetch ascending, flip afterwards, so
         # the client still receives newest-first.
         return query.where(column > params.min_id).order_by(column.asc()).limit(params.limit)
     return query.order_by(column.desc()).limit(params.limit)
 
 
-def paginate(query: Select, column: ColumnElement, params: PageParams, scalars: bool = True) -> list:
-    result = db.session.execute(paged(query, column, params))
+def paginate(
+    query: Select, column: ColumnElement, params: PageParams, scalars: bool = True, bind: dict | None = None
+) -> list:
+    """One page of `query`. With `bind`, `query` is a statement built once (models.cached_statement)
+    and `bind` its per-request values: the page's cursors and limit become bind parameters too,
+    so nothing is rebuilt per request."""
+    if bind is None:
+        result = db.session.execute(paged(query, column, params))
+    else:
+        shape = (params.max_id is not None, params.since_id is not None, params.min_id is not None)
+        values = {**bind, "page_limit": params.limit}
+        values.update({k: getattr(params, k) for k, wanted in zip(_CURSORS, shape, strict=True) if wanted})
+        result = db.session.execute(_bound_page(query, column, shape), values)
     rows = list(result.scalars() if scalars else result.all())
     if params.min_id:
         rows.reverse()
     return rows
+
+
+@functools.lru_cache(maxsize=256)
+def _bound_page(query: Select, column: ColumnElement, shape: tuple[bool, bool, bool]) -> Select:
+    cursors = [bindparam(k) if wanted else None for k, wanted in zip(_CURSORS, shape, strict=True)]
+    cursor_values = dict(zip(_CURSORS, cursors, strict=True))
+    return paged(query, column, _BoundParams(**cursor_values))
+
+
+@dataclass(frozen=True)
+class _BoundParams:
+    """PageParams whose cursors and limit are bind parameters (for _bound_page)."""
+
+    max_id: Any = None
+    since_id: Any = None
+    min_id: Any = None
+    limit: Any = bindparam("page_limit")
 
 
 def link_header(ids: list[str]) -> dict[str, str]:

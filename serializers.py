@@ -3,19 +3,32 @@ of queries, whatever its length; single forms are the list form of one item."""
 
 from __future__ import annotations
 
+import functools
+import json
 from collections import defaultdict
 from collections.abc import Iterable
+from datetime import UTC
 from datetime import datetime
 from datetime import timedelta
 from typing import Any
+from typing import NamedTuple
 
 from flask import current_app
+from sqlalchemy import ColumnElement
+from sqlalchemy import Select
+from sqlalchemy import String
 from sqlalchemy import and_
+from sqlalchemy import bindparam
 from sqlalchemy import false
+from sqlalchemy import literal
+from sqlalchemy import null
 from sqlalchemy import select
+from sqlalchemy import type_coerce
+from sqlalchemy import union_all
 
 import emoji_packs
 import formatting
+from models import BOUND_VIEWER
 from models import Account
 from models import App
 from models import Backup
@@ -36,6 +49,7 @@ from models import Report
 from models import Status
 from models import StatusMention
 from models import StatusTag
+from models import Subscription
 from models import ThreadMute
 from models import Token
 from models import db
@@ -45,7 +59,9 @@ def iso(moment: datetime | None) -> str | None:
     """ISO 8601 UTC with milliseconds and Z (SPEC 1.7)."""
     if moment is None:
         return None
-    return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
+    if moment.tzinfo is not None:
+        moment = moment.astimezone(UTC).replace(tzinfo=None)
+    return moment.isoformat(timespec="milliseconds") + "Z"
 
 
 def base_url() -> str:
@@ -92,6 +108,7 @@ def account_json(
     *,
     relationship: dict | None = None,
     with_source: bool = False,
+    embed_moved: bool = True,
 ) -> dict:
     is_owner = viewer is not None and viewer.id == account.id
     avatar = _image(account.avatar, "avi.png")
@@ -120,7 +137,10 @@ def account_json(
         "last_status_at": iso(account.last_status_at),
         "emojis": _account_emojis(account),
         "fields": _fields(account),
-        "moved": account_json(account.moved_to, viewer) if account.moved_to else None,
+        # One level only, as Mastodon nests it: A moved to B and back must not recurse forever.
+        "moved": account_json(account.moved_to, viewer, embed_moved=False)
+        if account.moved_to and embed_moved
+        else None,
         "pleroma": _account_pleroma(account, viewer, is_owner, relationship),
     }
     if with_source and is_owner:
@@ -214,7 +234,7 @@ def accounts_json(
 
 
 def relationships_json(viewer: Account, target_ids: list[str]) -> list[dict]:
-    """Relationships of the viewer with each target, in order, in five queries."""
+    """Relationships of the viewer with each target, in order, in six queries."""
     ids = list(dict.fromkeys(target_ids))
     if not ids:
         return []
@@ -237,8 +257,18 @@ def relationships_json(viewer: Account, target_ids: list[str]) -> list[dict]:
     ).all()
     mutes = pairs(Mute, Mute.account_id, Mute.target_id, Mute.active())  # expired mutes no longer count
     endorsed = set(pairs(Endorsement, Endorsement.account_id, Endorsement.target_id))
+    subscribed = set(pairs(Subscription, Subscription.account_id, Subscription.target_id))
     return [
-        _relationship(tid, viewer.id, following.get(tid), tid in set(followers), blocks, mutes.get(tid), tid in endorsed)
+        _relationship(
+            tid,
+            viewer.id,
+            following.get(tid),
+            tid in set(followers),
+            blocks,
+            mutes.get(tid),
+            tid in endorsed,
+            tid in subscribed,
+        )
         for tid in ids
     ]
 
@@ -251,8 +281,9 @@ def _relationship(
     blocks: list,
     mute: Mute | None,
     endorsed: bool,
+    subscribing: bool,
 ) -> dict:
-    subscribing = bool(follow and follow.notify)
+    # Pleroma's `subscribing` and Mastodon's `notifying` are one flag (SPEC 21.11).
     return {
         "id": target_id,
         "following": bool(follow and not follow.is_pending),
@@ -323,16 +354,22 @@ def attachment_json(media: Media) -> dict:
 
 
 class _StatusBatch:
-    """Everything a page of statuses needs, each kind loaded with one query."""
+    """Everything a page of statuses needs, in a constant number of queries whatever its length:
+    the reblogged originals and the quoted statuses (one query each, only when the page has any),
+    then one UNION ALL for every per-status fact (mentions, tags, media, parents' authors,
+    reactions and the viewer's own state)."""
 
     def __init__(self, statuses: list[Status], viewer: Account | None) -> None:
         self.viewer = viewer
+        self.accounts: dict[str, dict] = {}  # account_json per account: a page repeats authors
         originals_ids = {s.reblog_of_id for s in statuses if s.reblog_of_id}
-        self.originals = {
-            s.id: s for s in db.session.scalars(select(Status).where(Status.id.in_(originals_ids)))
-        }
-        # Quoted statuses the reader may see, for the page and its reblogged originals, in one
-        # query; they join `every` so their mentions, media and viewer state load with the rest.
+        self.originals: dict[str, Status] = {}
+        if originals_ids:
+            self.originals = {
+                s.id: s for s in db.session.scalars(select(Status).where(Status.id.in_(originals_ids)))
+            }
+        # Quoted statuses the reader may see, for the page and its reblogged originals; they join
+        # `every` so their mentions, media and viewer state load with the rest.
         quote_ids = {s.quote_id for s in statuses + list(self.originals.values()) if s.quote_id}
         self.quoted: dict[str, Status] = {}
         if quote_ids:
@@ -343,78 +380,59 @@ class _StatusBatch:
                 )
             }
         every = statuses + list(self.originals.values()) + list(self.quoted.values())
-        ids = [s.id for s in every]
-        self.mentions = self._group(
-            select(StatusMention.status_id, Account)
-            .join(Account, Account.id == StatusMention.account_id)
-            .where(StatusMention.status_id.in_(ids), StatusMention.is_visible.is_(True))
-        )
-        self.tags = self._group(select(StatusTag.status_id, StatusTag.name).where(StatusTag.status_id.in_(ids)))
         self.emoji = emoji_packs.emoji_by_shortcode(sc for s in every for sc in s.emojis or [])
-        self.media = self._group(
-            select(Media.status_id, Media).where(Media.status_id.in_(ids)).order_by(Media.position, Media.id)
-        )
-        parent_ids = {s.in_reply_to_id for s in every if s.in_reply_to_id}
-        self.parents = dict(
-            db.session.execute(
-                select(Status.id, Account).join(Account, Account.id == Status.account_id).where(
-                    Status.id.in_(parent_ids), Status.visibility_filter(viewer)
-                )
-            ).all()
-        )
-        self.reactions = reactions_by_status(ids, viewer)
-        self._load_viewer_state(ids, every)
+        self._load_extras(every)
 
-    @staticmethod
-    def _group(query: Any) -> dict[str, list]:
-        grouped: dict[str, list] = defaultdict(list)
-        for key, value in db.session.execute(query).all():
-            grouped[key].append(value)
-        return grouped
-
-    def _load_viewer_state(self, ids: list[str], every: list[Status]) -> None:
+    def _load_extras(self, every: list[Status]) -> None:
+        self.mentions: dict[str, list[tuple]] = defaultdict(list)
+        self.tags: dict[str, list[str]] = defaultdict(list)
+        self.media: dict[str, list[_MediaRow]] = defaultdict(list)
+        self.parents: dict[str, str] = {}  # parent id -> its author's acct, when the viewer sees it
+        self.reactions: dict[str, list[dict]] = {}
         self.favourited: set[str] = set()
         self.bookmarks: dict[str, str | None] = {}
         self.reblogged: set[str] = set()
         self.muted_contexts: set[int] = set()
         self.participations: dict[int, str] = {}
-        viewer = self.viewer
-        if viewer is None:
-            return
-        self.favourited = set(
-            db.session.scalars(
-                select(Favourite.status_id).where(Favourite.account_id == viewer.id, Favourite.status_id.in_(ids))
-            )
-        )
-        self.bookmarks = dict(
-            db.session.execute(
-                select(Bookmark.status_id, Bookmark.folder_id).where(
-                    Bookmark.account_id == viewer.id, Bookmark.status_id.in_(ids)
-                )
-            ).all()
-        )
-        self.reblogged = set(
-            db.session.scalars(
-                select(Status.reblog_of_id).where(Status.account_id == viewer.id, Status.reblog_of_id.in_(ids))
-            )
-        )
-        context_ids = {s.context_id for s in every}
-        self.muted_contexts = set(
-            db.session.scalars(
-                select(ThreadMute.context_id).where(
-                    ThreadMute.account_id == viewer.id, ThreadMute.context_id.in_(context_ids)
-                )
-            )
-        )
-        direct_contexts = {s.context_id for s in every if s.visibility == "direct"}
-        if direct_contexts:
-            self.participations = dict(
-                db.session.execute(
-                    select(Participation.context_id, Participation.id).where(
-                        Participation.account_id == viewer.id, Participation.context_id.in_(direct_contexts)
-                    )
-                ).all()
-            )
+        reactions: list[tuple] = []
+        statement, values = _extras_query(every, self.viewer)
+        for kind, key, a, b, c, d, e, f, g in db.session.execute(statement, values):
+            if kind == "mention":
+                self.mentions[key].append((a, b, c, d))
+            elif kind == "tag":
+                self.tags[key].append(a)
+            elif kind == "media":
+                self.media[key].append(_MediaRow(a, b, c, d, e, f, g))
+            elif kind == "parent":
+                self.parents[key] = a if b is None else f"{a}@{b}"
+            elif kind == "reaction":
+                reactions.append((key, a, b, c, d))
+            elif kind == "favourite":
+                self.favourited.add(key)
+            elif kind == "bookmark":
+                self.bookmarks[key] = a
+            elif kind == "reblogged":
+                self.reblogged.add(key)
+            elif kind == "thread_mute":
+                self.muted_contexts.add(int(key))
+            elif kind == "participation":
+                self.participations[int(key)] = a
+        # UNION ALL keeps no order: each kind is put in the order the entities show it.
+        for rows in self.mentions.values():
+            rows.sort()
+        for names in self.tags.values():
+            names.sort()
+        for media in self.media.values():
+            media.sort(key=lambda m: (int(m.position or 0), m.id))
+        reactions.sort(key=lambda r: r[4])
+        viewer_id = self.viewer.id if self.viewer is not None else None
+        self.reactions = _group_reactions(((s, n, u, a) for s, n, u, a, _ in reactions), viewer_id)
+
+    def account(self, account: Account) -> dict:
+        found = self.accounts.get(account.id)
+        if found is None:
+            found = self.accounts[account.id] = account_json(account, self.viewer)
+        return found
 
     def render(self, status: Status) -> dict:
         if status.reblog_of_id:
@@ -425,22 +443,24 @@ class _StatusBatch:
         return self._one(status)
 
     def _one(self, status: Status, as_reblog: bool = False, embed_quote: bool = True) -> dict:
-        viewer = self.viewer
         # A quoted status is embedded one level deep: its own quote stays a bare quote_id.
         quoted = self.quoted.get(status.quote_id) if status.quote_id and embed_quote else None
         quote = self._one(quoted, embed_quote=False) if quoted is not None else None
-        parent_account = self.parents.get(status.in_reply_to_id) if status.in_reply_to_id else None
+        parent_acct = self.parents.get(status.in_reply_to_id) if status.in_reply_to_id else None
         mentions = [
-            {"id": a.id, "username": a.nickname, "acct": a.acct, "url": a.ap_id}
-            for a in self.mentions.get(status.id, [])
+            {"id": account_id, "username": nickname, "acct": nickname if domain is None else f"{nickname}@{domain}",
+             "url": ap_id}
+            for account_id, nickname, domain, ap_id in self.mentions.get(status.id, ())
         ]
         content = "" if as_reblog else status.content
         reactions = [] if as_reblog else _reaction_summaries(self.reactions.get(status.id, []))
+        root = base_url()
+        muted = status.context_id in self.muted_contexts
         data: dict[str, Any] = {
             "id": status.id,
             "uri": status.uri,
-            "url": f"{base_url()}/notice/{status.id}",
-            "account": account_json(status.account, viewer),
+            "url": f"{root}/notice/{status.id}",
+            "account": self.account(status.account),
             "in_reply_to_id": status.in_reply_to_id,
             "in_reply_to_account_id": status.in_reply_to_account_id,
             "reblog": None,
@@ -448,21 +468,21 @@ class _StatusBatch:
             "text": None,
             "created_at": iso(status.created_at),
             "edited_at": iso(status.edited_at),
-            "emojis": [self.emoji[sc] for sc in status.emojis or [] if sc in self.emoji],
+            "emojis": [self.emoji[sc] for sc in status.emojis or () if sc in self.emoji],
             "replies_count": 0 if as_reblog else status.replies_count,
             "reblogs_count": 0 if as_reblog else status.reblogs_count,
             "favourites_count": 0 if as_reblog else status.favourites_count,
             "reblogged": status.id in self.reblogged,
             "favourited": status.id in self.favourited,
             "bookmarked": status.id in self.bookmarks,
-            "muted": status.context_id in self.muted_contexts,
+            "muted": muted,
             "pinned": status.pinned_at is not None,
             "sensitive": status.is_sensitive,
             "spoiler_text": status.spoiler_text,
             "visibility": status.visibility,
-            "media_attachments": [attachment_json(m) for m in self.media.get(status.id, [])],
+            "media_attachments": [attachment_json(m) for m in self.media.get(status.id, ())],
             "mentions": mentions,
-            "tags": [{"name": t, "url": f"{base_url()}/tag/{t}"} for t in self.tags.get(status.id, [])],
+            "tags": [{"name": t, "url": f"{root}/tag/{t}"} for t in self.tags.get(status.id, ())],
             "application": {"name": status.app_name, "website": status.app_website} if status.app_name else None,
             "language": status.language,
             "card": None,
@@ -472,27 +492,140 @@ class _StatusBatch:
             "emoji_reactions": reactions,
         }
         data["pleroma"] = {
-            "local": status.account.is_local,
+            "local": status.account.domain is None,
             "conversation_id": status.context_id,
-            "context": f"{base_url()}/contexts/{status.context.uri}",
+            "context": f"{root}/contexts/{status.context.uri}",
             "direct_conversation_id": self.participations.get(status.context_id)
             if status.visibility == "direct"
             else None,
-            "in_reply_to_account_acct": parent_account.acct if parent_account else None,
+            "in_reply_to_account_acct": parent_acct,
             "content": {"text/plain": formatting.html_to_text(content)},
             "spoiler_text": {"text/plain": status.spoiler_text},
             "expires_at": iso(status.expires_at),
-            "thread_muted": status.context_id in self.muted_contexts,
+            "thread_muted": muted,
             "emoji_reactions": reactions,
-            "parent_visible": parent_account is not None,
+            "parent_visible": parent_acct is not None,
             "pinned_at": iso(status.pinned_at),
             "quote": quote,
             "quote_id": status.quote_id,
-            "quote_url": f"{base_url()}/notice/{status.quote_id}" if status.quote_id else None,
+            "quote_url": f"{root}/notice/{status.quote_id}" if status.quote_id else None,
             "quote_visible": quoted is not None,
             "bookmark_folder": self.bookmarks.get(status.id),
         }
         return data
+
+
+class _MediaRow(NamedTuple):
+    """The columns of a Media that attachment_json reads, as the batch query returns them."""
+
+    id: str
+    path: str
+    mime_type: str
+    description: str | None
+    focus: str | None
+    meta_json: str | None
+    position: int | None
+
+    @property
+    def meta(self) -> dict:
+        return json.loads(self.meta_json) if self.meta_json else {}
+
+
+_EXTRA_WIDTH = 7  # payload columns of the extras query; each kind fills what it needs
+
+
+def _part(kind: str, key: Any, *values: Any) -> Select:
+    """One member of the extras UNION ALL: (kind, key, a..g), untyped so no member's column type
+    converts another's values."""
+    padded = [*values, *([null()] * (_EXTRA_WIDTH - len(values)))]
+    columns = [literal(kind, String).label("kind"), type_coerce(key, String).label("key")]
+    columns += [type_coerce(v, String).label(f"c{i}") for i, v in enumerate(padded)]
+    return select(*columns)
+
+
+def _extras_query(every: list[Status], viewer: Account | None) -> tuple[Any, dict]:
+    """The extras statement for this page's shape (built once, see _extras_statement) and the
+    page's values for it."""
+    parent_ids = sorted({s.in_reply_to_id for s in every if s.in_reply_to_id})
+    direct_contexts = sorted({s.context_id for s in every if s.visibility == "direct"})
+    statement = _extras_statement(
+        viewer is not None, bool(parent_ids), bool(direct_contexts), bool(current_app.config["SHOW_REACTIONS"])
+    )
+    values: dict[str, Any] = {"ids": list(dict.fromkeys(s.id for s in every)), "parent_ids": parent_ids}
+    if viewer is not None:
+        values["viewer_id"] = viewer.id
+        values["context_ids"] = sorted({s.context_id for s in every})
+        values["direct_contexts"] = direct_contexts
+    return statement, values
+
+
+_IDS = bindparam("ids", expanding=True)
+
+
+@functools.lru_cache(maxsize=16)
+def _extras_statement(signed_in: bool, with_parents: bool, with_direct: bool, with_reactions: bool) -> Any:
+    """The UNION ALL of every per-status fact, built once per shape: statement building costs
+    more Python than running it. Values: ids, parent_ids, and for a reader viewer_id,
+    context_ids and direct_contexts."""
+    viewer = BOUND_VIEWER if signed_in else None
+    parts = [
+        _part("mention", StatusMention.status_id, Account.id, Account.nickname, Account.domain, Account.ap_id)
+        .join_from(StatusMention, Account, Account.id == StatusMention.account_id)
+        .where(StatusMention.status_id.in_(_IDS), StatusMention.is_visible.is_(True)),
+        _part("tag", StatusTag.status_id, StatusTag.name).where(StatusTag.status_id.in_(_IDS)),
+        _part(
+            "media", Media.status_id, Media.id, Media.path, Media.mime_type, Media.description, Media.focus,
+            Media.meta, Media.position,
+        ).where(Media.status_id.in_(_IDS)),
+    ]
+    if with_parents:
+        parts.append(
+            _part("parent", Status.id, Account.nickname, Account.domain)
+            .join_from(Status, Account, Account.id == Status.account_id)
+            .where(Status.id.in_(bindparam("parent_ids", expanding=True)), Status.visibility_filter(viewer))
+        )
+    if with_reactions:
+        parts.append(
+            _part("reaction", EmojiReaction.status_id, EmojiReaction.emoji, EmojiReaction.url,
+                  EmojiReaction.account_id, EmojiReaction.id)
+            .join_from(EmojiReaction, Account, Account.id == EmojiReaction.account_id)
+            .where(EmojiReaction.status_id.in_(_IDS), Account.is_active.is_(True), *_hidden_reactors(viewer))
+        )
+    if viewer is not None:
+        parts += [
+            _part("favourite", Favourite.status_id).where(
+                Favourite.account_id == viewer.id, Favourite.status_id.in_(_IDS)
+            ),
+            _part("bookmark", Bookmark.status_id, Bookmark.folder_id).where(
+                Bookmark.account_id == viewer.id, Bookmark.status_id.in_(_IDS)
+            ),
+            _part("reblogged", Status.reblog_of_id).where(
+                Status.account_id == viewer.id, Status.reblog_of_id.in_(_IDS)
+            ),
+            _part("thread_mute", ThreadMute.context_id).where(
+                ThreadMute.account_id == viewer.id,
+                ThreadMute.context_id.in_(bindparam("context_ids", expanding=True)),
+            ),
+        ]
+        if with_direct:
+            parts.append(
+                _part("participation", Participation.context_id, Participation.id).where(
+                    Participation.account_id == viewer.id,
+                    Participation.context_id.in_(bindparam("direct_contexts", expanding=True)),
+                )
+            )
+    return union_all(*parts)
+
+
+def _hidden_reactors(viewer: Account | None, with_muted: bool = False) -> list[ColumnElement[bool]]:
+    """Reactors the reader blocked, or muted (unless `with_muted`), are left out (SPEC 16)."""
+    if viewer is None:
+        return []
+    conditions = [EmojiReaction.account_id.not_in(select(Block.target_id).where(Block.account_id == viewer.id))]
+    if not with_muted:
+        muted = select(Mute.target_id).where(Mute.account_id == viewer.id, Mute.active())
+        conditions.append(EmojiReaction.account_id.not_in(muted))
+    return conditions
 
 
 def statuses_json(statuses: Iterable[Status], viewer: Account | None) -> list[dict]:
@@ -521,48 +654,61 @@ def status_source_json(status: Status) -> dict:
 # Emoji reactions
 
 
+def _group_reactions(rows: Iterable[tuple[str, str, str | None, Any]], viewer_id: str | None) -> dict[str, list[dict]]:
+    """Reactions per status, one entry per emoji in order of first use. `rows` are (status_id,
+    emoji, url, reactor) in reaction order; a reactor is an Account or, for summaries, its id."""
+    grouped: dict[str, dict[str, dict]] = defaultdict(dict)
+    for status_id, name, url, reactor in rows:
+        entry = grouped[status_id].get(name)
+        if entry is None:
+            entry = grouped[status_id][name] = {"name": name, "url": url, "me": False, "accounts": []}
+        entry["accounts"].append(reactor)
+        if (reactor if isinstance(reactor, str) else reactor.id) == viewer_id:
+            entry["me"] = True
+    return {status_id: list(by_emoji.values()) for status_id, by_emoji in grouped.items()}
+
+
 def reactions_by_status(
     status_ids: list[str], viewer: Account | None, with_muted: bool = False
 ) -> dict[str, list[dict]]:
-    """Reactions per status, one entry per emoji in order of first use, in one query.
-    Reactors who are deactivated, blocked by the reader or muted by them are left out (SPEC 16)."""
+    """Reactions per status with the reactors' Accounts, in one query. Reactors who are
+    deactivated, blocked by the reader or muted by them are left out (SPEC 16)."""
     if not status_ids or not current_app.config["SHOW_REACTIONS"]:
         return {}
     query = (
-        select(EmojiReaction, Account)
+        select(EmojiReaction.status_id, EmojiReaction.emoji, EmojiReaction.url, Account)
         .join(Account, Account.id == EmojiReaction.account_id)
-        .where(EmojiReaction.status_id.in_(status_ids), Account.is_active.is_(True))
+        .where(
+            EmojiReaction.status_id.in_(status_ids),
+            Account.is_active.is_(True),
+            *_hidden_reactors(viewer, with_muted),
+        )
         .order_by(EmojiReaction.id)
     )
-    if viewer is not None:
-        blocked = select(Block.target_id).where(Block.account_id == viewer.id)
-        query = query.where(Account.id.not_in(blocked))
-        if not with_muted:
-            muted = select(Mute.target_id).where(Mute.account_id == viewer.id, Mute.active())
-            query = query.where(Account.id.not_in(muted))
-    grouped: dict[str, dict[str, dict]] = defaultdict(dict)
-    for reaction, account in db.session.execute(query).all():
-        entry = grouped[reaction.status_id].setdefault(
-            reaction.emoji, {"name": reaction.emoji, "url": reaction.url, "me": False, "accounts": []}
-        )
-        entry["accounts"].append(account)
-        entry["me"] = entry["me"] or (viewer is not None and account.id == viewer.id)
-    return {status_id: list(by_emoji.values()) for status_id, by_emoji in grouped.items()}
+    return _group_reactions(db.session.execute(query).all(), viewer.id if viewer is not None else None)
 
 
 def _reaction_summaries(entries: list[dict]) -> list[dict]:
     return [
         {"name": e["name"], "count": len(e["accounts"]), "me": e["me"], "url": e["url"],
-         "account_ids": [a.id for a in e["accounts"]]}
+         "account_ids": [a if isinstance(a, str) else a.id for a in e["accounts"]]}
         for e in entries
     ]
 
 
 def reactions_json(entries: list[dict], viewer: Account | None) -> list[dict]:
-    """GET .../reactions: like the status summary, with full Account entities."""
+    """GET .../reactions: like the status summary, with full Account entities (each rendered once
+    however many emoji the account used)."""
+    rendered: dict[str, dict] = {}
+
+    def account(a: Account) -> dict:
+        if a.id not in rendered:
+            rendered[a.id] = account_json(a, viewer)
+        return rendered[a.id]
+
     return [
         {"name": e["name"], "count": len(e["accounts"]), "me": e["me"], "url": e["url"],
-         "accounts": [account_json(a, viewer) for a in e["accounts"]]}
+         "accounts": [account(a) for a in e["accounts"]]}
         for e in entries
     ]
 

@@ -30,6 +30,7 @@ MASTODON_GROUPS = (
     "reports",
     "emoji_files",
     "oauth_tokens",
+    "ostatus",
 )
 # Pleroma groups in routes/pleroma/, served at /api/v1/pleroma and /api/pleroma alike.
 PLEROMA_GROUPS: tuple[str, ...] = (
@@ -49,6 +50,9 @@ PLEROMA_GROUPS: tuple[str, ...] = (
     "mfa",
     "account_settings",
     "accounts",
+    "imports",
+    "migration",
+    "remote_interaction",
 )
 
 

@@ -18,7 +18,9 @@ from flask import current_app
 from marshmallow import ValidationError
 from sqlalchemy import select
 
+import api_schemas
 import serializers
+import ratelimits
 from auth import current_account
 from auth import current_identity
 from auth import me
@@ -31,6 +33,8 @@ from models import Follow
 from models import Status
 from models import Token
 from models import db
+from openapi import paged
+from openapi import responds
 from pagination import link_header
 from pagination import page_params
 from pagination import paginate
@@ -190,7 +194,9 @@ def account_page(rows: list, viewer: Account | None, with_relationships: bool) -
 
 @bp.post("")
 @require_auth(app_token=True, optional=True)
+@ratelimits.account_creation
 @bp.input(RegisterIn, location="json_or_form", arg_name="data")
+@responds(api_schemas.Token, 400, 403)
 def register(data: dict) -> dict:
     """Register an account; the answer is a token, so the client is logged in at once."""
     identity = current_identity()
@@ -222,6 +228,7 @@ def _token_for(app: App, account: Account) -> dict:
 
 @bp.get("/verify_credentials")
 @require_auth("read:accounts")
+@responds(api_schemas.Account)
 def verify_credentials() -> dict:
     """The caller's own account, with `source` and the owner-only `pleroma` keys."""
     return serializers.account_json(me(), me(), with_source=True)
@@ -230,6 +237,7 @@ def verify_credentials() -> dict:
 @bp.patch("/update_credentials")
 @require_auth("write:accounts")
 @bp.input(UpdateCredentialsIn, location="json_or_form", arg_name="data")
+@responds(api_schemas.Account)
 def update_credentials(data: dict) -> dict:
     """Change the caller's profile and settings; absent parameters keep their values."""
     # Pleroma ignores null parameters rather than clearing the field.
@@ -245,6 +253,7 @@ def update_credentials(data: dict) -> dict:
 @bp.get("/lookup")
 @require_auth("read:accounts", optional=True)
 @bp.input(LookupIn, location="query", arg_name="data")
+@responds(api_schemas.Account, 404)
 def lookup(data: dict) -> dict:
     """An account by `nick` or `nick@host` (this server's host names a local account)."""
     return serializers.account_json(_visible_account(data["acct"]), current_account())
@@ -253,6 +262,7 @@ def lookup(data: dict) -> dict:
 @bp.get("/search")
 @require_auth("read:accounts", optional=True)
 @bp.input(SearchIn, location="query", arg_name="data")
+@responds(api_schemas.Account, many=True)
 def search(data: dict) -> list:
     """Accounts whose nickname or display name starts with `q`."""
     viewer = current_account()
@@ -264,6 +274,7 @@ def search(data: dict) -> list:
 @bp.get("/relationships")
 @require_auth("read:follows")
 @bp.input(RelationshipsIn, location="query", arg_name="data")
+@responds(api_schemas.Relationship, many=True)
 def relationships(data: dict) -> list:
     """The caller's relationship with each known account, in request order."""
     known = set(db.session.scalars(select(Account.id).where(Account.id.in_(data["id"]))))
@@ -273,6 +284,7 @@ def relationships(data: dict) -> list:
 @bp.get("/<ref>")
 @require_auth("read:accounts", optional=True)
 @bp.input(AccountIn, location="query", arg_name="data")
+@responds(api_schemas.Account)
 def show(ref: str, data: dict) -> dict:
     """One account by id or nickname."""
     account = _visible_account(ref)
@@ -286,6 +298,7 @@ def show(ref: str, data: dict) -> dict:
 @bp.get("/<ref>/statuses")
 @require_auth("read:statuses", optional=True)
 @bp.input(AccountStatusesIn, location="query", arg_name="data")
+@paged(api_schemas.Status)
 def statuses(ref: str, data: dict) -> tuple[list, int, dict]:
     """The account's statuses the reader may see, newest first."""
     account = _visible_account(ref)
@@ -308,6 +321,7 @@ def statuses(ref: str, data: dict) -> tuple[list, int, dict]:
 @bp.get("/<ref>/followers")
 @require_auth("read:accounts", optional=True)
 @bp.input(PageIn, location="query", arg_name="data")
+@paged(api_schemas.Account)
 def followers(ref: str, data: dict) -> tuple[list, int, dict]:
     """Who follows the account (empty when it hides them from the reader)."""
     return _follow_list(ref, data, "followers")
@@ -316,6 +330,7 @@ def followers(ref: str, data: dict) -> tuple[list, int, dict]:
 @bp.get("/<ref>/following")
 @require_auth("read:accounts", optional=True)
 @bp.input(PageIn, location="query", arg_name="data")
+@paged(api_schemas.Account)
 def following(ref: str, data: dict) -> tuple[list, int, dict]:
     """Whom the account follows (empty when it hides them from the reader)."""
     return _follow_list(ref, data, "following")
@@ -341,6 +356,7 @@ def _follow_list(ref: str, data: dict, which: str) -> tuple[list, int, dict]:
 @bp.post("/<ref>/follow")
 @require_auth("follow", "write:follows")
 @bp.input(FollowIn, location="json_or_form", arg_name="data")
+@responds(api_schemas.Relationship, 400)
 def follow(ref: str, data: dict) -> dict:
     """Follow (or request to follow) an account; `reblogs` and `notify` set the follow's flags."""
     target = _target(ref)
@@ -350,6 +366,7 @@ def follow(ref: str, data: dict) -> dict:
 
 @bp.post("/<ref>/unfollow")
 @require_auth("follow", "write:follows")
+@responds(api_schemas.Relationship, 400)
 def unfollow(ref: str) -> dict:
     """Stop following an account, or withdraw the request."""
     target = _target(ref)
@@ -359,6 +376,7 @@ def unfollow(ref: str) -> dict:
 
 @bp.post("/<ref>/block")
 @require_auth("follow", "write:blocks")
+@responds(api_schemas.Relationship)
 def block(ref: str) -> dict:
     """Block an account; follows between the two end."""
     target = _target(ref)
@@ -368,6 +386,7 @@ def block(ref: str) -> dict:
 
 @bp.post("/<ref>/unblock")
 @require_auth("follow", "write:blocks")
+@responds(api_schemas.Relationship)
 def unblock(ref: str) -> dict:
     """Unblock an account."""
     target = _target(ref)
@@ -378,6 +397,7 @@ def unblock(ref: str) -> dict:
 @bp.post("/<ref>/mute")
 @require_auth("follow", "write:mutes")
 @bp.input(MuteIn, location="json_or_form", arg_name="data")
+@responds(api_schemas.Relationship)
 def mute(ref: str, data: dict) -> dict:
     """Mute an account, with its notifications unless `notifications=false`, for `expires_in` s."""
     target = _target(ref)
@@ -388,6 +408,7 @@ def mute(ref: str, data: dict) -> dict:
 
 @bp.post("/<ref>/unmute")
 @require_auth("follow", "write:mutes")
+@responds(api_schemas.Relationship)
 def unmute(ref: str) -> dict:
     """Unmute an account."""
     target = _target(ref)
@@ -397,6 +418,7 @@ def unmute(ref: str) -> dict:
 
 @bp.post("/<ref>/pin")
 @require_auth("follow", "write:accounts")
+@responds(api_schemas.Relationship, 400)
 def pin(ref: str) -> dict:
     """Endorse (feature on one's profile) an account one follows."""
     target = _target(ref)
@@ -406,6 +428,7 @@ def pin(ref: str) -> dict:
 
 @bp.post("/<ref>/unpin")
 @require_auth("follow", "write:accounts")
+@responds(api_schemas.Relationship)
 def unpin(ref: str) -> dict:
     """Stop endorsing an account."""
     target = _target(ref)

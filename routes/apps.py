@@ -8,6 +8,7 @@ import time
 from apiflask import APIBlueprint
 from apiflask.fields import String
 
+import api_schemas
 import scopes as scope_rules
 import serializers
 from auth import current_identity
@@ -15,6 +16,7 @@ from auth import require_auth
 from errors import ApiError
 from models import App
 from models import db
+from openapi import responds
 from params import Params
 
 bp = APIBlueprint("apps", __name__, url_prefix="/api/v1/apps", tag="Apps")
@@ -29,6 +31,7 @@ class AppIn(Params):
 
 @bp.post("")
 @bp.input(AppIn, location="json_or_form", arg_name="data")
+@responds(api_schemas.App)
 def create_app(data: dict) -> dict:
     """Register a client application."""
     requested = data["scopes"].replace("+", " ").split() or ["read"]
@@ -50,6 +53,7 @@ def create_app(data: dict) -> dict:
 
 
 @bp.get("/verify_credentials")
+@responds(api_schemas.App, 401)
 def verify_credentials() -> dict:
     """The app the token belongs to."""
     return _verify()

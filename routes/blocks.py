@@ -5,10 +5,12 @@ from __future__ import annotations
 from apiflask import APIBlueprint
 from sqlalchemy import select
 
+import api_schemas
 from auth import me
 from auth import require_auth
 from models import Account
 from models import Block
+from openapi import paged
 from pagination import page_params
 from pagination import paginate
 from routes.accounts import PageIn
@@ -20,6 +22,7 @@ bp = APIBlueprint("blocks", __name__, url_prefix="/api/v1/blocks", tag="Accounts
 @bp.get("")
 @require_auth("follow", "read:blocks")
 @bp.input(PageIn, location="query", arg_name="data")
+@paged(api_schemas.Account)
 def blocks(data: dict) -> tuple[list, int, dict]:
     """Blocked accounts, paged on the block (newest first) with a Link header."""
     query = (

@@ -5,11 +5,13 @@ from __future__ import annotations
 from apiflask import APIBlueprint
 from sqlalchemy import select
 
+import api_schemas
 import serializers
 from auth import me
 from auth import require_auth
 from models import Bookmark
 from models import Status
+from openapi import paged
 from pagination import PageIn
 from pagination import link_header
 from pagination import page_params
@@ -26,6 +28,7 @@ class BookmarksIn(PageIn):
 @bp.get("")
 @require_auth("read:bookmarks")
 @bp.input(BookmarksIn, location="query", arg_name="data")
+@paged(api_schemas.Status)
 def list_bookmarks(data: dict) -> tuple[list[dict], int, dict]:
     """The caller's bookmarks, newest bookmark first, paged by bookmark id."""
     query = (

@@ -5,12 +5,15 @@ from __future__ import annotations
 from apiflask import APIBlueprint
 from apiflask.fields import List
 
+import api_schemas
 import serializers
 from auth import me
 from auth import require_auth
 from errors import ApiError
 from models import Participation
 from models import db
+from openapi import paged
+from openapi import responds
 from pagination import PageIn
 from pagination import link_header
 from pagination import page_params
@@ -25,8 +28,8 @@ class ConversationsIn(PageIn):
 
 
 def _own(participation_id: str) -> Participation:
-    participation = db.session.get(Participation, participation_id)
-    if participation is None or participation.account_id != me().id:
+    participation = Participation.owned_by(participation_id, me())
+    if participation is None:
         raise ApiError(404, "Record not found")
     return participation
 
@@ -34,6 +37,7 @@ def _own(participation_id: str) -> Participation:
 @bp.get("")
 @require_auth("read:statuses")
 @bp.input(ConversationsIn, location="query", arg_name="data")
+@paged(api_schemas.Conversation)
 def list_conversations(data: dict) -> tuple[list[dict], int, dict[str, str]]:
     """The caller's conversations, most recently active first."""
     query = Participation.for_account(me(), data["recipients"])
@@ -45,6 +49,7 @@ def list_conversations(data: dict) -> tuple[list[dict], int, dict[str, str]]:
 
 @bp.post("/<participation_id>/read")
 @require_auth("write:conversations")
+@responds(api_schemas.Conversation)
 def read(participation_id: str) -> dict:
     """Mark one conversation read."""
     participation = _own(participation_id)
@@ -55,6 +60,7 @@ def read(participation_id: str) -> dict:
 
 @bp.delete("/<participation_id>")
 @require_auth("write:conversations")
+@responds(api_schemas.EMPTY)
 def delete_conversation(participation_id: str) -> dict:
     """Leave a conversation: the caller's participation goes, the statuses stay."""
     db.session.delete(_own(participation_id))

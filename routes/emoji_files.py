@@ -9,8 +9,10 @@ from apiflask import APIBlueprint
 from flask import Response
 from flask import send_file
 
+import api_schemas
 import emoji_packs
 from errors import ApiError
+from openapi import responds
 
 bp = APIBlueprint("emoji_files", __name__, tag="Emoji packs")
 
@@ -18,6 +20,7 @@ MAX_AGE = 3600
 
 
 @bp.get("/emoji/<pack>/<path:file>")
+@responds(api_schemas.FILE, content_type="image/*")
 def emoji_file(pack: str, file: str) -> Response:
     """One file of a pack, with ETag / Last-Modified and 304 answers."""
     path = emoji_packs.emoji_file(pack, file)

@@ -5,11 +5,13 @@ from __future__ import annotations
 from apiflask import APIBlueprint
 from sqlalchemy import select
 
+import api_schemas
 import serializers
 from auth import me
 from auth import require_auth
 from models import Favourite
 from models import Status
+from openapi import paged
 from pagination import PageIn
 from pagination import link_header
 from pagination import page_params
@@ -21,6 +23,7 @@ bp = APIBlueprint("favourites", __name__, url_prefix="/api/v1/favourites", tag="
 @bp.get("")
 @require_auth("read:favourites")
 @bp.input(PageIn, location="query", arg_name="data")
+@paged(api_schemas.Status)
 def list_favourites(data: dict) -> tuple[list[dict], int, dict]:
     """The caller's favourites, newest favourite first, paged by favourite id."""
     query = (

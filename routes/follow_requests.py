@@ -5,12 +5,15 @@ from __future__ import annotations
 from apiflask import APIBlueprint
 from sqlalchemy import select
 
+import api_schemas
 import serializers
 from auth import me
 from auth import require_auth
 from errors import ApiError
 from models import Account
 from models import Follow
+from openapi import paged
+from openapi import responds
 from pagination import page_params
 from pagination import paginate
 from routes.accounts import PageIn
@@ -24,6 +27,7 @@ bp = APIBlueprint("follow_requests", __name__, url_prefix="/api/v1/follow_reques
 @bp.get("")
 @require_auth("read:follows")
 @bp.input(PageIn, location="query", arg_name="data")
+@paged(api_schemas.Account)
 def follow_requests(data: dict) -> tuple[list, int, dict]:
     """Accounts waiting for the caller's answer, newest request first, with a Link header."""
     query = (
@@ -44,6 +48,7 @@ def _requester(ref: str) -> Account:
 
 @bp.post("/<ref>/authorize")
 @require_auth("follow", "write:follows")
+@responds(api_schemas.Relationship)
 def authorize(ref: str) -> dict:
     """Accept the request of account `ref`; the Relationship with the requester comes back."""
     requester = _requester(ref)
@@ -53,6 +58,7 @@ def authorize(ref: str) -> dict:
 
 @bp.post("/<ref>/reject")
 @require_auth("follow", "write:follows")
+@responds(api_schemas.Relationship)
 def reject(ref: str) -> dict:
     """Refuse the request of account `ref`."""
     requester = _requester(ref)

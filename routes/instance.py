@@ -20,12 +20,15 @@ from sqlalchemy import func
 from sqlalchemy import or_
 from sqlalchemy import select
 
+import api_schemas
 from auth import me
 from auth import require_auth
 from errors import ApiError
 from models import Account
 from models import db
 from models import utcnow
+from openapi import LOCATION_HEADER
+from openapi import responds
 from params import Params
 from services.accounts import RESTRICTED_NICKNAMES
 from services.accounts import local_host_names
@@ -154,6 +157,7 @@ def _streaming_url() -> str:
 
 
 @bp.get("/api/v1/instance")
+@responds(api_schemas.InstanceV1)
 def instance_v1() -> dict:
     """The instance, Pleroma's v1 shape (clients detect Pleroma by its `version`)."""
     config, usage, limits = current_app.config, _usage(), _upload_limits()
@@ -191,6 +195,7 @@ def instance_v1() -> dict:
 
 
 @bp.get("/api/v2/instance")
+@responds(api_schemas.InstanceV2)
 def instance_v2() -> dict:
     """The instance, Mastodon 4's v2 shape plus the same `pleroma` block."""
     config, usage = current_app.config, _usage()
@@ -216,12 +221,14 @@ def instance_v2() -> dict:
 
 
 @bp.get("/api/v1/instance/peers")
+@responds(api_schemas.STRING_LIST)
 def instance_peers() -> list:
     """Known remote domains: none, Kenoma does not federate."""
     return []
 
 
 @bp.get("/api/v1/instance/rules")
+@responds(api_schemas.ANY_LIST)
 def instance_rules() -> list:
     """Server rules: none configured."""
     return []
@@ -232,6 +239,7 @@ def instance_rules() -> list:
 
 
 @bp.get("/.well-known/nodeinfo")
+@responds(api_schemas.NodeinfoLinks)
 def nodeinfo_links() -> dict:
     """Where the nodeinfo documents are; the hrefs are absolute because clients fetch them as given."""
     return {
@@ -243,6 +251,7 @@ def nodeinfo_links() -> dict:
 
 
 @bp.get("/nodeinfo/<version>")
+@responds(api_schemas.Nodeinfo)
 def nodeinfo(version: str) -> Response:
     """Nodeinfo 2.0 / 2.1 (`/nodeinfo/2.0.json` and `/nodeinfo/2.0` alike)."""
     version = version.removesuffix(".json")
@@ -313,6 +322,7 @@ class WebfingerIn(Params):
 
 @bp.get("/.well-known/webfinger")
 @bp.input(WebfingerIn, location="query", arg_name="data")
+@responds(api_schemas.Webfinger, 404, content_type="application/jrd+json")
 def webfinger(data: dict) -> Response:
     """The JRD of a local account named by `acct:nick@host` (with or without port) or its ap_id."""
     account = _resource_account(data["resource"])
@@ -350,6 +360,7 @@ def _resource_account(resource: str) -> Account | None:
 
 
 @bp.get("/.well-known/host-meta")
+@responds(api_schemas.XML, content_type="application/xrd+xml")
 def host_meta() -> Response:
     """XRD pointing at the WebFinger endpoint (older OStatus-era discovery)."""
     template = f"{_base()}/.well-known/webfinger?resource={{uri}}"
@@ -363,9 +374,10 @@ def host_meta() -> Response:
 
 
 @bp.get("/users/<nickname>")
+@responds(api_schemas.Actor, content_type="application/activity+json")
 def actor(nickname: str) -> Response:
-    """A minimal ActivityPub actor. There is no HTML front end to redirect browsers to, so every
-    caller gets the actor JSON, whatever its Accept header."""
+    """A minimal ActivityPub actor, as JSON whatever the Accept header."""
+    # There is no HTML front end to redirect browsers to, so every caller gets the actor JSON.
     account = Account.find_local(nickname)
     if account is None or account.is_deleted:
         raise ApiError(404, "Not found")
@@ -392,7 +404,11 @@ def _actor_json(account: Account) -> dict:
         "discoverable": account.is_discoverable,
         "endpoints": {"sharedInbox": f"{_base()}/inbox"},
         "publicKey": {"id": f"{ap_id}#main-key", "owner": ap_id, "publicKeyPem": account.public_key or ""},
+        # Another server checks these when an account moves here (SPEC 11, move_account).
+        "alsoKnownAs": list(account.also_known_as or []),
     }
+    if account.moved_to is not None:
+        data["movedTo"] = account.moved_to.ap_id
     if account.avatar:
         data["icon"] = {"type": "Image", "url": f"{_base()}/media/{account.avatar}"}
     if account.header:
@@ -401,12 +417,14 @@ def _actor_json(account: Account) -> dict:
 
 
 @bp.get("/notice/<status_id>")
+@responds(None, status=302, headers=LOCATION_HEADER)
 def notice(status_id: str) -> Response:
     """A status' `url`: no HTML page here, so it leads to the status as JSON."""
     return redirect(f"/api/v1/statuses/{status_id}", code=302)
 
 
 @bp.get("/images/<path:filename>")
+@responds(api_schemas.FILE, content_type="image/*")
 def image(filename: str) -> Response:
     """The default avatar, banner and instance thumbnail."""
     return send_from_directory(IMAGES_DIR, filename, max_age=86400)
@@ -418,6 +436,7 @@ def image(filename: str) -> Response:
 
 @bp.get("/api/pleroma/frontend_configurations")
 @bp.get("/api/v1/pleroma/frontend_configurations")
+@responds(api_schemas.ANY_OBJECT)
 def frontend_configurations() -> dict:
     """The front-end settings from FRONTEND_CONFIGURATIONS (`{}` when none); Pleroma-FE asks first."""
     return dict(current_app.config.get("FRONTEND_CONFIGURATIONS") or {})
@@ -427,6 +446,7 @@ def frontend_configurations() -> dict:
 @bp.get("/api/v1/trends")
 @bp.get("/api/v1/trends/tags")
 @bp.get("/api/v1/filters")
+@responds(api_schemas.ANY_LIST)
 def empty_list() -> list:
     """Suggestions, trends and filters are not implemented; clients call them anyway (SPEC 23)."""
     return []
@@ -434,6 +454,7 @@ def empty_list() -> list:
 
 @bp.get("/api/v1/preferences")
 @require_auth("read:accounts")
+@responds(api_schemas.Preferences)
 def preferences() -> dict:
     """The caller's posting and reading defaults, Mastodon's keys."""
     account = me()

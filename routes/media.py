@@ -11,9 +11,11 @@ from flask import current_app
 from flask import send_from_directory
 from marshmallow import ValidationError
 
+import api_schemas
 import serializers
 from auth import me
 from auth import require_auth
+from openapi import responds
 from params import Params
 from services import media as media_service
 
@@ -59,6 +61,7 @@ def _focus(value: str | None) -> str | None:
 @bp.post("/api/v2/media")
 @require_auth("write:media")
 @bp.input(UploadIn, location="json_or_form", arg_name="data")
+@responds(api_schemas.Attachment, 415)
 def upload_media(data: dict) -> dict:
     """Upload a file; Kenoma processes it at once, so v2 answers 200 with the final url too."""
     media = media_service.save_upload(
@@ -69,6 +72,7 @@ def upload_media(data: dict) -> dict:
 
 @bp.get("/api/v1/media/<media_id>")
 @require_auth("read:media", "write:media")
+@responds(api_schemas.Attachment)
 def get_media(media_id: str) -> dict:
     """One of the caller's uploads (masto.js polls it after a v2 upload)."""
     return serializers.attachment_json(media_service.find_own(me(), media_id))
@@ -77,6 +81,7 @@ def get_media(media_id: str) -> dict:
 @bp.put("/api/v1/media/<media_id>")
 @require_auth("write:media")
 @bp.input(MediaUpdateIn, location="json_or_form", arg_name="data")
+@responds(api_schemas.Attachment)
 def update_media(media_id: str, data: dict) -> dict:
     """Change an upload's description or focal point."""
     media = media_service.find_own(me(), media_id)
@@ -85,6 +90,7 @@ def update_media(media_id: str, data: dict) -> dict:
 
 
 @bp.get("/media/<path:path>")
+@responds(api_schemas.FILE, content_type="*/*")
 def media_file(path: str) -> Response:
     """An uploaded file, with ETag and conditional GET (send_from_directory joins the path safely)."""
     response = send_from_directory(media_service.media_root(), path, max_age=86400)

@@ -8,6 +8,7 @@ from apiflask.fields import String
 from apiflask.validators import OneOf
 from sqlalchemy import delete
 
+import api_schemas
 import serializers
 from auth import me
 from auth import require_auth
@@ -16,6 +17,8 @@ from models import VISIBILITIES
 from models import Account
 from models import Notification
 from models import db
+from openapi import paged
+from openapi import responds
 from pagination import PageIn
 from pagination import link_header
 from pagination import page_params
@@ -57,6 +60,7 @@ def _own(notification_id: str, message: str) -> Notification:
 @bp.get("")
 @require_auth("read:notifications")
 @bp.input(NotificationsIn, location="query", arg_name="data")
+@paged(api_schemas.Notification, 404)
 def list_notifications(data: dict) -> tuple[list[dict], int, dict[str, str]]:
     """The caller's notifications, newest first."""
     if data["account_id"] is not None and db.session.get(Account, data["account_id"]) is None:
@@ -78,6 +82,7 @@ def list_notifications(data: dict) -> tuple[list[dict], int, dict[str, str]]:
 
 @bp.get("/<notification_id>")
 @require_auth("read:notifications")
+@responds(api_schemas.Notification)
 def get_notification(notification_id: str) -> dict:
     """One of the caller's notifications."""
     return serializers.notification_json(_own(notification_id, "Cannot get notification"), me())
@@ -85,6 +90,7 @@ def get_notification(notification_id: str) -> dict:
 
 @bp.post("/clear")
 @require_auth("write:notifications")
+@responds(api_schemas.EMPTY)
 def clear() -> dict:
     """Delete all of the caller's notifications."""
     db.session.execute(delete(Notification).where(Notification.account_id == me().id))
@@ -94,6 +100,7 @@ def clear() -> dict:
 
 @bp.post("/<notification_id>/dismiss")
 @require_auth("write:notifications")
+@responds(api_schemas.EMPTY)
 def dismiss(notification_id: str) -> dict:
     """Delete one of the caller's notifications."""
     return _dismiss(notification_id)
@@ -102,6 +109,7 @@ def dismiss(notification_id: str) -> dict:
 @bp.post("/dismiss")
 @require_auth("write:notifications")
 @bp.input(DismissIn, location="json_or_form", arg_name="data")
+@responds(api_schemas.EMPTY)
 def dismiss_via_body(data: dict) -> dict:
     """Legacy form of dismiss, the id in the body."""
     return _dismiss(data["id"])
@@ -116,6 +124,7 @@ def _dismiss(notification_id: str) -> dict:
 @bp.delete("/destroy_multiple")
 @require_auth("write:notifications")
 @bp.input(DestroyMultipleIn, location="json_or_form", arg_name="data")
+@responds(api_schemas.EMPTY)
 def destroy_multiple(data: dict) -> dict:
     """Delete those of the given notifications that belong to the caller."""
     db.session.execute(

@@ -7,12 +7,16 @@ from urllib.parse import parse_qs
 from urllib.parse import urlsplit
 
 from apiflask import APIBlueprint
+from apiflask.fields import Dict
 from apiflask.fields import String
+from apiflask.validators import OneOf
 from authlib.oauth2 import OAuth2Error
 from flask import Response
 from flask import render_template
 from flask import request
 
+import api_schemas
+import ratelimits
 import scopes as scope_rules
 from auth import check_password
 from auth import find_token
@@ -27,9 +31,11 @@ from models import Account
 from models import App
 from models import MfaSettings
 from models import db
+from openapi import LOCATION_HEADER
+from openapi import answer
+from openapi import responds
 from params import IdStr
 from params import Params
-from params import merged_params
 from services import security
 
 bp = APIBlueprint("oauth", __name__, url_prefix="/oauth", tag="OAuth")
@@ -38,10 +44,59 @@ OOB = "urn:ietf:wg:oauth:2.0:oob"
 _HIDDEN = ("client_id", "redirect_uri", "scope", "state", "response_type", "code_challenge", "code_challenge_method")
 # authlib error codes that Pleroma reports as one wording (SPEC 2, POST /oauth/token).
 _CREDENTIAL_ERRORS = {"invalid_client", "invalid_grant", "unauthorized_client", "invalid_request", "invalid_scope"}
+# The login pages answer with HTML, errors included (documented in /openapi.json).
+PAGE = answer(api_schemas.HTML, content_type="text/html")
 
 
-def _form() -> dict:
-    data = merged_params(request)
+class AuthorizeIn(Params):
+    """The authorization request; the login form also nests these as `authorization[...]`."""
+
+    client_id = String(required=True)
+    redirect_uri = String(required=True)
+    response_type = String(load_default="code")
+    scope = String(metadata={"description": "space-separated; also `scopes[]`"})
+    state = String()
+    code_challenge = String()
+    code_challenge_method = String()
+
+
+class LoginIn(AuthorizeIn):
+    name = String(metadata={"description": "nickname or e-mail (also `username`)"})
+    password = String()
+    use_session = String(metadata={"description": "log in as the `_pleroma_key` session's account"})
+
+
+class MfaVerifyIn(AuthorizeIn):
+    mfa = Dict(metadata={"description": "{mfa_token, code, challenge_type}"})
+
+
+class TokenIn(Params):
+    grant_type = String(
+        required=True,
+        validate=OneOf(("password", "authorization_code", "client_credentials", "refresh_token")),
+    )
+    client_id = String()
+    client_secret = String()
+    username = String(metadata={"description": "nickname or e-mail (also `name`)"})
+    password = String()
+    code = String()
+    code_verifier = String()
+    redirect_uri = String()
+    refresh_token = String()
+    scope = String()
+
+
+class RevokeIn(Params):
+    token = String(required=True)
+    token_type_hint = String()
+    client_id = String()
+    client_secret = String()
+
+
+# authlib and these views parse the parameters themselves (`validation=False`): the schemas
+# above document them and hand over the merged query/form/JSON parameters.
+def _form(params: dict) -> dict:
+    data = dict(params)
     nested = data.pop("authorization", None) or {}
     data.update({k: v for k, v in nested.items() if v not in (None, "")})
     if isinstance(data.get("scopes"), list):
@@ -69,10 +124,12 @@ def _login_page(client: App, data: dict, scope: str, error: str | None = None, s
 
 
 @bp.get("/authorize")
-@bp.doc(summary="Show the login form")
-def authorize_form() -> Response:
+@ratelimits.authentication
+@bp.input(AuthorizeIn, location="query", arg_name="params", validation=False)
+@responds(api_schemas.HTML, 400, 401, content_type="text/html")
+def authorize_form(params: dict) -> Response:
     """Show the login form."""
-    data = _form()
+    data = _form(params)
     client, scope = _client_and_scope(data)
     unknown = scope_rules.unknown(scope.split())
     if unknown:
@@ -95,9 +152,12 @@ def _scope_allowed(client: App, scope: str) -> bool:
 
 
 @bp.post("/authorize")
-def authorize_submit() -> Response:
+@ratelimits.authentication
+@bp.input(LoginIn, location="json_or_form", arg_name="params", validation=False)
+@responds(None, 400, status=302, headers=LOCATION_HEADER, also={200: PAGE, 401: PAGE, 403: PAGE})
+def authorize_submit(params: dict) -> Response:
     """Log in through the form and issue an authorization code."""
-    data = _form()
+    data = _form(params)
     client, scope = _client_and_scope(data)
     account = _authenticate_form(data)
     if account is None:
@@ -128,9 +188,12 @@ def _mfa_page(
 
 
 @bp.post("/mfa/verify")
-def mfa_verify() -> Response:
+@ratelimits.authentication
+@bp.input(MfaVerifyIn, location="json_or_form", arg_name="params", validation=False)
+@responds(None, 400, status=302, headers=LOCATION_HEADER, also={200: PAGE, 401: PAGE})
+def mfa_verify(params: dict) -> Response:
     """The login form's second step: check the code, then continue the authorization."""
-    data = _form()
+    data = _form(params)
     client, scope = _client_and_scope(data)
     mfa = data.get("mfa") if isinstance(data.get("mfa"), dict) else {}
     mfa_token = str(mfa.get("mfa_token") or "")
@@ -152,7 +215,9 @@ class MfaChallengeIn(Params):
 
 
 @bp.post("/mfa/challenge")
+@ratelimits.authentication
 @bp.input(MfaChallengeIn, location="json_or_form", arg_name="data")
+@responds(api_schemas.Token, 400, 403)
 def mfa_challenge(data: dict) -> dict:
     """Finish a password login that answered `mfa_required`: the token, as /oauth/token gives it."""
     client = _challenge_client(data["client_id"], data["client_secret"])
@@ -181,7 +246,11 @@ def _challenge_client(client_id: str, client_secret: str) -> App | None:
 def issue_code(client: App, account: Account) -> Response:
     """Let authlib make the code; OOB clients are shown it instead of being redirected."""
     start_session(account, None)
-    response = oauth_server.create_authorization_response(grant_user=account)
+    try:
+        grant = oauth_server.get_consent_grant(end_user=account)
+    except OAuth2Error as error:
+        raise ApiError(400, error.description or error.error) from error
+    response = oauth_server.create_authorization_response(grant=grant, grant_user=account)
     location = response.headers.get("Location", "")
     if not location.startswith(OOB):
         return response
@@ -191,9 +260,12 @@ def issue_code(client: App, account: Account) -> Response:
 
 
 @bp.post("/token")
-def token() -> Response:
+@ratelimits.authentication
+@bp.input(TokenIn, location="json_or_form", arg_name="params", validation=False)
+@responds(api_schemas.Token, 400, 403)
+def token(params: dict) -> Response:
     """Issue a token (password, authorization_code, client_credentials, refresh_token)."""
-    grant_type = merged_params(request).get("grant_type")
+    grant_type = params.get("grant_type")
     if grant_type not in ("password", "authorization_code", "client_credentials", "refresh_token"):
         return error_response(400, "Bad request")
     return _pleroma_errors(oauth_server.create_token_response())
@@ -213,10 +285,11 @@ def _pleroma_errors(response: Response) -> Response:
 
 
 @bp.post("/revoke")
-def revoke_token() -> Response | dict:
+@bp.input(RevokeIn, location="json_or_form", arg_name="params", validation=False)
+@responds(api_schemas.EMPTY, 400)
+def revoke_token(params: dict) -> Response | dict:
     """Revoke a token; always `{}`, also for unknown tokens (RFC 7009)."""
-    data = merged_params(request)
-    value = str(data.get("token") or "")
+    value = str(params.get("token") or "")
     if not value:
         return error_response(400, "Bad request")
     try:

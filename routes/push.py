@@ -8,12 +8,14 @@ from apiflask.fields import Nested
 from apiflask.fields import String
 from apiflask.validators import Length
 
+import api_schemas
 import serializers
 from auth import current_identity
 from auth import me
 from auth import require_auth
 from errors import ApiError
 from models import Token
+from openapi import responds
 from params import Bool
 from params import Params
 from services import push_subscriptions
@@ -56,6 +58,7 @@ def _token() -> Token:
 @bp.post("")
 @require_auth("push")
 @bp.input(SubscribeIn, location="json_or_form", arg_name="data")
+@responds(api_schemas.PushSubscription)
 def subscribe(data: dict) -> dict:
     """Create (or replace) this token's push subscription."""
     subscription = data["subscription"]
@@ -67,6 +70,7 @@ def subscribe(data: dict) -> dict:
 
 @bp.get("")
 @require_auth("push")
+@responds(api_schemas.PushSubscription, 404)
 def get_subscription() -> dict:
     """This token's push subscription."""
     return serializers.push_subscription_json(push_subscriptions.find(_token()))
@@ -75,6 +79,7 @@ def get_subscription() -> dict:
 @bp.put("")
 @require_auth("push")
 @bp.input(AlertsIn, location="json_or_form", arg_name="data")
+@responds(api_schemas.PushSubscription, 404)
 def update_subscription(data: dict) -> dict:
     """Replace the alerts of this token's subscription."""
     updated = push_subscriptions.update_alerts(_token(), data["data"].get("alerts"))
@@ -83,6 +88,7 @@ def update_subscription(data: dict) -> dict:
 
 @bp.delete("")
 @require_auth("push")
+@responds(api_schemas.EMPTY)
 def delete_subscription() -> dict:
     """Remove this token's subscription."""
     push_subscriptions.unsubscribe(_token())

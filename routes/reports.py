@@ -7,9 +7,11 @@ from apiflask.fields import List
 from apiflask.fields import String
 from apiflask.validators import Length
 
+import api_schemas
 import serializers
 from auth import me
 from auth import require_auth
+from openapi import responds
 from params import Bool
 from params import IdStr
 from params import Params
@@ -28,6 +30,7 @@ class ReportIn(Params):
 @bp.post("")
 @require_auth("write:reports")
 @bp.input(ReportIn, location="json_or_form", arg_name="data")
+@responds(api_schemas.Report)
 def create_report(data: dict) -> dict:
     """Report an account (and some of its statuses) to the admins and moderators."""
     report = reports.create_report(me(), data["account_id"], data["status_ids"], data["comment"] or "")

@@ -20,6 +20,7 @@ from sqlalchemy import or_
 from sqlalchemy import select
 from sqlalchemy import true
 
+import api_schemas
 import serializers
 from auth import current_account
 from auth import require_auth
@@ -29,6 +30,7 @@ from models import Follow
 from models import Status
 from models import StatusTag
 from models import db
+from openapi import responds
 from pagination import DEFAULT_LIMIT
 from pagination import MAX_LIMIT
 from params import Bool
@@ -56,6 +58,7 @@ class SearchIn(Params):
 @bp.get("/api/v2/search")
 @require_auth("read:search", optional=True)
 @bp.input(SearchIn, location="query", arg_name="data")
+@responds(api_schemas.SearchResults)
 def search_v2(data: dict) -> dict:
     """Accounts, statuses and hashtags (hashtags as Tag entities)."""
     found = _search(data, current_account())
@@ -67,6 +70,7 @@ def search_v2(data: dict) -> dict:
 @bp.get("/api/v1/search")
 @require_auth("read:search", optional=True)
 @bp.input(SearchIn, location="query", arg_name="data")
+@responds(api_schemas.SearchResultsV1)
 def search_v1(data: dict) -> dict:
     """The same search, with hashtags as plain names (Mastodon.py uses it for old versions)."""
     return _search(data, current_account())

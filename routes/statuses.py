@@ -15,6 +15,7 @@ from marshmallow import ValidationError
 from sqlalchemy import Select
 from sqlalchemy import select
 
+import api_schemas
 import serializers
 from auth import current_account
 from auth import current_identity
@@ -27,6 +28,8 @@ from models import Favourite
 from models import Participation
 from models import Status
 from models import db
+from openapi import paged
+from openapi import responds
 from pagination import PageIn
 from pagination import link_header
 from pagination import page_params
@@ -88,6 +91,7 @@ class BookmarkIn(Params):
 @bp.post("")
 @require_auth("write:statuses")
 @bp.input(StatusIn, location="json_or_form", arg_name="data")
+@responds(api_schemas.Status, 404, 422)
 def create_status(data: dict) -> dict:
     """Post a status (or, with `preview`, render it without saving)."""
     new = _new_status(data)
@@ -137,6 +141,7 @@ def _conversation(participation_id: str | None) -> Participation | None:
 @bp.get("")
 @require_auth("read:statuses", optional=True)
 @bp.input(IdsIn, location="query", arg_name="data")
+@responds(api_schemas.Status, many=True)
 def list_statuses(data: dict) -> list[dict]:
     """Several statuses by id: the visible ones that exist, in the order asked."""
     ids = list(dict.fromkeys(data["ids"] + data["id"]))[:MAX_IDS]
@@ -147,6 +152,7 @@ def list_statuses(data: dict) -> list[dict]:
 
 @bp.get("/<status_id>")
 @require_auth("read:statuses", optional=True)
+@responds(api_schemas.Status)
 def show_status(status_id: str) -> dict:
     """One status; 404 when it does not exist or the reader may not see it."""
     viewer = current_account()
@@ -155,6 +161,7 @@ def show_status(status_id: str) -> dict:
 
 @bp.delete("/<status_id>")
 @require_auth("write:statuses")
+@responds(api_schemas.Status)
 def delete_status(status_id: str) -> dict:
     """Delete an own status (admins: any); answers it with `text` for delete-and-redraft."""
     status = db.session.get(Status, status_id)
@@ -168,6 +175,7 @@ def delete_status(status_id: str) -> dict:
 
 @bp.get("/<status_id>/source")
 @require_auth("read:statuses", optional=True)
+@responds(api_schemas.StatusSource)
 def show_source(status_id: str) -> dict:
     """The source text of a status, for editing."""
     return serializers.status_source_json(interactions.get_visible(status_id, current_account()))
@@ -175,6 +183,7 @@ def show_source(status_id: str) -> dict:
 
 @bp.get("/<status_id>/context")
 @require_auth("read:statuses", optional=True)
+@responds(api_schemas.Context)
 def show_context(status_id: str) -> dict:
     """The thread around a status: ancestors oldest first, descendants depth-first."""
     viewer = current_account()
@@ -189,6 +198,7 @@ def show_context(status_id: str) -> dict:
 
 @bp.post("/<status_id>/favourite")
 @require_auth("write:favourites")
+@responds(api_schemas.Status)
 def favourite(status_id: str) -> dict:
     """Favourite a status (idempotent); its author is notified."""
     status = interactions.favourite(me(), interactions.get_visible(status_id, me()))
@@ -197,6 +207,7 @@ def favourite(status_id: str) -> dict:
 
 @bp.post("/<status_id>/unfavourite")
 @require_auth("write:favourites")
+@responds(api_schemas.Status)
 def unfavourite(status_id: str) -> dict:
     """Take a favourite back (idempotent)."""
     status = interactions.unfavourite(me(), interactions.get_visible(status_id, me()))
@@ -206,6 +217,7 @@ def unfavourite(status_id: str) -> dict:
 @bp.post("/<status_id>/reblog")
 @require_auth("write:statuses")
 @bp.input(ReblogIn, location="json_or_form", arg_name="data")
+@responds(api_schemas.Status)
 def reblog(status_id: str, data: dict) -> dict:
     """Reblog a status; answers the reblog, whose `reblog` is the original."""
     identity = current_identity()
@@ -216,6 +228,7 @@ def reblog(status_id: str, data: dict) -> dict:
 
 @bp.post("/<status_id>/unreblog")
 @require_auth("write:statuses")
+@responds(api_schemas.Status)
 def unreblog(status_id: str) -> dict:
     """Undo a reblog; answers the original status."""
     status = interactions.unreblog(me(), interactions.get_visible(status_id, me()))
@@ -225,6 +238,7 @@ def unreblog(status_id: str) -> dict:
 @bp.post("/<status_id>/bookmark")
 @require_auth("write:bookmarks")
 @bp.input(BookmarkIn, location="json_or_form", arg_name="data")
+@responds(api_schemas.Status)
 def bookmark(status_id: str, data: dict) -> dict:
     """Bookmark a status (idempotent)."""
     status = interactions.bookmark(me(), interactions.get_visible(status_id, me()), data["folder_id"])
@@ -233,6 +247,7 @@ def bookmark(status_id: str, data: dict) -> dict:
 
 @bp.post("/<status_id>/unbookmark")
 @require_auth("write:bookmarks")
+@responds(api_schemas.Status)
 def unbookmark(status_id: str) -> dict:
     """Remove a bookmark (idempotent)."""
     status = interactions.unbookmark(me(), interactions.get_visible(status_id, me()))
@@ -241,6 +256,7 @@ def unbookmark(status_id: str) -> dict:
 
 @bp.post("/<status_id>/pin")
 @require_auth("write:accounts")
+@responds(api_schemas.Status, 400, 422)
 def pin(status_id: str) -> dict:
     """Pin an own public or unlisted status to the profile (at most 5)."""
     status = interactions.pin(me(), interactions.get_visible(status_id, me()))
@@ -249,6 +265,7 @@ def pin(status_id: str) -> dict:
 
 @bp.post("/<status_id>/unpin")
 @require_auth("write:accounts")
+@responds(api_schemas.Status)
 def unpin(status_id: str) -> dict:
     """Unpin a status."""
     status = interactions.unpin(me(), interactions.get_visible(status_id, me()))
@@ -257,6 +274,7 @@ def unpin(status_id: str) -> dict:
 
 @bp.post("/<status_id>/mute")
 @require_auth("write:mutes")
+@responds(api_schemas.Status)
 def mute(status_id: str) -> dict:
     """Mute the thread of a status: no more notifications from it."""
     status = interactions.mute_thread(me(), interactions.get_visible(status_id, me()))
@@ -265,6 +283,7 @@ def mute(status_id: str) -> dict:
 
 @bp.post("/<status_id>/unmute")
 @require_auth("write:mutes")
+@responds(api_schemas.Status)
 def unmute(status_id: str) -> dict:
     """Unmute the thread of a status."""
     status = interactions.unmute_thread(me(), interactions.get_visible(status_id, me()))
@@ -278,6 +297,7 @@ def unmute(status_id: str) -> dict:
 @bp.get("/<status_id>/favourited_by")
 @require_auth("read:statuses", optional=True)
 @bp.input(PageIn, location="query", arg_name="data")
+@paged(api_schemas.Account)
 def favourited_by(status_id: str, data: dict) -> tuple[list[dict], int, dict]:
     """Accounts that favourited a status, paged by favourite."""
     viewer = current_account()
@@ -293,6 +313,7 @@ def favourited_by(status_id: str, data: dict) -> tuple[list[dict], int, dict]:
 @bp.get("/<status_id>/reblogged_by")
 @require_auth("read:statuses", optional=True)
 @bp.input(PageIn, location="query", arg_name="data")
+@paged(api_schemas.Account)
 def reblogged_by(status_id: str, data: dict) -> tuple[list[dict], int, dict]:
     """Accounts that reblogged a status (reblogs the reader may see), paged by reblog."""
     viewer = current_account()
@@ -317,6 +338,7 @@ def _accounts_page(query: Select, column: object, data: dict) -> tuple[list[dict
 # Akkoma's spelling of the Pleroma reaction endpoints (SPEC 16, 22): same behaviour, other path.
 @bp.put("/<status_id>/emoji_reactions/<path:emoji>")
 @require_auth("write:statuses")
+@responds(api_schemas.Status, 400)
 def put_emoji_reaction(status_id: str, emoji: str) -> dict:
     """React to a status with one emoji (Akkoma path)."""
     return serializers.status_json(reactions.react(me(), status_id, emoji), me())
@@ -324,6 +346,7 @@ def put_emoji_reaction(status_id: str, emoji: str) -> dict:
 
 @bp.delete("/<status_id>/emoji_reactions/<path:emoji>")
 @require_auth("write:statuses")
+@responds(api_schemas.Status, 400)
 def delete_emoji_reaction(status_id: str, emoji: str) -> dict:
     """Take back a reaction (Akkoma path)."""
     return serializers.status_json(reactions.unreact(me(), status_id, emoji), me())

@@ -2,20 +2,25 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from apiflask import APIBlueprint
 from apiflask.fields import List
 from apiflask.fields import String
 from apiflask.validators import OneOf
 from sqlalchemy import Select
 
+import api_schemas
 import serializers
 from auth import current_account
-from auth import me
 from auth import require_auth
 from errors import ApiError
+from models import BOUND_VIEWER
 from models import VISIBILITIES
 from models import Status
 from models import TimelineFilters
+from models import cached_statement
+from openapi import paged
 from pagination import PageIn
 from pagination import link_header
 from pagination import page_params
@@ -58,32 +63,45 @@ def _filters(data: dict) -> TimelineFilters:
     )
 
 
-def _page(query: Select, data: dict) -> Page:
-    """One page of statuses, newest first, with its Link header."""
-    statuses = paginate(query, Status.id, page_params(data))
+def _page(query: Select, data: dict, bind: dict | None = None) -> Page:
+    """One page of statuses, newest first, with its Link header. With `bind`, `query` is a cached
+    statement (models.cached_statement) and `bind` its values."""
+    statuses = paginate(query, Status.id, page_params(data), bind=bind)
     viewer = current_account()
     return serializers.statuses_json(statuses, viewer), 200, link_header([s.id for s in statuses])
+
+
+def _cached(builder: Callable[..., Select], data: dict) -> tuple[Select, dict]:
+    """The timeline's statement, built once per filter combination; the viewer is bound per call."""
+    viewer = current_account()
+    query = cached_statement(builder, BOUND_VIEWER if viewer is not None else None, _filters(data))
+    return query, {"viewer_id": viewer.id} if viewer is not None else {}
 
 
 @bp.get("/home")
 @require_auth("read:statuses")
 @bp.input(TimelineIn, location="query", arg_name="data")
+@paged(api_schemas.Status)
 def home(data: dict) -> Page:
     """The caller's home timeline."""
-    return _page(Status.home_timeline(me(), _filters(data)), data)
+    query, bind = _cached(Status.home_timeline, data)
+    return _page(query, data, bind)
 
 
 @bp.get("/public")
 @require_auth("read:statuses", optional=True)
 @bp.input(TimelineIn, location="query", arg_name="data")
+@paged(api_schemas.Status)
 def public(data: dict) -> Page:
     """Public statuses (local=true: this instance only)."""
-    return _page(Status.public_timeline(current_account(), _filters(data)), data)
+    query, bind = _cached(Status.public_timeline, data)
+    return _page(query, data, bind)
 
 
 @bp.get("/tag/<hashtag>")
 @require_auth("read:statuses", optional=True)
 @bp.input(TagTimelineIn, location="query", arg_name="data")
+@paged(api_schemas.Status)
 def hashtag(hashtag: str, data: dict) -> Page:
     """Public statuses with a hashtag (or any of `any[]`), all of `all[]`, none of `none[]`."""
     any_of = sorted({t.lower().lstrip("#") for t in [hashtag, *data["any"]]})
@@ -96,13 +114,16 @@ def hashtag(hashtag: str, data: dict) -> Page:
 @bp.get("/direct")
 @require_auth("read:statuses")
 @bp.input(TimelineIn, location="query", arg_name="data")
+@paged(api_schemas.Status)
 def direct(data: dict) -> Page:
     """Direct statuses the caller wrote or received."""
-    return _page(Status.direct_timeline(me(), _filters(data)), data)
+    query, bind = _cached(Status.direct_timeline, data)
+    return _page(query, data, bind)
 
 
 @bp.get("/list/<list_id>")
 @require_auth("read:lists")
+@paged(api_schemas.Status)
 def list_timeline(list_id: str) -> dict:
     """Lists are not implemented in Kenoma, so no list exists (SPEC 6: optional)."""
     raise ApiError(404, "Record not found")

@@ -18,6 +18,7 @@ from sqlalchemy import func
 from sqlalchemy import or_
 from sqlalchemy import select
 from sqlalchemy import true
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import aliased
 from werkzeug.datastructures import FileStorage
 
@@ -86,7 +87,14 @@ def create_local_account(
     )
     set_bio(account, bio)
     db.session.add(account)
-    db.session.commit()
+    try:
+        db.session.commit()
+    except IntegrityError:
+        # A racing registration took the name between the check above and this insert (hashing
+        # and key generation take long enough for that): the loser gets the same 400.
+        db.session.rollback()
+        problems = registration_errors(nickname, email) or {"nickname": ["has already been taken"]}
+        raise ApiError(400, _json_string(problems)) from None
     return account
 
 
@@ -284,7 +292,8 @@ def _apply(account: Account, changes: dict[str, Any], fields: list[dict] | None)
         account.actor_type = "Service" if changes["bot"] else "Person"
     if "actor_type" in changes:  # the explicit type wins over `bot`
         account.actor_type = changes["actor_type"]
-    source = changes.get("source") or {}
+    # A null inside `source` is ignored like a null parameter (the columns are NOT NULL).
+    source = {key: value for key, value in (changes.get("source") or {}).items() if value is not None}
     if "default_scope" in changes:
         account.default_scope = changes["default_scope"]
     if "privacy" in source:  # Mastodon's name for the same setting wins

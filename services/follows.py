@@ -1,5 +1,5 @@
-"""Relationships between accounts (SPEC 3): follows and follow requests, blocks, mutes and
-endorsements. Each operation changes its rows, the denormalised follower/following counters and
+"""Relationships between accounts (SPEC 3, 13): follows and follow requests, subscriptions,
+blocks, mutes and endorsements. Each operation changes its rows, the denormalised follower/following counters and
 the notifications in one transaction."""
 
 from __future__ import annotations
@@ -10,6 +10,7 @@ from sqlalchemy import delete
 from sqlalchemy import or_
 from sqlalchemy import select
 from sqlalchemy import update
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from errors import ApiError
 from models import Account
@@ -17,7 +18,10 @@ from models import Block
 from models import Endorsement
 from models import Follow
 from models import Mute
+from models import Subscription
+from models import begin_write
 from models import db
+from models import new_flake_id
 from models import utcnow
 from services.notifications import notify
 from services.notifications import withdraw
@@ -72,6 +76,7 @@ def follow(
         raise ApiError(400, "Can not follow yourself")
     if not target.is_active:
         raise ApiError(403, f"Could not follow user: {target.nickname} is deactivated.")
+    begin_write()  # two racing follows must not both find no row and both insert one
     if blocks(target.id, follower.id):
         raise ApiError(403, f"Could not follow user: {target.nickname} blocked you.")
     row = find_follow(follower.id, target.id)
@@ -85,8 +90,8 @@ def follow(
             notify(target, follower, "follow")
     if reblogs is not None:
         row.show_reblogs = reblogs
-    if subscribe is not None:
-        row.notify = subscribe
+    if subscribe is not None:  # `notify` on a follow and /subscribe set the same thing (SPEC 21.11)
+        _set_subscription(follower.id, target.id, subscribe)
     db.session.commit()
     return row
 
@@ -128,6 +133,35 @@ def reject(target: Account, requester: Account) -> None:
 
 
 # ---------------------------------------------------------------------------------------------
+# Subscriptions (SPEC 13): new posts of the target notify the subscriber; no follow needed
+
+
+def subscribe(subscriber: Account, target: Account) -> None:
+    """Subscribe to `target`'s posts; subscribing again changes nothing."""
+    if blocks(target.id, subscriber.id):
+        raise ApiError(403, f"Could not subscribe: {target.nickname} is blocking you")
+    _set_subscription(subscriber.id, target.id, True)
+    db.session.commit()
+
+
+def unsubscribe(subscriber: Account, target: Account) -> None:
+    _set_subscription(subscriber.id, target.id, False)
+    db.session.commit()
+
+
+def _set_subscription(account_id: str, target_id: str, on: bool) -> None:
+    if on:  # INSERT OR IGNORE: two racing subscribes still leave one row and no error
+        row = {"id": new_flake_id(), "account_id": account_id, "target_id": target_id, "created_at": utcnow()}
+        db.session.execute(sqlite_insert(Subscription).values(**row).on_conflict_do_nothing())
+    else:
+        db.session.execute(
+            delete(Subscription).where(
+                Subscription.account_id == account_id, Subscription.target_id == target_id
+            )
+        )
+
+
+# ---------------------------------------------------------------------------------------------
 # Blocks
 
 
@@ -135,6 +169,7 @@ def block(blocker: Account, target: Account) -> None:
     """Block `target`: follows, requests, subscriptions and endorsements end both ways."""
     if blocker.id == target.id:
         raise ApiError(403, "Can not block yourself")
+    begin_write()
     if not blocks(blocker.id, target.id):
         db.session.add(Block(account_id=blocker.id, target_id=target.id))
     pair = or_(
@@ -145,6 +180,8 @@ def block(blocker: Account, target: Account) -> None:
         _drop_follow(row)
     _unendorse(blocker.id, target.id)
     _unendorse(target.id, blocker.id)
+    _set_subscription(blocker.id, target.id, False)
+    _set_subscription(target.id, blocker.id, False)
     db.session.commit()
 
 
@@ -161,6 +198,7 @@ def mute(muter: Account, target: Account, hide_notifications: bool = True, expir
     """Mute `target` (again): the latest call sets the notification flag and the expiry."""
     if muter.id == target.id:
         raise ApiError(403, "Can not mute yourself")
+    begin_write()
     row = db.session.scalar(select(Mute).where(Mute.account_id == muter.id, Mute.target_id == target.id))
     if row is None:
         row = Mute(account_id=muter.id, target_id=target.id)
@@ -181,6 +219,7 @@ def unmute(muter: Account, target: Account) -> None:
 
 
 def endorse(account: Account, target: Account) -> None:
+    begin_write()
     row = find_follow(account.id, target.id)
     if row is None or row.is_pending:
         raise ApiError(400, "You must be following the account to endorse it")

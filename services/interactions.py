@@ -27,6 +27,7 @@ from models import Favourite
 from models import Participation
 from models import Status
 from models import ThreadMute
+from models import begin_write
 from models import db
 from models import new_flake_id
 from models import utcnow
@@ -104,6 +105,7 @@ def reblog(account: Account, status: Status, visibility: str | None, app: Any = 
     is_own_private = status.visibility == "private" and status.account_id == account.id
     if status.visibility not in OPEN_VISIBILITIES and not is_own_private:
         raise ApiError(404, "Record not found")
+    begin_write()  # two racing reblogs must not both find none and both insert a wrapper
     existing = db.session.scalar(
         select(Status).where(Status.account_id == account.id, Status.reblog_of_id == status.id)
     )

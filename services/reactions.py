@@ -10,6 +10,7 @@ from errors import ApiError
 from models import Account
 from models import EmojiReaction
 from models import Status
+from models import begin_write
 from models import db
 from services.notifications import notify
 from services.notifications import withdraw
@@ -66,6 +67,7 @@ def react(account: Account, status_id: str, raw: str) -> Status:
     if status is None or accepted is None:
         raise ApiError(400, "Could not add reaction emoji")
     name, url = accepted
+    begin_write()  # two racing reactions must not both find none and both insert one
     exists = db.session.scalar(
         select(EmojiReaction.id).where(
             EmojiReaction.status_id == status.id, EmojiReaction.account_id == account.id, EmojiReaction.emoji == name

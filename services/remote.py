@@ -51,9 +51,11 @@ def _by_ap_id(ap_id: str, resolve_remote: bool) -> Account | None:
     known = db.session.scalar(select(Account).where(Account.ap_id == ap_id))
     if known is not None or not resolve_remote:
         return known
-    actor = _fetch_actor(ap_id)
     host = urlsplit(ap_id).netloc.lower()
-    if actor is None or not actor.get("preferredUsername") or host in local_host_names():
+    if host in local_host_names():  # ours and unknown: never ask ourselves over HTTP
+        return None
+    actor = _fetch_actor(ap_id)
+    if actor is None or not actor.get("preferredUsername"):
         return None
     return _store_remote(str(actor["preferredUsername"]), host, ap_id, actor)
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import re
 import secrets
 import time
 from datetime import timedelta
@@ -257,6 +258,29 @@ def change_password(account: Account, new_password: str, keep: Token | None) -> 
     end_other_logins(account, keep)
     db.session.commit()
     keep_current_session(account)
+
+
+# Pleroma's e-mail pattern (User's @email_regex): what its change_email accepts.
+EMAIL_RE = re.compile(
+    r"[a-zA-Z0-9.!#$%&'*+/=?^_`{|}~-]+@[a-zA-Z0-9](?:[a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?"
+    r"(?:\.[a-zA-Z0-9](?:[a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?)*"
+)
+
+
+def change_email(account: Account, email: str) -> str | None:
+    """Set the account's e-mail ("" clears it: Kenoma does not require one). Returns the refusal
+    in Pleroma's words (`Email <changeset error>.`), or None."""
+    if email and not EMAIL_RE.fullmatch(email):
+        return "Email has invalid format."
+    if email:
+        taken = select(Account.id).where(
+            func.lower(Account.email) == email.lower(), Account.id != account.id, Account.domain.is_(None)
+        )
+        if db.session.scalar(taken) is not None:
+            return "Email has already been taken."
+    account.email = email or None
+    db.session.commit()
+    return None
 
 
 def update_notification_settings(account: Account, changes: dict[str, bool]) -> None:

@@ -8,6 +8,7 @@ from dataclasses import field
 from datetime import timedelta
 
 from flask import current_app
+from sqlalchemy import exists
 from sqlalchemy import select
 from sqlalchemy import update
 
@@ -24,6 +25,7 @@ from models import ParticipationRecipient
 from models import Status
 from models import StatusMention
 from models import StatusTag
+from models import Subscription
 from models import db
 from models import new_flake_id
 from models import utcnow
@@ -261,14 +263,20 @@ def _notify_addressed(status: Status, author: Account, addressed: list[str]) -> 
 
 
 def _notify_subscribers(status: Status, author: Account) -> None:
-    """Subscribers (`notify=true` follows) hear of every new post they may read (SPEC 13)."""
+    """Subscribers hear of every new post they may read, as a `mention` (Pleroma, SPEC 13):
+    direct posts only reach the addressed, private ones only subscribers who follow."""
     if status.visibility == "direct":
         return
-    subscribers = db.session.scalars(
-        select(Follow.follower_id).where(
-            Follow.followee_id == author.id, Follow.notify.is_(True), Follow.is_pending.is_(False)
+    query = select(Subscription.account_id).where(Subscription.target_id == author.id)
+    if status.visibility == "private":
+        query = query.where(
+            exists().where(
+                Follow.follower_id == Subscription.account_id,
+                Follow.followee_id == author.id,
+                Follow.is_pending.is_(False),
+            )
         )
-    ).all()
+    subscribers = db.session.scalars(query).all()
     already = set(
         db.session.scalars(select(StatusMention.account_id).where(StatusMention.status_id == status.id))
     )

@@ -1,4 +1,5 @@
-"""Pleroma accounts (SPEC 13): profile images one at a time and confirmation_resend."""
+"""Pleroma accounts (SPEC 13): subscriptions, an account's favourites, profile images one at a
+time and confirmation_resend."""
 
 from __future__ import annotations
 
@@ -13,15 +14,35 @@ from apiflask.fields import String
 from flask import Response
 from flask import current_app
 from marshmallow import ValidationError
+from sqlalchemy import Select
+from sqlalchemy import bindparam
+from sqlalchemy import exists
 from werkzeug.datastructures import FileStorage
 
+import api_schemas
+import serializers
+from auth import current_account
 from auth import me
 from auth import require_auth
 from errors import ApiError
+from models import BOUND_VIEWER
+from models import Account
+from models import Favourite
+from models import Status
+from models import cached_statement
 from models import db
+from openapi import paged
+from openapi import responds
+from pagination import PageIn
+from pagination import link_header
+from pagination import page_params
+from pagination import paginate
 from params import Params
 from serializers import media_url
+from services import follows
 from services.accounts import discard_image
+from services.accounts import find_account
+from services.accounts import is_visible
 from services.media import remove_file
 from services.media import store_file
 
@@ -60,9 +81,80 @@ class ConfirmationResendIn(Params):
     nickname = String(load_default=None)
 
 
+def _account_or_404(ref: str) -> Account:
+    account = find_account(ref)
+    if account is None or not is_visible(account, current_account()):
+        raise ApiError(404, "Record not found")
+    return account
+
+
+# ---------------------------------------------------------------------------------------------
+# Subscriptions and favourites
+
+
+@bp.post("/accounts/<ref>/subscribe")
+@require_auth("follow", "write:follows")
+@responds(api_schemas.Relationship)
+def subscribe(ref: str) -> dict:
+    """Be notified of the account's new posts (deprecated: `notify` on follow does the same)."""
+    target = _account_or_404(ref)
+    follows.subscribe(me(), target)
+    return serializers.relationship_json(me(), target)
+
+
+@bp.post("/accounts/<ref>/unsubscribe")
+@require_auth("follow", "write:follows")
+@responds(api_schemas.Relationship)
+def unsubscribe(ref: str) -> dict:
+    """Stop being notified of the account's new posts."""
+    target = _account_or_404(ref)
+    follows.unsubscribe(me(), target)
+    return serializers.relationship_json(me(), target)
+
+
+@bp.get("/accounts/<ref>/favourites")
+@require_auth("read:favourites", optional=True)
+@bp.input(PageIn, location="query", arg_name="data")
+@paged(api_schemas.Status, 403)
+def account_favourites(ref: str, data: dict) -> tuple[list, int, dict]:
+    """Statuses the account favourited that the reader may see, newest status first."""
+    account = _account_or_404(ref)
+    if account.hide_favorites:  # the default; the owner is no exception (Pleroma)
+        raise ApiError(403, "Can't get favorites")
+    viewer = current_account()
+    query = cached_statement(_favourites_query, BOUND_VIEWER if viewer is not None else None)
+    bind = {"owner_id": account.id} | ({"viewer_id": viewer.id} if viewer is not None else {})
+    page = paginate(query, Favourite.status_id, page_params(data), bind=bind)
+    return serializers.statuses_json(page, viewer), 200, link_header([s.id for s in page])
+
+
+def _favourites_query(viewer: Any) -> Select:
+    """Statuses `owner_id` favourited, built once per kind of reader (models.cached_statement).
+    Paged on Favourite.status_id, so SQLite walks the (account_id, status_id) index newest status
+    first and stops after a page, however many statuses the instance has."""
+    # Visibility is the reader's, not the favouriter's: a DM the account liked stays between
+    # its participants (SPEC 21.6).
+    query = (
+        Status.visible_to(viewer)
+        .join(Favourite, Favourite.status_id == Status.id)
+        .where(
+            Favourite.account_id == bindparam("owner_id"),
+            exists().where(Account.id == Status.account_id, Account.is_active.is_(True)),
+        )
+    )
+    if viewer is not None:
+        query = query.where(Status.account_id.not_in(Status.hidden_author_ids(viewer, with_muted=True)))
+    return query
+
+
+# ---------------------------------------------------------------------------------------------
+# Profile images
+
+
 @bp.patch("/accounts/update_avatar")
 @require_auth("write:accounts")
 @bp.input(ImgIn, location="json_or_form", arg_name="data")
+@responds(api_schemas.ImageUrl, 415)
 def update_avatar(data: dict) -> dict:
     """Set (or with "" clear) the caller's avatar."""
     return _replace_image("avatar", data["img"], "AVATAR_UPLOAD_LIMIT")
@@ -71,6 +163,7 @@ def update_avatar(data: dict) -> dict:
 @bp.patch("/accounts/update_banner")
 @require_auth("write:accounts")
 @bp.input(BannerIn, location="json_or_form", arg_name="data")
+@responds(api_schemas.ImageUrl, 415)
 def update_banner(data: dict) -> dict:
     """Set (or with "" clear) the caller's banner (`header` in the Account)."""
     return _replace_image("header", data["banner"], "BANNER_UPLOAD_LIMIT")
@@ -79,6 +172,7 @@ def update_banner(data: dict) -> dict:
 @bp.patch("/accounts/update_background")
 @require_auth("write:accounts")
 @bp.input(ImgIn, location="json_or_form", arg_name="data")
+@responds(api_schemas.ImageUrl, 415)
 def update_background(data: dict) -> dict:
     """Set (or with "" clear) the caller's Pleroma-FE background image."""
     return _replace_image("background", data["img"], "BACKGROUND_UPLOAD_LIMIT")
@@ -111,6 +205,7 @@ def _replace_image(column: str, value: FileStorage | str, limit_key: str) -> dic
 @bp.post("/accounts/confirmation_resend")
 @bp.doc(responses={204: "No Content"})
 @bp.input(ConfirmationResendIn, location="json_or_form", arg_name="data")
+@responds(None, status=204)
 def confirmation_resend(data: dict) -> Response:
     """Always 204: Kenoma sends no e-mail and does not reveal whether the account exists."""
     return Response(status=204)

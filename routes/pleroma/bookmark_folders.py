@@ -6,9 +6,11 @@ from apiflask import APIBlueprint
 from apiflask.fields import String
 from apiflask.validators import Length
 
+import api_schemas
 import serializers
 from auth import me
 from auth import require_auth
+from openapi import responds
 from params import Params
 from services import pleroma_misc
 
@@ -29,6 +31,7 @@ class FolderUpdateIn(Params):
 
 @bp.get("")
 @require_auth("read:bookmarks")
+@responds(api_schemas.BookmarkFolder, many=True)
 def list_folders() -> list[dict]:
     """The caller's bookmark folders."""
     return [serializers.bookmark_folder_json(f) for f in pleroma_misc.list_folders(me())]
@@ -37,6 +40,7 @@ def list_folders() -> list[dict]:
 @bp.post("")
 @require_auth("write:bookmarks")
 @bp.input(FolderIn, location="json_or_form", arg_name="data")
+@responds(api_schemas.BookmarkFolder, 422)
 def create_folder(data: dict) -> dict:
     """Create a folder; names are unique per account."""
     folder = pleroma_misc.create_folder(me(), data["name"], data["emoji"])
@@ -46,6 +50,7 @@ def create_folder(data: dict) -> dict:
 @bp.patch("/<folder_id>")
 @require_auth("write:bookmarks")
 @bp.input(FolderUpdateIn, location="json_or_form", arg_name="data")
+@responds(api_schemas.BookmarkFolder, 422)
 def update_folder(folder_id: str, data: dict) -> dict:
     """Rename a folder or change its emoji."""
     folder = pleroma_misc.own_folder(me(), folder_id)
@@ -55,6 +60,7 @@ def update_folder(folder_id: str, data: dict) -> dict:
 
 @bp.delete("/<folder_id>")
 @require_auth("write:bookmarks")
+@responds(api_schemas.BookmarkFolder)
 def delete_folder(folder_id: str) -> dict:
     """Delete a folder; its bookmarks stay, unfiled."""
     folder = pleroma_misc.own_folder(me(), folder_id)

@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 from apiflask import APIBlueprint
-from apiflask.fields import Integer
 from apiflask.fields import List
-from apiflask.fields import String
 from sqlalchemy import select
 from sqlalchemy import update
 
+import api_schemas
 import serializers
 from auth import me
 from auth import require_auth
@@ -16,6 +15,9 @@ from errors import ApiError
 from models import Participation
 from models import Status
 from models import db
+from openapi import paged
+from openapi import responds
+from pagination import PageIn
 from pagination import link_header
 from pagination import page_params
 from pagination import paginate
@@ -26,26 +28,20 @@ from services import conversations
 bp = APIBlueprint("pleroma_conversations", __name__, tag="Pleroma")
 
 
-class PageIn(Params):
-    max_id = String(load_default=None)
-    since_id = String(load_default=None)
-    min_id = String(load_default=None)
-    limit = Integer(load_default=None)
-
-
 class RecipientsIn(Params):
     recipients = List(IdStr(), required=True)
 
 
 def _own(participation_id: str) -> Participation:
-    participation = db.session.get(Participation, participation_id)
-    if participation is None or participation.account_id != me().id:
+    participation = Participation.owned_by(participation_id, me())
+    if participation is None:
         raise ApiError(404, "Unknown conversation id")
     return participation
 
 
 @bp.get("/conversations/<participation_id>")
 @require_auth("read:statuses")
+@responds(api_schemas.Conversation)
 def get_conversation(participation_id: str) -> dict:
     """One of the caller's conversations."""
     return serializers.conversation_json(_own(participation_id), me())
@@ -54,6 +50,7 @@ def get_conversation(participation_id: str) -> dict:
 @bp.get("/conversations/<participation_id>/statuses")
 @require_auth("read:statuses")
 @bp.input(PageIn, location="query", arg_name="query")
+@paged(api_schemas.Status)
 def conversation_statuses(participation_id: str, query: dict) -> tuple[list, int, dict]:
     """The thread's statuses the caller may see, oldest first within the page."""
     participation = _own(participation_id)
@@ -71,6 +68,7 @@ def conversation_statuses(participation_id: str, query: dict) -> tuple[list, int
 @bp.patch("/conversations/<participation_id>")
 @require_auth("write:conversations")
 @bp.input(RecipientsIn, location="json_or_form", arg_name="data")
+@responds(api_schemas.Conversation)
 def update_conversation(participation_id: str, data: dict) -> dict:
     """Replace the recipients (the owner always stays in)."""
     participation = _own(participation_id)
@@ -80,6 +78,7 @@ def update_conversation(participation_id: str, data: dict) -> dict:
 
 @bp.post("/conversations/read")
 @require_auth("write:conversations")
+@paged(api_schemas.Conversation)
 def read_conversations() -> tuple[list, int, dict]:
     """Mark every conversation of the caller read; answers those that were unread."""
     viewer = me()

@@ -18,11 +18,14 @@ from apiflask.fields import String
 from apiflask.validators import Range
 from flask import Response
 from flask import jsonify
+from flask import request
 from flask import send_file
 
+import api_schemas
 import emoji_packs
 from auth import require_auth
 from errors import ApiError
+from openapi import responds
 from params import Bool
 from params import Params
 
@@ -133,15 +136,25 @@ class FileDeleteIn(NameIn):
 
 
 @bp.get("/emoji")
-def emoji() -> dict:
+@responds(api_schemas.PLEROMA_EMOJI_MAP)
+def emoji() -> Response:
     """Every custom emoji: shortcode → {image_url, tags} (image_url relative, SPEC 10)."""
-    return emoji_packs.pleroma_emoji()
+    return _emoji_answer()
 
 
 @bp.get("/emoji.json")
-def emoji_json() -> dict:
+@responds(api_schemas.PLEROMA_EMOJI_MAP)
+def emoji_json() -> Response:
     """Alias of /emoji: Pleroma-FE asks for /api/pleroma/emoji.json (CLIENTS.md)."""
-    return emoji_packs.pleroma_emoji()
+    return _emoji_answer()
+
+
+def _emoji_answer() -> Response:
+    # Encoded once per pack change; a client that has this version gets 304 (If-None-Match).
+    body, etag = emoji_packs.pleroma_emoji_answer()
+    response = Response(body, mimetype="application/json")
+    response.set_etag(etag)
+    return response.make_conditional(request)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -150,6 +163,7 @@ def emoji_json() -> dict:
 
 @bp.get("/emoji/packs")
 @bp.input(PacksIn, location="query", arg_name="data")
+@responds(api_schemas.PackList, 500)
 def list_packs(data: dict) -> dict:
     """Local packs, page by page; `count` is the total."""
     directory = emoji_packs.emoji_dir()
@@ -160,6 +174,7 @@ def list_packs(data: dict) -> dict:
 
 @bp.get("/emoji/pack")
 @bp.input(ShowIn, location="query", arg_name="data")
+@responds(api_schemas.Pack, 404, 500)
 def show_pack(data: dict) -> dict:
     """One pack with a page of its files; `files_count` is the total."""
     with answers(f"Failed to get the contents of the `{data['name'].strip()}` pack."):
@@ -170,6 +185,7 @@ def show_pack(data: dict) -> dict:
 @bp.post("/emoji/pack")
 @require_auth(ADMIN_WRITE, admin=True)
 @bp.input(NameIn, location="json_or_form", arg_name="data")
+@responds(api_schemas.JSON_STRING, 409, 500)
 def create_pack(data: dict) -> Response:
     """Create an empty pack."""
     with answers("Unexpected error occurred while creating pack."):
@@ -180,6 +196,7 @@ def create_pack(data: dict) -> Response:
 @bp.patch("/emoji/pack")
 @require_auth(ADMIN_WRITE, admin=True)
 @bp.input(MetadataIn, location="json_or_form", arg_name="data")
+@responds(api_schemas.ANY_OBJECT, 404, 422, 500)
 def update_pack(data: dict) -> dict:
     """Replace a pack's metadata; a new fallback-src is downloaded and its sha256 stored."""
     with answers("Unexpected error occurred while updating pack metadata.", prefix_remote=True):
@@ -189,6 +206,7 @@ def update_pack(data: dict) -> dict:
 @bp.delete("/emoji/pack")
 @require_auth(ADMIN_WRITE, admin=True)
 @bp.input(NameIn, location="json_or_form", arg_name="data")
+@responds(api_schemas.JSON_STRING, 404, 500)
 def delete_pack(data: dict) -> Response:
     """Delete a pack and its files."""
     with answers(f"Couldn't delete the `{data['name'].strip()}` pack"):
@@ -198,6 +216,7 @@ def delete_pack(data: dict) -> Response:
 
 @bp.get("/emoji/packs/import")
 @require_auth(ADMIN_WRITE, admin=True)
+@responds(api_schemas.STRING_LIST, 500)
 def import_packs() -> Response:
     """Write a pack.json for each pack folder without one (GET, as in Pleroma)."""
     with answers("Error accessing emoji pack directory", with_reason=False):
@@ -207,6 +226,7 @@ def import_packs() -> Response:
 @bp.get("/emoji/packs/remote")
 @require_auth(ADMIN_WRITE, admin=True)
 @bp.input(RemoteIn, location="query", arg_name="data")
+@responds(api_schemas.ANY_JSON, 403, 500)
 def remote_packs(data: dict) -> Response:
     """Another server's pack list, as it sent it."""
     with answers("Unexpected error occurred while listing remote packs."):
@@ -216,6 +236,7 @@ def remote_packs(data: dict) -> Response:
 @bp.post("/emoji/packs/download")
 @require_auth(ADMIN_WRITE, admin=True)
 @bp.input(DownloadIn, location="json_or_form", arg_name="data")
+@responds(api_schemas.JSON_STRING, 403, 409, 500)
 def download_pack(data: dict) -> Response:
     """Download another server's pack (optionally under another name)."""
     with answers("Unexpected error occurred while downloading pack."):
@@ -225,12 +246,14 @@ def download_pack(data: dict) -> Response:
 
 @bp.get("/emoji/packs/archive")
 @bp.input(NameIn, location="query", arg_name="data")
+@responds(api_schemas.FILE, 403, 404, 500, content_type="application/zip")
 def archive(data: dict) -> Response:
     """The pack as a zip: built once per pack version, streamed from disk, Range and ETag aware."""
     return _send_archive(data["name"])
 
 
 @bp.get("/emoji/packs/<name>/download_shared")
+@responds(api_schemas.FILE, 400, 403, 500, content_type="application/zip")
 def download_shared(name: str) -> Response:
     """Legacy path of the archive (old Pleroma)."""
     return _send_archive(name)
@@ -252,6 +275,7 @@ def _send_archive(raw_name: str) -> Response:
 @bp.post("/emoji/packs/files")
 @require_auth(ADMIN_WRITE, admin=True)
 @bp.input(FileAddIn, location="json_or_form", arg_name="data")
+@responds(api_schemas.PACK_FILES, 404, 409, 415, 422, 500)
 def add_file(data: dict) -> dict:
     """Add an emoji (upload or URL; a zip adds every new emoji in it); answers the pack's files."""
     with answers(
@@ -264,6 +288,7 @@ def add_file(data: dict) -> dict:
 @bp.patch("/emoji/packs/files")
 @require_auth(ADMIN_WRITE, admin=True)
 @bp.input(FileUpdateIn, location="json_or_form", arg_name="data")
+@responds(api_schemas.PACK_FILES, 404, 409, 422, 500)
 def update_file(data: dict) -> dict:
     """Rename an emoji and/or move its file; `force` overwrites an emoji using the new shortcode."""
     with answers("Unexpected error occurred while updating.", FILE_PACK_MISSING):
@@ -276,6 +301,7 @@ def update_file(data: dict) -> dict:
 @bp.delete("/emoji/packs/files")
 @require_auth(ADMIN_WRITE, admin=True)
 @bp.input(FileDeleteIn, location="json_or_form", arg_name="data")
+@responds(api_schemas.PACK_FILES, 404, 422, 500)
 def delete_file(data: dict) -> dict:
     """Remove an emoji and its file."""
     with answers("Unexpected error occurred while deleting emoji file.", FILE_PACK_MISSING):

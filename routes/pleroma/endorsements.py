@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from apiflask import APIBlueprint
 
+import api_schemas
 import serializers
 from auth import current_account
 from auth import require_auth
+from openapi import responds
 from services import pleroma_misc
 
 bp = APIBlueprint("endorsements", __name__, tag="Pleroma")
@@ -14,6 +16,7 @@ bp = APIBlueprint("endorsements", __name__, tag="Pleroma")
 
 @bp.get("/accounts/<account_id>/endorsements")
 @require_auth("read:accounts", optional=True)
+@responds(api_schemas.Account, many=True)
 def list_endorsements(account_id: str) -> list[dict]:
     """The accounts this account pinned to its profile."""
     account = pleroma_misc.account_or_404(account_id)

@@ -5,9 +5,11 @@ from __future__ import annotations
 from apiflask import APIBlueprint
 from apiflask.fields import File
 
+import api_schemas
 import serializers
 from auth import me
 from auth import require_auth
+from openapi import responds
 from params import Params
 from services import pleroma_misc
 
@@ -20,6 +22,7 @@ class MascotIn(Params):
 
 @bp.get("")
 @require_auth("read:accounts")
+@responds(api_schemas.Mascot)
 def get_mascot() -> dict:
     """The caller's mascot, or the default one."""
     return serializers.mascot_json(pleroma_misc.mascot_of(me()))
@@ -28,6 +31,7 @@ def get_mascot() -> dict:
 @bp.put("")
 @require_auth("write:accounts")
 @bp.input(MascotIn, location="json_or_form", arg_name="data")
+@responds(api_schemas.Mascot, 415)
 def set_mascot(data: dict) -> dict:
     """Upload an image and make it the mascot (415 for anything that is not an image)."""
     return serializers.mascot_json(pleroma_misc.set_mascot(me(), data["file"]))

@@ -6,10 +6,13 @@ import segno
 from apiflask import APIBlueprint
 from apiflask.fields import String
 
+import api_schemas
+import ratelimits
 from auth import check_password
 from auth import me
 from auth import require_auth
 from errors import ApiError
+from openapi import responds
 from params import IdStr
 from params import Params
 from services import security
@@ -30,6 +33,7 @@ class PasswordIn(Params):
 
 @bp.get("/accounts/mfa")
 @require_auth("read:security")
+@responds(api_schemas.MfaSettings)
 def mfa_settings() -> dict:
     """Which second factors the caller has."""
     return {"settings": security.mfa_state(me())}
@@ -37,6 +41,7 @@ def mfa_settings() -> dict:
 
 @bp.get("/accounts/mfa/setup/<method>")
 @require_auth("write:security")
+@responds(api_schemas.MfaSetup, 400)
 def setup_mfa(method: str) -> dict:
     """Start a TOTP setup: a new secret and its provisioning URI, unconfirmed until confirm."""
     if method not in METHODS:
@@ -48,7 +53,9 @@ def setup_mfa(method: str) -> dict:
 
 @bp.post("/accounts/mfa/confirm/<method>")
 @require_auth("write:security")
+@ratelimits.password
 @bp.input(ConfirmIn, location="json_or_form", arg_name="data")
+@responds(api_schemas.EMPTY, 400, 422)
 def confirm_mfa(method: str, data: dict) -> dict:
     """Turn TOTP on with the current password and a code from the new secret."""
     if method not in METHODS or data["password"] is None or data["code"] is None:
@@ -63,7 +70,9 @@ def confirm_mfa(method: str, data: dict) -> dict:
 
 @bp.delete("/accounts/mfa/<method>")
 @require_auth("write:security")
+@ratelimits.password
 @bp.input(PasswordIn, location="json_or_form", arg_name="data")
+@responds(api_schemas.EMPTY, 400, 422)
 def disable_mfa(method: str, data: dict) -> dict:
     """Remove TOTP (`totp`) or every second factor (`mfa`)."""
     if method not in ("totp", "mfa"):
@@ -79,6 +88,7 @@ def disable_mfa(method: str, data: dict) -> dict:
 
 @bp.get("/accounts/mfa/backup_codes")
 @require_auth("write:security")
+@responds(api_schemas.BackupCodes)
 def backup_codes() -> dict:
     """New single-use recovery codes, shown once; they replace the previous ones."""
     return {"codes": security.new_backup_codes(me())}

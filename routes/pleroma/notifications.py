@@ -6,12 +6,14 @@ from apiflask import APIBlueprint
 from sqlalchemy import select
 from sqlalchemy import update
 
+import api_schemas
 import serializers
 from auth import me
 from auth import require_auth
 from errors import ApiError
 from models import Notification
 from models import db
+from openapi import responds
 from params import IdStr
 from params import Params
 
@@ -28,6 +30,7 @@ class ReadIn(Params):
 @bp.post("/notifications/read")
 @require_auth("write:notifications")
 @bp.input(ReadIn, location="json_or_form", arg_name="data")
+@responds(api_schemas.NOTIFICATION_OR_LIST)
 def read_notifications(data: dict) -> dict | list:
     """Mark one notification (`id`) or all up to `max_id` as seen."""
     if data["id"]:

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from apiflask import APIBlueprint
 
+import api_schemas
 import serializers
 from auth import current_account
 from auth import require_auth
 from models import Status
+from openapi import paged
 from pagination import PageIn
 from pagination import link_header
 from pagination import page_params
@@ -20,6 +22,7 @@ bp = APIBlueprint("quotes", __name__, tag="Pleroma")
 @bp.get("/statuses/<status_id>/quotes")
 @require_auth("read:statuses", optional=True)
 @bp.input(PageIn, location="query", arg_name="data")
+@paged(api_schemas.Status)
 def list_quotes(status_id: str, data: dict) -> tuple[list[dict], int, dict]:
     """Visible statuses that quote this one, newest first."""
     viewer = current_account()

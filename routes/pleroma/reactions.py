@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from apiflask import APIBlueprint
 
+import api_schemas
 import serializers
 from auth import current_account
 from auth import me
 from auth import require_auth
+from openapi import responds
 from params import Bool
 from params import Params
 from services import reactions
@@ -21,6 +23,7 @@ class ListIn(Params):
 
 @bp.put("/statuses/<status_id>/reactions/<path:emoji>")
 @require_auth("write:statuses")
+@responds(api_schemas.Status, 400)
 def put_reaction(status_id: str, emoji: str) -> dict:
     """React to a status with one emoji."""
     status = reactions.react(me(), status_id, emoji)
@@ -29,6 +32,7 @@ def put_reaction(status_id: str, emoji: str) -> dict:
 
 @bp.delete("/statuses/<status_id>/reactions/<path:emoji>")
 @require_auth("write:statuses")
+@responds(api_schemas.Status, 400)
 def delete_reaction(status_id: str, emoji: str) -> dict:
     """Take back one's reaction."""
     status = reactions.unreact(me(), status_id, emoji)
@@ -46,6 +50,7 @@ def _entries(status_id: str, with_muted: bool) -> list[dict]:
 @bp.get("/statuses/<status_id>/reactions")
 @require_auth("read:statuses", optional=True)
 @bp.input(ListIn, location="query", arg_name="query")
+@responds(api_schemas.Reaction, many=True)
 def list_reactions(status_id: str, query: dict) -> list:
     """Reactions to a status, one entry per emoji, oldest first."""
     return serializers.reactions_json(_entries(status_id, query["with_muted"]), current_account())
@@ -54,6 +59,7 @@ def list_reactions(status_id: str, query: dict) -> list:
 @bp.get("/statuses/<status_id>/reactions/<path:emoji>")
 @require_auth("read:statuses", optional=True)
 @bp.input(ListIn, location="query", arg_name="query")
+@responds(api_schemas.Reaction, many=True)
 def list_reactions_by_emoji(status_id: str, emoji: str, query: dict) -> list:
     """Reactions to a status with one emoji (a list of zero or one entry)."""
     entries = _entries(status_id, query["with_muted"])

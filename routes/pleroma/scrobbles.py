@@ -10,6 +10,7 @@ from apiflask.validators import Length
 from apiflask.validators import OneOf
 from apiflask.validators import Range
 
+import api_schemas
 import serializers
 from auth import current_account
 from auth import me
@@ -19,6 +20,9 @@ from models import VISIBILITIES
 from models import Account
 from models import Scrobble
 from models import db
+from openapi import paged
+from openapi import responds
+from pagination import PageIn
 from pagination import link_header
 from pagination import page_params
 from pagination import paginate
@@ -36,13 +40,6 @@ class ScrobbleIn(Params):
     visibility = String(load_default="public", validate=OneOf(VISIBILITIES))
 
 
-class PageIn(Params):
-    max_id = String(load_default=None)
-    since_id = String(load_default=None)
-    min_id = String(load_default=None)
-    limit = Integer(load_default=None)
-
-
 def _plain(value: str | None) -> str | None:
     # Listens are shown as text: any HTML a client sends is stripped, not rendered.
     return nh3.clean(value, tags=set()) if value else value
@@ -51,6 +48,7 @@ def _plain(value: str | None) -> str | None:
 @bp.post("/scrobble")
 @require_auth("write:scrobbles")
 @bp.input(ScrobbleIn, location="json_or_form", arg_name="data")
+@responds(api_schemas.Scrobble)
 def create_scrobble(data: dict) -> dict:
     """Record a listen."""
     scrobble = Scrobble(
@@ -72,6 +70,7 @@ def create_scrobble(data: dict) -> dict:
 @bp.get("/accounts/<account_ref>/scrobbles")
 @require_auth("read:scrobbles", optional=True)
 @bp.input(PageIn, location="query", arg_name="query")
+@paged(api_schemas.Scrobble)
 def account_scrobbles(account_ref: str, query: dict) -> tuple[list, int, dict]:
     """An account's listens, newest first."""
     owner = Account.by_id_or_nickname(account_ref)

@@ -6,9 +6,11 @@ from apiflask import APIBlueprint
 from flask import request
 from marshmallow import INCLUDE
 
+import api_schemas
 from auth import me
 from auth import require_auth
 from errors import ApiError
+from openapi import responds
 from params import Params
 from services import pleroma_misc
 
@@ -24,6 +26,7 @@ class SettingsIn(Params):
 
 @bp.get("/<app_name>")
 @require_auth("read:accounts")
+@responds(api_schemas.ANY_OBJECT)
 def get_settings(app_name: str) -> dict:
     """The stored settings of one front-end (`{}` when none)."""
     return pleroma_misc.settings_for(me(), app_name)
@@ -32,6 +35,7 @@ def get_settings(app_name: str) -> dict:
 @bp.patch("/<app_name>")
 @require_auth("write:accounts")
 @bp.input(SettingsIn, location="json_or_form", arg_name="data")
+@responds(api_schemas.ANY_OBJECT)
 def update_settings(app_name: str, data: dict) -> dict:
     """Deep-merge the body into the stored settings: objects merge, null removes a key."""
     # The params loader ignores a JSON body that is not an object; refuse it here instead.

@@ -1,8 +1,8 @@
 """initial schema
 
-Revision ID: 9111071c16d8
+Revision ID: a2aa934c2fbf
 Revises: 
-Create Date: 2026-11-28 19:36:15.237060
+Create Date: 2026-11-28 19:57:43.658314
 
 """
 from alembic import op
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 
 
 # revision identifiers, used by Alembic.
-revision = '9111071c16d8'
+revision = 'a2aa934c2fbf'
 down_revision = None
 branch_labels = None
 depends_on = None
@@ -155,7 +155,6 @@ def upgrade():
     sa.Column('follower_id', sa.String(length=18), nullable=False),
     sa.Column('followee_id', sa.String(length=18), nullable=False),
     sa.Column('is_pending', sa.Boolean(), nullable=False),
-    sa.Column('notify', sa.Boolean(), nullable=False),
     sa.Column('show_reblogs', sa.Boolean(), nullable=False),
     sa.Column('created_at', sa.DateTime(), nullable=False),
     sa.ForeignKeyConstraint(['followee_id'], ['account.id'], ondelete='CASCADE'),
@@ -338,6 +337,19 @@ def upgrade():
         batch_op.create_index(batch_op.f('ix_status_quote_id'), ['quote_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_status_reblog_of_id'), ['reblog_of_id'], unique=False)
         batch_op.create_index('ix_status_visibility_id', ['visibility', 'id'], unique=False)
+
+    op.create_table('subscription',
+    sa.Column('id', sa.String(length=18), nullable=False),
+    sa.Column('account_id', sa.String(length=18), nullable=False),
+    sa.Column('target_id', sa.String(length=18), nullable=False),
+    sa.Column('created_at', sa.DateTime(), nullable=False),
+    sa.ForeignKeyConstraint(['account_id'], ['account.id'], ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['target_id'], ['account.id'], ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id'),
+    sa.UniqueConstraint('account_id', 'target_id')
+    )
+    with op.batch_alter_table('subscription', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_subscription_target_id'), ['target_id'], unique=False)
 
     op.create_table('thread_mute',
     sa.Column('account_id', sa.String(length=18), nullable=False),
@@ -557,6 +569,10 @@ def downgrade():
 
     op.drop_table('bookmark')
     op.drop_table('thread_mute')
+    with op.batch_alter_table('subscription', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_subscription_target_id'))
+
+    op.drop_table('subscription')
     with op.batch_alter_table('status', schema=None) as batch_op:
         batch_op.drop_index('ix_status_visibility_id')
         batch_op.drop_index(batch_op.f('ix_status_reblog_of_id'))
