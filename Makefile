@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 PORT ?= 5000
 export FLASK_APP := app
 
-.PHONY: run test fuzz lint migrate clean
+.PHONY: run test fuzz lint migrate clean bench bench-growth
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -26,7 +26,7 @@ run: migrate
 	$(BIN)/gunicorn --config gunicorn.conf.py --bind 127.0.0.1:$(PORT) 'app:create_app()'
 
 test: $(VENV)/.installed-dev
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q -n 2 --dist loadfile
 
 # The long schemathesis run over /openapi.json (FUZZ_EXAMPLES requests per operation, valid and
 # invalid); `make test` runs the short one.
@@ -36,6 +36,15 @@ fuzz: $(VENV)/.installed-dev
 
 lint: $(VENV)/.installed-dev
 	$(BIN)/ruff check . && $(BIN)/ruff format --check .
+
+# Kenoma under gunicorn against bare floors measured in the same run (bench/README.md).
+# GROWTH=100000 make bench (or make bench-growth) also measures home and favourites at 100k statuses.
+bench: $(VENV)/.installed
+	@command -v wrk >/dev/null || (apt-get update -qq && apt-get install -y -qq wrk)
+	$(BIN)/python bench/run.py
+
+bench-growth:
+	GROWTH=100000 $(MAKE) bench
 
 clean:
 	rm -rf $(VENV)

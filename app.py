@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import json
+import math
 import os
 import sqlite3
 from pathlib import Path
 from typing import Any
+from typing import NoReturn
 
 import orjson
 from apiflask import APIFlask
@@ -116,13 +119,35 @@ class OrjsonProvider(DefaultJSONProvider):
     def dumps(self, obj: Any, **kwargs: Any) -> str:
         if kwargs:  # a caller asking for the json module's options (indent, sort_keys...)
             return super().dumps(obj, **kwargs)
-        return orjson.dumps(obj, default=self.default, option=self._OPTIONS).decode()
+        try:
+            return orjson.dumps(obj, default=self.default, option=self._OPTIONS).decode()
+        except TypeError:  # an integer past 64 bits (a client's settings may hold one)
+            return super().dumps(obj)
 
     def response(self, *args: Any, **kwargs: Any) -> Response:
         obj = self._prepare_response_obj(args, kwargs)
         option = self._OPTIONS | (orjson.OPT_INDENT_2 if self._app.debug else 0)
-        body = orjson.dumps(obj, default=self.default, option=option) + b"\n"
+        try:
+            body = orjson.dumps(obj, default=self.default, option=option) + b"\n"
+        except TypeError:  # an integer past 64 bits: the json module writes it
+            return super().response(obj)
         return self._app.response_class(body, mimetype=self.mimetype)
+
+    def loads(self, s: str | bytes, **kwargs: Any) -> Any:
+        """Request bodies: NaN, Infinity and numbers past a double (`1e400`) are refused (400),
+        as JSON has no such values and the stored JSON columns could not be read back."""
+        return json.loads(s, parse_constant=_not_a_number, parse_float=_finite_float, **kwargs)
+
+
+def _not_a_number(text: str) -> NoReturn:
+    raise ValueError(f"{text} is not a JSON number")
+
+
+def _finite_float(text: str) -> float:
+    value = float(text)
+    if not math.isfinite(value):
+        raise ValueError(f"{text} is out of range")
+    return value
 
 
 def _query_count_header(app: APIFlask) -> None:

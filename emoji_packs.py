@@ -46,6 +46,7 @@ from werkzeug.security import safe_join
 from zipstream import ZIP_STORED
 from zipstream import ZipStream
 
+import formatting
 import outbound
 from params import TRUTHY
 
@@ -54,6 +55,11 @@ log = logging.getLogger(__name__)
 # `\Z`, not `$`: `$` also matches before a final newline. 255 is the filesystems' name limit.
 SAFE_NAME = re.compile(r"^[A-Za-z0-9_.-]{1,255}\Z")
 MAX_RELATIVE_PATH = 1024  # a file path inside a pack, sub-folders included
+# What `:shortcode:` in a post can name (formatting._SHORTCODE); new shortcodes must be one of these.
+SHORTCODE = re.compile(r"^[A-Za-z0-9_+-]{1,128}\Z")
+# Metadata a client shows as text, and the one it shows as a link.
+TEXT_META_KEYS = ("license", "description")
+META_VALUE_LIMIT = 5000  # characters of one metadata value
 PACK_JSON = "pack.json"
 # The `pack` keys an admin may store; `can-download` / `download-sha256` are computed (SPEC 20.8).
 META_KEYS = ("license", "homepage", "description", "fallback-src", "fallback-src-sha256", "share-files")
@@ -104,6 +110,16 @@ class PackUnreadable(PackError):
 
 class EmptyValue(PackError):
     """A shortcode / filename given as an empty string; each endpoint words it differently."""
+
+
+class InvalidShortcode(PackError):
+    def __init__(self) -> None:
+        super().__init__("Invalid shortcode")
+
+
+class ValueTooLong(PackError):
+    def __init__(self, key: str, limit: int) -> None:
+        super().__init__(f"{key} is too long (at most {limit} characters)")
 
 
 class InvalidFileName(PackError):
@@ -395,8 +411,16 @@ def clean_metadata(metadata: dict) -> dict[str, Any]:
             clean[key] = (
                 value if isinstance(value, bool) else isinstance(value, (str, int)) and value in TRUTHY
             )
+        elif len(str(value)) > META_VALUE_LIMIT:
+            raise ValueTooLong(key, META_VALUE_LIMIT)
+        elif key in TEXT_META_KEYS:
+            clean[key] = formatting.strip_tags(str(value))
         else:
             clean[key] = str(value)
+    # A homepage becomes a link in admin front-ends: only a web address (or nothing).
+    homepage = clean.get("homepage", "").strip()
+    if homepage and urlsplit(homepage).scheme.lower() not in ("http", "https"):
+        raise BadSource("homepage")
     return clean
 
 
@@ -430,6 +454,8 @@ class _State:
         # The encoded /api/v1/pleroma/emoji answer and its ETag, for the `emoji` dict it was made of.
         self.emoji_answer: tuple[dict[str, Emoji], bytes, str] | None = None
         self.archives: dict[str, tuple[str, ArchiveInfo]] = {}
+        # pack name -> (_pack_signature, member paths, _member_stats, archive) of the last check
+        self.checked_archives: dict[str, tuple[tuple, list[str], list[tuple], ArchiveInfo]] = {}
 
 
 def _state() -> _State:
@@ -630,14 +656,51 @@ def _build_archive(name: str, key: str, members: list[tuple[str, Path]]) -> Arch
 
 def _drop_archives(name: str) -> None:
     _state().archives.pop(name, None)
+    _state().checked_archives.pop(name, None)
     shutil.rmtree(_archive_root() / name, ignore_errors=True)
 
 
 def downloadable_archive(raw_name: Any) -> ArchiveInfo:
+    """The zip of a shared pack. Its checks (pack.json read, every path resolved inside the
+    pack, ~100 realpath calls) run again only when the pack changed: the stats of the pack
+    folder and pack.json and the lstat of every member (the archive key) must all be as when
+    they last passed. Anything else is the full path below."""
+    name = check_pack_name(raw_name)
+    state = _state()
+    checked = state.checked_archives.get(name)
+    signature = _pack_signature(name)
+    if checked is not None and signature is not None and checked[0] == signature:
+        _, paths, stats, info = checked
+        try:
+            # API changes rewrite pack.json (the signature); the members' own stats catch a file
+            # edited in place by hand.
+            if _member_stats(paths) == stats and info.path.exists():
+                return info
+        except OSError:  # a member went away: the full path says what is wrong
+            pass
     pack = load_pack(raw_name)
     if not is_downloadable(pack):
         raise NotDownloadable(pack.name)
-    return archive(pack)
+    info = archive(pack)
+    paths = [str(path) for _, path in _archive_members(pack)]
+    if signature is not None:
+        state.checked_archives[name] = (signature, paths, _member_stats(paths), info)
+    return info
+
+
+def _member_stats(paths: list[str]) -> list[tuple[int, int, int, int]]:
+    """What _archive_key hashes, as plain values: an lstat per member and no hashing."""
+    return [(st.st_ino, st.st_mode, st.st_mtime_ns, st.st_size) for st in map(os.lstat, paths)]
+
+
+def _pack_signature(name: str) -> tuple | None:
+    """lstat of the pack folder and of its pack.json (taken before reading them)."""
+    try:
+        folder = os.lstat(emoji_dir() / name)
+        pack_json = os.lstat(emoji_dir() / name / PACK_JSON)
+    except OSError:
+        return None
+    return tuple((st.st_ino, st.st_mode, st.st_mtime_ns, st.st_size) for st in (folder, pack_json))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -934,6 +997,8 @@ def add_file(pack: Pack, source: FileStorage | str, shortcode: str | None, filen
         shortcode = posixpath.splitext(posixpath.basename(filename))[0]
     if not shortcode or not filename:
         raise EmptyValue("pack name, shortcode or filename cannot be empty")
+    if not SHORTCODE.match(shortcode):
+        raise InvalidShortcode()
     if isinstance(source, str) and urlsplit(source).scheme.lower() not in ("http", "https"):
         raise BadFileParam()
     _check_filename(filename)
@@ -1002,6 +1067,8 @@ def _add_zip(pack: Pack, upload: FileStorage) -> dict:
                 target = pack.file_path(rel)
                 if shortcode in taken or shortcode in plan or target is None or target.exists():
                     continue
+                if not SHORTCODE.match(shortcode):  # a name `:x:` could never use: skipped
+                    continue
                 if posixpath.splitext(rel)[1].lower() in IMAGE_EXTENSIONS:
                     plan[shortcode] = info
             extract_members(archive_file, plan.values(), scratch / "files")
@@ -1037,6 +1104,8 @@ def update_file(pack: Pack, shortcode: str, new_shortcode: str, new_filename: st
     """Rename an emoji and/or move its file (SPEC 17, PATCH packs/files)."""
     if not shortcode or not new_shortcode or not new_filename:
         raise EmptyValue("new_shortcode or new_filename cannot be empty")
+    if not SHORTCODE.match(new_shortcode):
+        raise InvalidShortcode()
     filename, old_path = _existing_file(pack, shortcode)
     taken = new_shortcode != shortcode and (has_shortcode(new_shortcode) or new_shortcode in pack.files)
     if taken and not force:

@@ -72,7 +72,9 @@ def _first_message(messages: Any) -> str:
 
 def _http_error(error: HTTPError) -> Response:
     if error.status_code == 400 and isinstance(error.detail, dict) and error.detail:
-        return error_response(400, _validation_message(error.detail))
+        message = _validation_message(error.detail)
+        # An over-long field (params.Length) is 422, as SPEC has it for an over-long status.
+        return error_response(422 if " - is too long (at most " in message else 400, message)
     message = error.message if error.message and error.status_code != 404 else None
     return error_response(error.status_code, message or _DEFAULT_MESSAGES.get(error.status_code, "Error"))
 

@@ -101,6 +101,19 @@ def sanitize_html(html_text: str) -> str:
     return "".join(parts)
 
 
+_MARKUP = re.compile(r"<\s*[A-Za-z!/?][^>]*>?")
+
+
+def strip_tags(text: str) -> str:
+    """Plain text (display names, field names, content warnings, pack descriptions): drop every
+    tag-like run, keep the rest as typed (`I <3 you`, `a < b`). Clients show these as text, but a
+    careless one must not find markup in them."""
+    previous = None
+    while previous != text:  # `<scr<script>ipt>` leaves a tag behind after one pass
+        previous, text = text, _MARKUP.sub("", text)
+    return text
+
+
 def find_shortcodes(text: str) -> list[str]:
     """Custom emoji candidates; overlapping, so ':a:b:' yields a and b like Pleroma."""
     return list(dict.fromkeys(_SHORTCODE.findall(text or "")))

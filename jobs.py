@@ -16,6 +16,8 @@ from huey import SqliteHuey
 from huey.api import Result
 from huey.consumer import Consumer
 
+MAX_POLL_DELAY = 0.25  # seconds between polls of an idle in-app consumer, at most
+
 # Job functions by name; services register theirs with @job so a queued job names what to run.
 _REGISTRY: dict[str, Callable[..., Any]] = {}
 
@@ -65,7 +67,12 @@ class Jobs:
             return
         with self._lock:
             if self._consumer is None:
-                consumer = _InProcessConsumer(self.huey, workers=1, worker_type="thread", periodic=False)
+                # An idle consumer polls less and less often, up to max_delay: huey's default of
+                # 10 s would leave a job queued after a quiet spell waiting that long. A poll is
+                # one read of the small jobs database.
+                consumer = _InProcessConsumer(
+                    self.huey, workers=1, worker_type="thread", periodic=False, max_delay=MAX_POLL_DELAY
+                )
                 consumer.start()
                 self._consumer = consumer
 

@@ -61,8 +61,16 @@ db = SQLAlchemy(model_class=Base)
 
 _B62 = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
 _flake_lock = threading.Lock()
-_flake_state = {"ms": 0, "seq": 0}
-_WORKER = int.from_bytes(os.urandom(6), "big")
+_flake_state = {"ms": 0, "seq": 0, "worker": int.from_bytes(os.urandom(6), "big")}
+
+
+def _new_flake_worker() -> None:
+    # A forked process (gunicorn workers forked from a preloading master) must not reuse its
+    # parent's worker bits: two workers would make the same ids in the same millisecond.
+    _flake_state.update(ms=0, seq=0, worker=int.from_bytes(os.urandom(6), "big"))
+
+
+os.register_at_fork(after_in_child=_new_flake_worker)
 
 
 def _base62(n: int, width: int = 18) -> str:
@@ -85,7 +93,7 @@ def new_flake_id() -> str:
         else:
             _flake_state["seq"] = 0
         _flake_state["ms"] = ms
-        value = (ms << 64) | (_WORKER << 16) | _flake_state["seq"]
+        value = (ms << 64) | (_flake_state["worker"] << 16) | _flake_state["seq"]
     return _base62(value)
 
 
@@ -194,7 +202,9 @@ class Account(db.Model):
     last_status_at: Mapped[datetime | None] = mapped_column(default=None)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
-    moved_to: Mapped[Account | None] = relationship(remote_side="Account.id", lazy="joined", join_depth=1)
+    # Loaded on access, which costs nothing when moved_to_id is null: a join here made every
+    # query that loads accounts twice as wide, for the rare moved account.
+    moved_to: Mapped[Account | None] = relationship(remote_side="Account.id", lazy="select")
 
     __table_args__ = (
         # Nicknames are unique per domain, case-insensitively (Pleroma behaviour).
@@ -275,7 +285,7 @@ class Mute(db.Model):
     def active(cls) -> ColumnElement[bool]:
         # The time is a bind parameter read at execution, so a statement built once and cached
         # (cached_statement) still lets mutes expire.
-        now = bindparam("now", callable_=utcnow, type_=DateTime(), unique=True)
+        now = bindparam("now", callable_=lambda: utcnow(), type_=DateTime(), unique=True)
         return or_(cls.expires_at.is_(None), cls.expires_at > now)
 
 

@@ -192,11 +192,30 @@ def _complete_operation(operation: dict, view: Any, path: str, schemas: dict, th
     if body:
         extra.update(BODY_ERRORS)
         _uploads_as_multipart(body, schemas)
+    inputs = [p.get("schema", {}) for p in operation.get("parameters", [])]
+    inputs += [media.get("schema", {}) for media in (body or {}).get("content", {}).values()]
+    if any(_has_max_length(schema, schemas) for schema in inputs):
+        extra.add(422)  # an over-long field (params.Length, errors.py)
     for code in sorted(extra):
         responses.setdefault(str(code), {"description": HTTPStatus(code).phrase})
     for code, response in responses.items():
         if code[0] in "45" and _default_error_body(response):
             response["content"] = {"application/json": {"schema": ERROR_REF}}
+    operation["responses"] = dict(sorted(responses.items()))
+
+
+def _has_max_length(schema: Any, schemas: dict, seen: frozenset[str] = frozenset()) -> bool:
+    """Does the schema (following $refs, once each) limit the length of some string?"""
+    if isinstance(schema, list):
+        return any(_has_max_length(item, schemas, seen) for item in schema)
+    if not isinstance(schema, dict):
+        return False
+    if "maxLength" in schema:
+        return True
+    ref = schema.get("$ref", "").rpartition("/")[2]
+    if ref:
+        return ref not in seen and _has_max_length(schemas.get(ref, {}), schemas, seen | {ref})
+    return any(_has_max_length(value, schemas, seen) for value in schema.values())
 
 
 def _default_error_body(response: dict) -> bool:

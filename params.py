@@ -15,13 +15,18 @@ from apiflask import Schema
 from apiflask.schema_adapters.marshmallow import parser
 from flask import Request
 from marshmallow import EXCLUDE
+from marshmallow import ValidationError
 from marshmallow import fields
+from marshmallow import validate
 from werkzeug.datastructures import MultiDict
 
 _KEY_PART = re.compile(r"\[([^\]]*)\]")
 
 TRUTHY = {True, 1, "true", "True", "TRUE", "1", "on", "yes"}
 FALSY = {False, 0, "false", "False", "FALSE", "0", "off", "no", ""}
+# The largest count, offset or number of seconds a parameter may give: past it SQLite integers
+# and datetime arithmetic overflow (a 500), so schemas bound their Integer fields with it.
+INT_MAX = 2**31 - 1
 
 
 class Params(Schema):
@@ -29,6 +34,19 @@ class Params(Schema):
 
     class Meta:
         unknown = EXCLUDE
+
+
+TOO_LONG = "is too long"
+
+
+class Length(validate.Length):
+    """marshmallow's Length, except that a value over `max` says TOO_LONG, which errors.py
+    answers with 422 (an over-long field; SPEC uses 422 for an over-long status)."""
+
+    def __call__(self, value: Any) -> Any:
+        if self.max is not None and len(value) > self.max:
+            raise ValidationError(f"{TOO_LONG} (at most {self.max} characters).")
+        return super().__call__(value)
 
 
 class Bool(fields.Boolean):
@@ -76,7 +94,8 @@ def _parent_of(target: dict, parts: list[str]) -> tuple[dict, str]:
 def nest(multi: MultiDict) -> dict:
     out: dict = {}
     for key in multi.keys():
-        _set_nested(out, key, multi.getlist(key))
+        if isinstance(key, str):  # a multipart part with a malformed name has none (None)
+            _set_nested(out, key, multi.getlist(key))
     return out
 
 
@@ -96,6 +115,8 @@ def merged_params(request: Request) -> dict:
     data = nest(request.args)
     data.update(nest(request.form))
     for key in request.files:
+        if not isinstance(key, str):
+            continue
         files = request.files.getlist(key)
         data[key.removesuffix("[]")] = files if key.endswith("[]") else files[0]
     if request.is_json:

@@ -448,8 +448,12 @@ class _StatusBatch:
         quote = self._one(quoted, embed_quote=False) if quoted is not None else None
         parent_acct = self.parents.get(status.in_reply_to_id) if status.in_reply_to_id else None
         mentions = [
-            {"id": account_id, "username": nickname, "acct": nickname if domain is None else f"{nickname}@{domain}",
-             "url": ap_id}
+            {
+                "id": account_id,
+                "username": nickname,
+                "acct": nickname if domain is None else f"{nickname}@{domain}",
+                "url": ap_id,
+            }
             for account_id, nickname, domain, ap_id in self.mentions.get(status.id, ())
         ]
         content = "" if as_reblog else status.content
@@ -483,7 +487,9 @@ class _StatusBatch:
             "media_attachments": [attachment_json(m) for m in self.media.get(status.id, ())],
             "mentions": mentions,
             "tags": [{"name": t, "url": f"{root}/tag/{t}"} for t in self.tags.get(status.id, ())],
-            "application": {"name": status.app_name, "website": status.app_website} if status.app_name else None,
+            "application": {"name": status.app_name, "website": status.app_website}
+            if status.app_name
+            else None,
             "language": status.language,
             "card": None,
             "poll": None,
@@ -549,7 +555,10 @@ def _extras_query(every: list[Status], viewer: Account | None) -> tuple[Any, dic
     parent_ids = sorted({s.in_reply_to_id for s in every if s.in_reply_to_id})
     direct_contexts = sorted({s.context_id for s in every if s.visibility == "direct"})
     statement = _extras_statement(
-        viewer is not None, bool(parent_ids), bool(direct_contexts), bool(current_app.config["SHOW_REACTIONS"])
+        viewer is not None,
+        bool(parent_ids),
+        bool(direct_contexts),
+        bool(current_app.config["SHOW_REACTIONS"]),
     )
     values: dict[str, Any] = {"ids": list(dict.fromkeys(s.id for s in every)), "parent_ids": parent_ids}
     if viewer is not None:
@@ -574,8 +583,15 @@ def _extras_statement(signed_in: bool, with_parents: bool, with_direct: bool, wi
         .where(StatusMention.status_id.in_(_IDS), StatusMention.is_visible.is_(True)),
         _part("tag", StatusTag.status_id, StatusTag.name).where(StatusTag.status_id.in_(_IDS)),
         _part(
-            "media", Media.status_id, Media.id, Media.path, Media.mime_type, Media.description, Media.focus,
-            Media.meta, Media.position,
+            "media",
+            Media.status_id,
+            Media.id,
+            Media.path,
+            Media.mime_type,
+            Media.description,
+            Media.focus,
+            Media.meta,
+            Media.position,
         ).where(Media.status_id.in_(_IDS)),
     ]
     if with_parents:
@@ -586,8 +602,14 @@ def _extras_statement(signed_in: bool, with_parents: bool, with_direct: bool, wi
         )
     if with_reactions:
         parts.append(
-            _part("reaction", EmojiReaction.status_id, EmojiReaction.emoji, EmojiReaction.url,
-                  EmojiReaction.account_id, EmojiReaction.id)
+            _part(
+                "reaction",
+                EmojiReaction.status_id,
+                EmojiReaction.emoji,
+                EmojiReaction.url,
+                EmojiReaction.account_id,
+                EmojiReaction.id,
+            )
             .join_from(EmojiReaction, Account, Account.id == EmojiReaction.account_id)
             .where(EmojiReaction.status_id.in_(_IDS), Account.is_active.is_(True), *_hidden_reactors(viewer))
         )
@@ -621,7 +643,9 @@ def _hidden_reactors(viewer: Account | None, with_muted: bool = False) -> list[C
     """Reactors the reader blocked, or muted (unless `with_muted`), are left out (SPEC 16)."""
     if viewer is None:
         return []
-    conditions = [EmojiReaction.account_id.not_in(select(Block.target_id).where(Block.account_id == viewer.id))]
+    conditions = [
+        EmojiReaction.account_id.not_in(select(Block.target_id).where(Block.account_id == viewer.id))
+    ]
     if not with_muted:
         muted = select(Mute.target_id).where(Mute.account_id == viewer.id, Mute.active())
         conditions.append(EmojiReaction.account_id.not_in(muted))
@@ -654,7 +678,9 @@ def status_source_json(status: Status) -> dict:
 # Emoji reactions
 
 
-def _group_reactions(rows: Iterable[tuple[str, str, str | None, Any]], viewer_id: str | None) -> dict[str, list[dict]]:
+def _group_reactions(
+    rows: Iterable[tuple[str, str, str | None, Any]], viewer_id: str | None
+) -> dict[str, list[dict]]:
     """Reactions per status, one entry per emoji in order of first use. `rows` are (status_id,
     emoji, url, reactor) in reaction order; a reactor is an Account or, for summaries, its id."""
     grouped: dict[str, dict[str, dict]] = defaultdict(dict)
@@ -690,8 +716,13 @@ def reactions_by_status(
 
 def _reaction_summaries(entries: list[dict]) -> list[dict]:
     return [
-        {"name": e["name"], "count": len(e["accounts"]), "me": e["me"], "url": e["url"],
-         "account_ids": [a if isinstance(a, str) else a.id for a in e["accounts"]]}
+        {
+            "name": e["name"],
+            "count": len(e["accounts"]),
+            "me": e["me"],
+            "url": e["url"],
+            "account_ids": [a if isinstance(a, str) else a.id for a in e["accounts"]],
+        }
         for e in entries
     ]
 
@@ -707,8 +738,13 @@ def reactions_json(entries: list[dict], viewer: Account | None) -> list[dict]:
         return rendered[a.id]
 
     return [
-        {"name": e["name"], "count": len(e["accounts"]), "me": e["me"], "url": e["url"],
-         "accounts": [account(a) for a in e["accounts"]]}
+        {
+            "name": e["name"],
+            "count": len(e["accounts"]),
+            "me": e["me"],
+            "url": e["url"],
+            "accounts": [account(a) for a in e["accounts"]],
+        }
         for e in entries
     ]
 

@@ -54,7 +54,9 @@ def bulk_growth(total: int) -> None:
     authors = {a.nickname: a for a in db.session.scalars(select(Account).where(Account.domain.is_(None)))}
     if "carol" not in authors:
         carol_id = new_flake_id()
-        db.session.execute(insert(Account), [{"id": carol_id, "nickname": "carol", "ap_id": f"{root}/users/carol"}])
+        db.session.execute(
+            insert(Account), [{"id": carol_id, "nickname": "carol", "ap_id": f"{root}/users/carol"}]
+        )
         db.session.commit()
         authors["carol"] = db.session.get(Account, carol_id)
     order = [authors["alice"], authors["bob"], authors["carol"]]
@@ -73,17 +75,21 @@ def bulk_growth(total: int) -> None:
             author = order[n % 3]
             status_id = new_flake_id()
             text = f"bulk status {n} #growth"
-            statuses.append({
-                "id": status_id,
-                "account_id": author.id,
-                "uri": f"{root}/objects/{status_id}",
-                "source": text,
-                "content": f"<p>{text}</p>",
-                "context_id": first_context + i,
-            })
+            statuses.append(
+                {
+                    "id": status_id,
+                    "account_id": author.id,
+                    "uri": f"{root}/objects/{status_id}",
+                    "source": text,
+                    "content": f"<p>{text}</p>",
+                    "context_id": first_context + i,
+                }
+            )
             made[author.id] += 1
             if author.nickname == "bob" and n % 5 == 1:
-                liked.append({"id": new_flake_id(), "account_id": authors["alice"].id, "status_id": status_id})
+                liked.append(
+                    {"id": new_flake_id(), "account_id": authors["alice"].id, "status_id": status_id}
+                )
         db.session.execute(insert(Status), statuses)
         if liked:
             db.session.execute(insert(Favourite), liked)
@@ -96,7 +102,9 @@ def bulk_growth(total: int) -> None:
         db.session.commit()
     for account_id, count in made.items():
         db.session.execute(
-            update(Account).where(Account.id == account_id).values(statuses_count=Account.statuses_count + count)
+            update(Account)
+            .where(Account.id == account_id)
+            .values(statuses_count=Account.statuses_count + count)
         )
     db.session.commit()
     follows = db.session.scalar(select(func.count()).select_from(Follow))

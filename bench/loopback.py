@@ -77,8 +77,12 @@ class Client:
                 if attempt == 2:
                     raise
                 continue
-            answer = Answer(response.status, {k.lower(): v for k, v in response.getheaders()}, data,
-                            time.perf_counter() - started)
+            answer = Answer(
+                response.status,
+                {k.lower(): v for k, v in response.getheaders()},
+                data,
+                time.perf_counter() - started,
+            )
             if answer.headers.get("connection", "").lower() == "close":
                 self.close()
             return answer

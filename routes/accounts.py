@@ -19,8 +19,8 @@ from marshmallow import ValidationError
 from sqlalchemy import select
 
 import api_schemas
-import serializers
 import ratelimits
+import serializers
 from auth import current_account
 from auth import current_identity
 from auth import me
@@ -38,6 +38,7 @@ from openapi import responds
 from pagination import link_header
 from pagination import page_params
 from pagination import paginate
+from params import INT_MAX
 from params import Bool
 from params import IdStr
 from params import Params
@@ -98,7 +99,7 @@ class LookupIn(Params):
 class SearchIn(Params):
     q = String(required=True)
     limit = Integer(load_default=SEARCH_MAX_LIMIT, validate=Range(min=1))
-    offset = Integer(load_default=0, validate=Range(min=0))
+    offset = Integer(load_default=0, validate=Range(min=0, max=INT_MAX))
     resolve = Bool(load_default=False)  # no federation: nothing to resolve
 
 
@@ -113,8 +114,8 @@ class FollowIn(Params):
 
 class MuteIn(Params):
     notifications = Bool(load_default=True)
-    expires_in = Integer(load_default=0, validate=Range(min=0))
-    duration = Integer(load_default=None, allow_none=True, validate=Range(min=0))  # Pleroma's name
+    expires_in = Integer(load_default=0, validate=Range(min=0, max=INT_MAX))
+    duration = Integer(load_default=None, allow_none=True, validate=Range(min=0, max=INT_MAX))  # Pleroma's name
 
 
 class ProfileParams(Params):

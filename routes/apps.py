@@ -17,16 +17,17 @@ from errors import ApiError
 from models import App
 from models import db
 from openapi import responds
+from params import Length
 from params import Params
 
 bp = APIBlueprint("apps", __name__, url_prefix="/api/v1/apps", tag="Apps")
 
 
 class AppIn(Params):
-    client_name = String(required=True)
-    redirect_uris = String(required=True)
-    scopes = String(load_default="read")
-    website = String(load_default=None, allow_none=True)
+    client_name = String(required=True, validate=Length(max=255))
+    redirect_uris = String(required=True, validate=Length(max=2048))
+    scopes = String(load_default="read", validate=Length(max=1024))
+    website = String(load_default=None, allow_none=True, validate=Length(max=2048))
 
 
 @bp.post("")

@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 from urllib.parse import urlsplit
 
 from apiflask import APIBlueprint
@@ -420,7 +421,8 @@ def _actor_json(account: Account) -> dict:
 @responds(None, status=302, headers=LOCATION_HEADER)
 def notice(status_id: str) -> Response:
     """A status' `url`: no HTML page here, so it leads to the status as JSON."""
-    return redirect(f"/api/v1/statuses/{status_id}", code=302)
+    # Quoted: an id with a newline or `?` must not reach the Location header as it came.
+    return redirect(f"/api/v1/statuses/{quote(status_id, safe='')}", code=302)
 
 
 @bp.get("/images/<path:filename>")

@@ -5,7 +5,6 @@ from __future__ import annotations
 from apiflask import APIBlueprint
 from apiflask.fields import File
 from apiflask.fields import String
-from apiflask.validators import Length
 from flask import Response
 from flask import current_app
 from flask import send_from_directory
@@ -16,6 +15,7 @@ import serializers
 from auth import me
 from auth import require_auth
 from openapi import responds
+from params import Length
 from params import Params
 from services import media as media_service
 
@@ -94,5 +94,8 @@ def update_media(media_id: str, data: dict) -> dict:
 def media_file(path: str) -> Response:
     """An uploaded file, with ETag and conditional GET (send_from_directory joins the path safely)."""
     response = send_from_directory(media_service.media_root(), path, max_age=86400)
+    # The type the bytes say, not the one the name suggests: a `.png` holding HTML or SVG goes
+    # out as opaque data, never as image/png or text/html.
+    response.mimetype = media_service.served_type(path)
     response.headers.update(_UPLOAD_HEADERS)
     return response

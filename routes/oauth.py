@@ -250,6 +250,8 @@ def issue_code(client: App, account: Account) -> Response:
         grant = oauth_server.get_consent_grant(end_user=account)
     except OAuth2Error as error:
         raise ApiError(400, error.description or error.error) from error
+    except ValueError as error:  # authlib cannot word its error about a non-ASCII parameter
+        raise ApiError(400, "Bad request") from error
     response = oauth_server.create_authorization_response(grant=grant, grant_user=account)
     location = response.headers.get("Location", "")
     if not location.startswith(OOB):

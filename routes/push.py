@@ -6,7 +6,6 @@ from apiflask import APIBlueprint
 from apiflask.fields import Dict
 from apiflask.fields import Nested
 from apiflask.fields import String
-from apiflask.validators import Length
 
 import api_schemas
 import serializers
@@ -17,6 +16,7 @@ from errors import ApiError
 from models import Token
 from openapi import responds
 from params import Bool
+from params import Length
 from params import Params
 from services import push_subscriptions
 

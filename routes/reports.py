@@ -5,7 +5,6 @@ from __future__ import annotations
 from apiflask import APIBlueprint
 from apiflask.fields import List
 from apiflask.fields import String
-from apiflask.validators import Length
 
 import api_schemas
 import serializers
@@ -14,6 +13,7 @@ from auth import require_auth
 from openapi import responds
 from params import Bool
 from params import IdStr
+from params import Length
 from params import Params
 from services import reports
 

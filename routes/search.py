@@ -33,6 +33,7 @@ from models import db
 from openapi import responds
 from pagination import DEFAULT_LIMIT
 from pagination import MAX_LIMIT
+from params import INT_MAX
 from params import Bool
 from params import IdStr
 from params import Params
@@ -52,7 +53,7 @@ class SearchIn(Params):
     following = Bool(load_default=False)
     account_id = IdStr(load_default=None, allow_none=True)
     limit = Integer(load_default=DEFAULT_LIMIT)
-    offset = Integer(load_default=0, validate=Range(min=0))
+    offset = Integer(load_default=0, validate=Range(min=0, max=INT_MAX))
 
 
 @bp.get("/api/v2/search")

@@ -10,6 +10,7 @@ from apiflask.fields import List
 from apiflask.fields import Raw
 from apiflask.fields import String
 from apiflask.validators import OneOf
+from apiflask.validators import Range
 from flask import request
 from marshmallow import ValidationError
 from sqlalchemy import Select
@@ -34,6 +35,7 @@ from pagination import PageIn
 from pagination import link_header
 from pagination import page_params
 from pagination import paginate
+from params import INT_MAX
 from params import Bool
 from params import IdStr
 from params import Params
@@ -64,7 +66,7 @@ class StatusIn(Params):
     content_type = String(load_default=None, allow_none=True)
     language = String(load_default=None, allow_none=True)
     to = List(String(), load_default=None, allow_none=True)
-    expires_in = Integer(load_default=None, allow_none=True)
+    expires_in = Integer(load_default=None, allow_none=True, validate=Range(max=INT_MAX))
     preview = Bool(load_default=False, allow_none=True)
     quote_id = IdStr(load_default=None, allow_none=True)
     poll = Raw(load_default=None, allow_none=True)  # polls are out of scope (SPEC 23): ignored

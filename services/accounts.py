@@ -81,7 +81,7 @@ def create_local_account(
         email=email or None,
         password_hash=hash_password(password),
         is_admin=is_admin,
-        display_name=display_name or "",
+        display_name=formatting.strip_tags(display_name or ""),
         private_key=private_key,
         public_key=public_key,
     )
@@ -255,8 +255,14 @@ def update_credentials(account: Account, changes: dict[str, Any]) -> Account:
 
 
 def store_image(upload: FileStorage, limit: int) -> str:
-    """Save a profile image under <instance>/media/<flake>/<name>; 413 past `limit`."""
-    return store_file(upload, limit).path
+    """Save a profile image under <instance>/media/<flake>/<name>; 413 past `limit`.
+    Only what the bytes say is a picture: an HTML or SVG file named `.png` is refused like any
+    invalid value (403, SPEC 3), as update_avatar refuses it."""
+    stored = store_file(upload, limit)
+    if not stored.mime_type.startswith("image/"):
+        remove_file(stored.path)
+        raise invalid_request()
+    return stored.path
 
 
 def discard_image(path: str) -> None:
@@ -280,7 +286,7 @@ def _check_text_limits(changes: dict[str, Any]) -> None:
 
 def _apply(account: Account, changes: dict[str, Any], fields: list[dict] | None) -> None:
     if "display_name" in changes:
-        account.display_name = changes["display_name"]
+        account.display_name = formatting.strip_tags(changes["display_name"])
     if "note" in changes:
         set_bio(account, changes["note"])
     if fields is not None:
@@ -347,7 +353,7 @@ def _field(name: Any, value: Any) -> dict:
     if len(name) > FIELD_NAME_LENGTH or len(value) > FIELD_VALUE_LENGTH:
         raise invalid_request()
     rendered = formatting.render_bio(value, current_app.config["BASE_URL"], mention_resolver())
-    return {"name": name, "value": value, "value_html": rendered.html}
+    return {"name": formatting.strip_tags(name), "value": value, "value_html": rendered.html}
 
 
 # ---------------------------------------------------------------------------------------------

@@ -70,6 +70,13 @@ def store_file(upload: FileStorage, limit: int, folder: str | None = None) -> St
     return StoredFile(f"{folder}/{name}", mime_type, meta)
 
 
+def served_type(path: str) -> str:
+    """Content type to serve a stored file with: sniffed from its bytes, else opaque."""
+    target = safe_join(str(media_root()), path)
+    kind = filetype.guess(target) if target and os.path.isfile(target) else None
+    return kind.mime if kind is not None else "application/octet-stream"
+
+
 def remove_file(path: str) -> None:
     """Delete a stored file and its folder (used when the transaction that records it fails)."""
     target = safe_join(str(media_root()), path)

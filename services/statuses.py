@@ -177,7 +177,7 @@ def _build(author: Account, new: NewStatus, parent: Status | None, visibility: s
         source=new.text,
         content=rendered.html,
         content_type=new.content_type if new.content_type in CONTENT_TYPES else "text/plain",
-        spoiler_text=new.spoiler_text,
+        spoiler_text=formatting.strip_tags(new.spoiler_text),  # plain text: no markup survives
         visibility=visibility,
         is_sensitive=new.sensitive,
         language=new.language,

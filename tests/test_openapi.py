@@ -107,6 +107,7 @@ def test_statuses_each_kind_of_route_can_answer(spec: dict) -> None:
     assert {"200", "400", "403", "413", "422"} <= set(post)
     token = spec["paths"]["/oauth/token"]["post"]["responses"]
     assert "429" in token  # rate limited (ratelimits.py)
+    assert "422" in spec["paths"]["/api/v1/apps"]["post"]["responses"]  # an over-long client_name
 
 
 def test_entities_are_described(spec: dict) -> None:

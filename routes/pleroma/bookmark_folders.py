@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from apiflask import APIBlueprint
 from apiflask.fields import String
-from apiflask.validators import Length
 
 import api_schemas
 import serializers
 from auth import me
 from auth import require_auth
 from openapi import responds
+from params import Length
 from params import Params
 from services import pleroma_misc
 

@@ -42,6 +42,8 @@ _STATUS: dict[type[emoji_packs.PackError], int] = {
     emoji_packs.PackUnreadable: 500,
     emoji_packs.EmptyValue: 422,
     emoji_packs.InvalidFileName: 400,
+    emoji_packs.InvalidShortcode: 400,
+    emoji_packs.ValueTooLong: 422,
     emoji_packs.ShortcodeTaken: 409,
     emoji_packs.NewShortcodeTaken: 409,
     emoji_packs.FileTaken: 409,

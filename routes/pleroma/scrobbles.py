@@ -6,7 +6,6 @@ import nh3
 from apiflask import APIBlueprint
 from apiflask.fields import Integer
 from apiflask.fields import String
-from apiflask.validators import Length
 from apiflask.validators import OneOf
 from apiflask.validators import Range
 
@@ -26,6 +25,8 @@ from pagination import PageIn
 from pagination import link_header
 from pagination import page_params
 from pagination import paginate
+from params import INT_MAX
+from params import Length
 from params import Params
 
 bp = APIBlueprint("scrobbles", __name__, tag="Pleroma")
@@ -35,7 +36,7 @@ class ScrobbleIn(Params):
     title = String(required=True, validate=Length(min=1, max=500))
     artist = String(load_default=None, allow_none=True, validate=Length(max=500))
     album = String(load_default=None, allow_none=True, validate=Length(max=500))
-    length = Integer(load_default=None, allow_none=True, validate=Range(min=0))
+    length = Integer(load_default=None, allow_none=True, validate=Range(min=0, max=INT_MAX))
     external_link = String(load_default=None, allow_none=True, validate=Length(max=2048))
     visibility = String(load_default="public", validate=OneOf(VISIBILITIES))
 

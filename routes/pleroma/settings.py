@@ -15,6 +15,7 @@ from params import Params
 from services import pleroma_misc
 
 bp = APIBlueprint("settings", __name__, url_prefix="/settings", tag="Pleroma")
+APP_NAME_LIMIT = 255  # a front-end's name; the key its settings are kept under
 
 
 class SettingsIn(Params):
@@ -38,6 +39,8 @@ def get_settings(app_name: str) -> dict:
 @responds(api_schemas.ANY_OBJECT)
 def update_settings(app_name: str, data: dict) -> dict:
     """Deep-merge the body into the stored settings: objects merge, null removes a key."""
+    if len(app_name) > APP_NAME_LIMIT:
+        raise ApiError(422, f"app_name is too long (at most {APP_NAME_LIMIT} characters)")
     # The params loader ignores a JSON body that is not an object; refuse it here instead.
     if request.is_json and not isinstance(request.get_json(silent=True), dict):
         raise ApiError(400, "Body must be a JSON object")

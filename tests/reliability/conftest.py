@@ -77,20 +77,7 @@ class Server:
         return self.folder / f"gunicorn-{self.runs}.err"
 
     def migrate(self) -> None:
-        # flask_cli(self.env, "db", "upgrade")
-        # TEMP(reliability): migrations/ lags behind models.py until the lead regenerates it.
-        subprocess.run(
-            [
-                sys.executable,
-                "-c",
-                "from app import create_app; from models import db; "
-                "app = create_app(); app.app_context().push(); db.create_all()",
-            ],
-            cwd=ROOT,
-            env=self.env,
-            check=True,
-            timeout=60,
-        )
+        flask_cli(self.env, "db", "upgrade")
 
     def start(self, workers: int = 2, timeout: float = 60) -> None:
         """Start gunicorn (gunicorn.conf.py: gthread, 4 threads) and wait until it answers."""
@@ -147,7 +134,7 @@ class Server:
         if self.process is None:
             return
         try:
-            os.killpg(self.process.pid, signal.SIGTERM)
+            os.killpg(self.process.pid, signal.SIGINT)  # gunicorn's quick shutdown
             self.process.wait(timeout=15)
         except subprocess.TimeoutExpired:
             os.killpg(self.process.pid, signal.SIGKILL)

@@ -976,3 +976,25 @@ def test_relationships_and_follow_with_bearer(client, account, bob, auth_headers
     assert client.get(f"/api/v1/accounts/relationships?id={bob.id}", headers=headers).get_json()[0][
         "following"
     ]
+
+
+def test_update_credentials_ignores_null_inside_source(client, account, auth_headers):
+    """Found by the fuzzing: `source.privacy: null` reached a NOT NULL column (500)."""
+    response = client.patch(
+        "/api/v1/accounts/update_credentials",
+        json={"source": {"privacy": None, "sensitive": None}, "display_name": "Alice"},
+        headers=auth_headers(account),
+    )
+    assert response.status_code == 200, response.get_json()
+    assert response.get_json()["source"]["privacy"] == "public"
+    assert response.get_json()["source"]["sensitive"] is False
+
+
+@pytest.mark.parametrize("field", ["expires_in", "duration"])
+def test_mute_refuses_a_duration_past_the_integer_range(client, account, bob, auth_headers, field):
+    """Found by the fuzzing: a mute for 10**14 seconds overflowed the date arithmetic (500)."""
+    response = client.post(
+        f"/api/v1/accounts/{bob.id}/mute", data={field: "110036699675438"}, headers=auth_headers(account)
+    )
+    assert response.status_code == 400
+    assert response.get_json()["error"].startswith(f"{field} - ")

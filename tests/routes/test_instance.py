@@ -358,3 +358,10 @@ def test_instance_counts_only_local_accounts(client, account):
     db.session.commit()
     stats = client.get("/api/v1/instance").get_json()["stats"]
     assert stats == {"user_count": 1, "status_count": 0, "domain_count": 1}
+
+
+def test_notice_redirect_quotes_the_id(client):
+    """Found by the fuzzing: a newline in the id went into the Location header (500)."""
+    response = client.get("/notice/a%0Db%3Fc")
+    assert response.status_code == 302
+    assert response.headers["Location"] == "/api/v1/statuses/a%0Db%3Fc"

@@ -314,3 +314,10 @@ def test_code_without_pkce_needs_the_client_secret(client, account, oauth_app):
     assert response.status_code == 400 and response.get_json() == {"error": "Invalid credentials"}
     with_secret = client.post("/oauth/token", data=exchange | {"client_secret": oauth_app["client_secret"]})
     assert with_secret.status_code == 200
+
+
+def test_authorize_non_ascii_response_type_is_400(client, account, oauth_app):
+    """Found by the fuzzing: authlib cannot word an error about `response_type=Ôi` (500)."""
+    response = _login(client, oauth_app, response_type="Ôi")
+    assert response.status_code == 400
+    assert response.get_json() == {"error": "Bad request"}

@@ -246,3 +246,11 @@ def test_search_bad_type(client):
 def test_search_blank_q_finds_nothing(client, account):
     post(account, "anything")
     assert search(client, "  ").get_json() == {"accounts": [], "statuses": [], "hashtags": []}
+
+
+@pytest.mark.parametrize("path", ["/api/v2/search", "/api/v1/accounts/search"])
+def test_search_refuses_an_offset_past_the_integer_range(client, path):
+    """Found by the fuzzing: SQLite cannot bind OFFSET 10**20 (500)."""
+    response = client.get(f"{path}?q=a&offset=100000000000000000000")
+    assert response.status_code == 400
+    assert response.get_json()["error"].startswith("offset - ")

@@ -839,3 +839,14 @@ def test_create_status_with_uploaded_file_field_is_ignored(client, account, alic
         content_type="multipart/form-data",
     )
     assert response.status_code == 200
+
+
+def test_create_status_refuses_an_expiry_past_the_integer_range(client, alice_h):
+    """Found by the fuzzing: expires_in=10**20 overflowed the date arithmetic (500)."""
+    response = client.post(
+        "/api/v1/statuses",
+        data='{"status": "x", "expires_in": 100000000000000000000}',
+        headers={**alice_h, "Content-Type": "application/json"},
+    )
+    assert response.status_code == 400
+    assert response.get_json()["error"].startswith("expires_in - ")

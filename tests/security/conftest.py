@@ -33,7 +33,7 @@ def db_state(tables: tuple[str, ...] = ()) -> dict[str, list[tuple]]:
         if tables and table.name not in tables:
             continue
         rows = db.session.execute(text(f'SELECT * FROM "{table.name}"')).all()
-        state[table.name] = sorted((tuple(map(repr, row)) for row in rows))
+        state[table.name] = sorted(tuple(map(repr, row)) for row in rows)
     return state
 
 
@@ -174,7 +174,9 @@ class World:
 
 
 @pytest.fixture
-def world(client: FlaskClient, make_account: Callable[..., Account], auth_headers: Callable[..., dict]) -> World:
+def world(
+    client: FlaskClient, make_account: Callable[..., Account], auth_headers: Callable[..., dict]
+) -> World:
     """alice (the attacker), bob (the victim) with private things of every kind, an admin."""
     alice = make_account("alice")
     bob = make_account("bob")
@@ -193,9 +195,7 @@ def world(client: FlaskClient, make_account: Callable[..., Account], auth_header
         client.post("/api/v1/statuses", data={"status": "secret", "visibility": "private"}, headers=bob_h)
     )["id"]
     ids["bob_direct"] = ok(
-        client.post(
-            "/api/v1/statuses", data={"status": "@admin psst", "visibility": "direct"}, headers=bob_h
-        )
+        client.post("/api/v1/statuses", data={"status": "@admin psst", "visibility": "direct"}, headers=bob_h)
     )["id"]
     ok(client.post(f"/api/v1/statuses/{ids['public_status']}/favourite", headers=bob_h))
     # admin's notification (bob mentioned them): alice must not reach it.

@@ -163,7 +163,11 @@ def test_shared_pack_download_refuses_hostile_archive(
 
 
 def test_shared_pack_download_refuses_an_archive_over_the_byte_limit(
-    app: Flask, client: FlaskClient, admin_headers: dict, live_server: Callable[..., Any], unchanged: Callable[..., Any]
+    app: Flask,
+    client: FlaskClient,
+    admin_headers: dict,
+    live_server: Callable[..., Any],
+    unchanged: Callable[..., Any],
 ) -> None:
     payload = _zip([OK, ("pack.json", b"{}"), ("pad.png", bytes(range(256)) * 4096)])
     app.config.update({"ALLOW_PRIVATE_FETCH": True, "EMOJI_ARCHIVE_MAX_BYTES": 64 << 10})

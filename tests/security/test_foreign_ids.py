@@ -64,10 +64,17 @@ def _compare(
             data = None
             if body is not None:
                 data = {
-                    k: ([x.replace("{id}", value) for x in v] if isinstance(v, list) else v.replace("{id}", value))
+                    k: (
+                        [x.replace("{id}", value) for x in v]
+                        if isinstance(v, list)
+                        else v.replace("{id}", value)
+                    )
                     for k, v in body.items()
                 }
-                data = {k: (v.replace("{bob}", world.bob.id) if isinstance(v, str) else v) for k, v in data.items()}
+                data = {
+                    k: (v.replace("{bob}", world.bob.id) if isinstance(v, str) else v)
+                    for k, v in data.items()
+                }
             response = client.open(path, method=method, json=data, headers=headers)
             assert response.status_code < 500, (method, path, response.get_data(as_text=True)[:200])
             answer = _answer(response)
@@ -202,9 +209,16 @@ def test_someone_elses_push_subscription_is_like_a_missing_one(
         missing = _answer(client.get("/api/v1/push/subscription", headers=world.alice_h))
         assert missing[0] == 404
         # Alice's update or delete never reaches bob's.
-        assert _answer(
-            client.put("/api/v1/push/subscription", json={"data": {"alerts": {"follow": False}}}, headers=world.alice_h)
-        ) == missing
+        assert (
+            _answer(
+                client.put(
+                    "/api/v1/push/subscription",
+                    json={"data": {"alerts": {"follow": False}}},
+                    headers=world.alice_h,
+                )
+            )
+            == missing
+        )
         client.delete("/api/v1/push/subscription", headers=world.alice_h)
     shown = client.get("/api/v1/push/subscription", headers=world.bob_h).get_json()
     assert shown["endpoint"] == "https://push.example/bob"

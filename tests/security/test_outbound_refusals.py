@@ -56,9 +56,7 @@ def pack(app: Flask) -> None:
     copy_fixture_pack(app, "test_pack")
 
 
-def _each_host(
-    connections: Connections, unchanged: Callable[..., Any], call: Callable[[str], None]
-) -> int:
+def _each_host(connections: Connections, unchanged: Callable[..., Any], call: Callable[[str], None]) -> int:
     for host in HOSTS:
         with unchanged():
             call(host)
@@ -103,7 +101,12 @@ def test_emoji_file_from_url_refuses_private_hosts(
     client: FlaskClient, admin_h: dict, pack: None, connections: Connections, unchanged: Callable[..., Any]
 ) -> None:
     def call(host: str) -> None:
-        body = {"name": "test_pack", "shortcode": "stolen", "filename": "stolen.png", "file": f"http://{host}/x.png"}
+        body = {
+            "name": "test_pack",
+            "shortcode": "stolen",
+            "filename": "stolen.png",
+            "file": f"http://{host}/x.png",
+        }
         response = client.post("/api/v1/pleroma/emoji/packs/files", data=body, headers=admin_h)
         assert REFUSED in assert_json_error(response, 500)["error"]
 
@@ -114,7 +117,10 @@ def test_remote_interaction_refuses_private_hosts(
     client: FlaskClient, world: World, connections: Connections, unchanged: Callable[..., Any]
 ) -> None:
     def call(host: str) -> None:
-        body = {"ap_id": f"http://127.0.0.1:5000/notice/{world.ids['public_status']}", "profile": f"eve@{host}"}
+        body = {
+            "ap_id": f"http://127.0.0.1:5000/notice/{world.ids['public_status']}",
+            "profile": f"eve@{host}",
+        }
         response = client.post("/api/v1/pleroma/remote_interaction", data=body)
         # SPEC 21.12: every failed lookup is 200 with this body.
         assert (response.status_code, response.get_json()) == (200, {"error": "Couldn't find user"})

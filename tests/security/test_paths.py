@@ -145,7 +145,12 @@ def test_emoji_file_names_cannot_leave_the_pack(
             add = {"name": "test_pack", "shortcode": "evil", "filename": filename, "file": png_upload()}
             body = assert_json_error(client.post(P + "/packs/files", data=add, headers=h), 400)
             assert body["error"].startswith("Invalid file name"), (filename[:40], body)
-            move = {"name": "test_pack", "shortcode": "blank", "new_shortcode": "evil", "new_filename": filename}
+            move = {
+                "name": "test_pack",
+                "shortcode": "blank",
+                "new_shortcode": "evil",
+                "new_filename": filename,
+            }
             body = assert_json_error(client.patch(P + "/packs/files", data=move, headers=h), 400)
             assert body["error"].startswith("Invalid file name"), (filename[:40], body)
 
@@ -159,7 +164,7 @@ def test_emoji_upload_name_counts_only_by_its_last_part(
     add = {"name": "test_pack", "file": (io.BytesIO(PNG_1PX), filename, "image/png")}
     response = client.post(P + "/packs/files", data=add, headers=world.admin_h)
     if response.status_code == 400:  # what is left is still not a safe name: refused outright
-        assert response.get_json()["error"].startswith("Invalid file name")
+        assert response.get_json()["error"].startswith(("Invalid file name", "Invalid shortcode"))
         assert set(root.rglob("*")) == before
         return
     assert response.status_code == 200, response.get_json()
@@ -243,13 +248,26 @@ def test_images_and_static_routes_stay_in_their_folders(
 ) -> None:
     with unchanged():
         for prefix in ("/images", "/static"):
-            for rest in ("../app.py", "%2e%2e/app.py", "..%2fapp.py", "../../instance/secret.txt", "/etc/passwd"):
+            for rest in (
+                "../app.py",
+                "%2e%2e/app.py",
+                "..%2fapp.py",
+                "../../instance/secret.txt",
+                "/etc/passwd",
+            ):
                 assert b"create_app" not in _refused(client, f"{prefix}/{rest}").get_data()
 
 
 @pytest.mark.parametrize(
     "filename",
-    ["../../../escaped.png", "..\\..\\escaped.png", "/tmp/escaped.png", "../instance/kenoma.db", ".htaccess", ""],
+    [
+        "../../../escaped.png",
+        "..\\..\\escaped.png",
+        "/tmp/escaped.png",
+        "../instance/kenoma.db",
+        ".htaccess",
+        "",
+    ],
 )
 def test_upload_file_names_never_leave_the_media_folder(
     client: FlaskClient, world: World, root: Path, filename: str
@@ -259,7 +277,9 @@ def test_upload_file_names_never_leave_the_media_folder(
     h = world.alice_h
     answers = [
         client.post("/api/v1/media", data={"file": (io.BytesIO(PNG_1PX), filename, "image/png")}, headers=h),
-        client.put("/api/v1/pleroma/mascot", data={"file": (io.BytesIO(PNG_1PX), filename, "image/png")}, headers=h),
+        client.put(
+            "/api/v1/pleroma/mascot", data={"file": (io.BytesIO(PNG_1PX), filename, "image/png")}, headers=h
+        ),
         client.patch(
             "/api/v1/accounts/update_credentials",
             data={"avatar": (io.BytesIO(PNG_1PX), filename, "image/png")},

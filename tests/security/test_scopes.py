@@ -78,9 +78,9 @@ def _path_values(world: World) -> dict[str, str]:
 
 def _alice_things(client: FlaskClient, world: World) -> None:
     h = world.alice_h
-    world.ids["alice_media"] = client.post("/api/v1/media", data={"file": png_upload()}, headers=h).get_json()[
-        "id"
-    ]
+    world.ids["alice_media"] = client.post(
+        "/api/v1/media", data={"file": png_upload()}, headers=h
+    ).get_json()["id"]
     world.ids["alice_folder"] = client.post(
         "/api/v1/pleroma/bookmark_folders", data={"name": "f"}, headers=h
     ).get_json()["id"]
@@ -118,7 +118,9 @@ def test_every_write_route_refuses_a_read_only_token(
             path = _path(rule, values)
             anonymous = _call(client, method, path)
             name = _name(rule.endpoint)
-            if not (anonymous.status_code == 403 and anonymous.get_json() == {"error": "Invalid credentials."}):
+            if not (
+                anonymous.status_code == 403 and anonymous.get_json() == {"error": "Invalid credentials."}
+            ):
                 public.add(name)
                 continue
             if name in SPEC_ANY_SCOPE_WRITES:
@@ -146,7 +148,9 @@ def test_registration_with_a_user_token_of_read_scope_still_needs_open_registrat
 
 
 def _enable_mfa(client: FlaskClient, headers: dict) -> pyotp.TOTP:
-    totp = pyotp.TOTP(client.get("/api/v1/pleroma/accounts/mfa/setup/totp", headers=headers).get_json()["key"])
+    totp = pyotp.TOTP(
+        client.get("/api/v1/pleroma/accounts/mfa/setup/totp", headers=headers).get_json()["key"]
+    )
     confirm = client.post(
         "/api/v1/pleroma/accounts/mfa/confirm/totp",
         data={"password": "secret-pw", "code": totp.now()},
@@ -184,7 +188,9 @@ def test_http_basic_opens_nothing_for_an_mfa_account(
             assert_json_error(_call(client, method, path, basic), 403, MFA_BASIC)
         # The same with the e-mail address as the user name, and with a wrong password.
         email_basic = basic_headers("alice@example.org")
-        assert_json_error(client.get("/api/v1/accounts/verify_credentials", headers=email_basic), 403, MFA_BASIC)
+        assert_json_error(
+            client.get("/api/v1/accounts/verify_credentials", headers=email_basic), 403, MFA_BASIC
+        )
         wrong = basic_headers("alice", "wrong")
         assert_json_error(
             client.get("/api/v1/accounts/verify_credentials", headers=wrong), 403, "Invalid credentials."

@@ -88,3 +88,14 @@ def test_account_scrobbles_unknown_account(client):
     response = client.get("/api/v1/pleroma/accounts/nobody/scrobbles")
     assert response.status_code == 404
     assert response.get_json() == {"error": "Record not found"}
+
+
+def test_create_scrobble_refuses_a_length_past_the_integer_range(client, account, auth_headers):
+    """Found by the fuzzing: SQLite cannot store 10**22 (500)."""
+    response = client.post(
+        "/api/v1/pleroma/scrobble",
+        data='{"title": "t", "length": 10000000000000000000000}',
+        headers={**auth_headers(account), "Content-Type": "application/json"},
+    )
+    assert response.status_code == 400
+    assert response.get_json()["error"].startswith("length - ")

@@ -52,3 +52,15 @@ def test_settings_need_auth_and_scope(client, account, auth_headers):
     response = client.patch(f"{BASE}/fe", json={"a": 1}, headers=auth_headers(account, "read"))
     assert response.status_code == 403
     assert response.get_json() == {"error": "Insufficient permissions: write:accounts."}
+
+
+def test_patch_settings_with_huge_or_infinite_numbers(client, account, auth_headers):
+    """Found by the fuzzing: an integer past 64 bits broke the (orjson) answer, and `1e400`
+    (infinity) was stored and then broke every later read of the account (500s)."""
+    headers = {**auth_headers(account), "Content-Type": "application/json"}
+    big = client.patch("/api/v1/pleroma/settings/fe", data='{"n": 100000000000000000000000}', headers=headers)
+    assert big.status_code == 200
+    assert big.get_json() == {"n": 100000000000000000000000}
+    infinite = client.patch("/api/v1/pleroma/settings/fe", data='{"x": 1e400, "y": NaN}', headers=headers)
+    assert infinite.status_code == 400
+    assert client.get("/api/v1/accounts/verify_credentials", headers=headers).status_code == 200

@@ -1,8 +1,8 @@
 """initial schema
 
-Revision ID: a2aa934c2fbf
+Revision ID: 002359344890
 Revises: 
-Create Date: 2026-11-28 19:57:43.658314
+Create Date: 2026-11-28 20:39:53.735027
 
 """
 from alembic import op
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 
 
 # revision identifiers, used by Alembic.
-revision = 'a2aa934c2fbf'
+revision = '002359344890'
 down_revision = None
 branch_labels = None
 depends_on = None
