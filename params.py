@@ -22,8 +22,8 @@ from werkzeug.datastructures import MultiDict
 
 _KEY_PART = re.compile(r"\[([^\]]*)\]")
 
-TRUTHY = {True, 1, "true", "True", "TRUE", "1", "on", "yes"}
-FALSY = {False, 0, "false", "False", "FALSE", "0", "off", "no", ""}
+TRUTHY = {True, "true", "True", "TRUE", "1", "on", "yes"}
+FALSY = {False, "false", "False", "FALSE", "0", "off", "no", ""}
 # The largest count, offset or number of seconds a parameter may give: past it SQLite integers
 # and datetime arithmetic overflow (a 500), so schemas bound their Integer fields with it.
 INT_MAX = 2**31 - 1

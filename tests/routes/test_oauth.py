@@ -1,5 +1,14 @@
 from __future__ import annotations
 
+import base64
+import hashlib
+import re
+import secrets
+from urllib.parse import parse_qs
+from urllib.parse import urlsplit
+
+import pytest
+
 from tests.conftest import basic_headers
 
 
@@ -42,15 +51,6 @@ def test_verify_credentials_without_auth(client):
 
 # ---------------------------------------------------------------------------------------------
 # Apps
-
-import base64
-import hashlib
-import re
-import secrets
-from urllib.parse import parse_qs
-from urllib.parse import urlsplit
-
-import pytest
 
 OOB = "urn:ietf:wg:oauth:2.0:oob"
 
