@@ -75,11 +75,7 @@ class Success(Out):
     error = String()
 
 
-class Empty(Schema):
-    """An empty JSON object `{}`."""
-
-
-EMPTY: dict = {"type": "object", "maxProperties": 0}
+EMPTY: dict = {"type": "object", "maxProperties": 0, "description": "an empty object `{}`"}
 JSON_STRING: dict = {"type": "string"}
 ANY_OBJECT: dict = {"type": "object"}
 
