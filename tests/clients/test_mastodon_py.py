@@ -291,3 +291,17 @@ def test_default_version_check_mode_works_too(server: LiveServer, credentials: t
     api.log_in("alice", PASSWORDS["alice"], scopes=SCOPES, allow_http=True)
     assert api.account_verify_credentials().username == "alice"
     assert api.status_post("default mode").visibility == "public"
+
+
+def test_emoji_reaction_through_the_clients_own_request_path(alice: Mastodon, bob: Mastodon) -> None:
+    # Mastodon.py has no Pleroma reaction method; Pleroma front ends call the endpoint with the
+    # same token, so the test goes through Mastodon.py's own request machinery and parsing.
+    status = alice.status_post("react to me")
+    request = bob._Mastodon__api_request  # noqa: SLF001 - the client's generic request helper
+    reacted = request("PUT", f"/api/v1/pleroma/statuses/{status.id}/reactions/%F0%9F%98%80")
+    reactions = reacted["pleroma"]["emoji_reactions"]
+    assert [(r["name"], r["count"], r["me"]) for r in reactions] == [("😀", 1, True)]
+    listed = request("GET", f"/api/v1/pleroma/statuses/{status.id}/reactions")
+    assert [(r["name"], r["count"]) for r in listed] == [("😀", 1)]
+    kinds = [n.type for n in alice.notifications(types=["pleroma:emoji_reaction"])]
+    assert kinds == ["pleroma:emoji_reaction"]
