@@ -472,8 +472,11 @@ def _emoji_key() -> tuple:
     for entry in entries:
         if not entry.is_dir(follow_symlinks=False) or not is_safe_name(entry.name):
             continue
-        st = _regular_file(Path(entry.path) / PACK_JSON)
-        if st is not None:
+        try:  # plain os calls: this runs on every request that shows emoji
+            st = os.lstat(os.path.join(entry.path, PACK_JSON))
+        except OSError:
+            continue
+        if stat.S_ISREG(st.st_mode):
             key.append((entry.name, st.st_mtime_ns, st.st_size, st.st_ino))
     return tuple(key)
 

@@ -156,7 +156,7 @@ def _emoji_answer() -> Response:
     body, etag = emoji_packs.pleroma_emoji_answer()
     response = Response(body, mimetype="application/json")
     response.set_etag(etag)
-    return response.make_conditional(request)
+    return response.make_conditional(request) if request.if_none_match else response
 
 
 # ---------------------------------------------------------------------------------------------
