@@ -172,10 +172,7 @@ def _visible_account(ref: str, message: str = "Can't find user") -> Account:
 
 def _target(ref: str) -> Account:
     """The account an action applies to; unknown → 404 `Record not found`."""
-    account = account_service.find_account(ref)
-    if account is None:
-        raise ApiError(404, "Record not found")
-    return account
+    return account_service.find_or_404(ref)
 
 
 def _relationship_with(target: Account) -> dict:

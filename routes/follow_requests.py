@@ -9,7 +9,6 @@ import api_schemas
 import serializers
 from auth import me
 from auth import require_auth
-from errors import ApiError
 from models import Account
 from models import Follow
 from openapi import paged
@@ -19,7 +18,7 @@ from pagination import paginate
 from routes.accounts import PageIn
 from routes.accounts import account_page
 from services import follows
-from services.accounts import find_account
+from services.accounts import find_or_404
 
 bp = APIBlueprint("follow_requests", __name__, url_prefix="/api/v1/follow_requests", tag="Accounts")
 
@@ -40,10 +39,7 @@ def follow_requests(data: dict) -> tuple[list, int, dict]:
 
 
 def _requester(ref: str) -> Account:
-    account = find_account(ref)
-    if account is None:
-        raise ApiError(404, "Record not found")
-    return account
+    return find_or_404(ref)
 
 
 @bp.post("/<ref>/authorize")

@@ -156,6 +156,14 @@ def find_account(ref: str) -> Account | None:
     return remote.find_account(ref, resolve_remote=False)
 
 
+def find_or_404(ref: str, viewer: Account | None = None, visible_only: bool = False) -> Account:
+    """The account a path names; unknown (or, with visible_only, hidden) → 404 `Record not found`."""
+    account = find_account(ref)
+    if account is None or (visible_only and not is_visible(account, viewer)):
+        raise ApiError(404, "Record not found")
+    return account
+
+
 def is_visible(account: Account, viewer: Account | None) -> bool:
     """Deactivated and deleted accounts exist only for admins (Pleroma's `visible_for`)."""
     return account.is_active or (viewer is not None and viewer.is_admin)

@@ -41,8 +41,7 @@ from params import Params
 from serializers import media_url
 from services import follows
 from services.accounts import discard_image
-from services.accounts import find_account
-from services.accounts import is_visible
+from services.accounts import find_or_404
 from services.media import remove_file
 from services.media import store_file
 
@@ -82,10 +81,7 @@ class ConfirmationResendIn(Params):
 
 
 def _account_or_404(ref: str) -> Account:
-    account = find_account(ref)
-    if account is None or not is_visible(account, current_account()):
-        raise ApiError(404, "Record not found")
-    return account
+    return find_or_404(ref, current_account(), visible_only=True)
 
 
 # ---------------------------------------------------------------------------------------------
