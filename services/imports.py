@@ -1,15 +1,22 @@
 """Follow, block and mute imports (SPEC 11, 21.9): a list of account references becomes the
 relationships the single-account endpoints would make, skipping what cannot be resolved or
-applied. A list may hold tens of thousands of entries, so everything is done in batches: local
-names resolve with one query per chunk, rows go in with INSERT OR IGNORE executemany, counters
-move once per chunk and notifications are written together. Only entries naming another server
-cost a network lookup each."""
+applied. A list may hold tens of thousands of entries, so everything is done in chunks, as plain
+rows rather than ORM objects: local names resolve with one query per chunk, rows go in with
+INSERT OR IGNORE executemany, counters move and notifications are written once per chunk, and
+the job's memory stays flat whatever the list's length. Only entries naming another server cost
+a network lookup each."""
 
 from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Callable
+from collections.abc import Iterable
 from collections.abc import Iterator
+from datetime import datetime
+from itertools import chain
+from itertools import islice
+from typing import NamedTuple
+from typing import TypeVar
 from urllib.parse import urlsplit
 
 from sqlalchemy import ColumnElement
@@ -21,7 +28,6 @@ from sqlalchemy import select
 from sqlalchemy import tuple_
 from sqlalchemy import update
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlalchemy.orm import load_only
 
 import jobs
 from models import Account
@@ -45,15 +51,19 @@ CSV_HEADER = "account address"  # first column title of Mastodon's CSV exports
 # of the import: a long list naming a dead host must not hold the job queue for hours.
 HOST_FAILURE_LIMIT = 5
 
+T = TypeVar("T")
 
-def _chunks(items: list) -> Iterator[list]:
-    for start in range(0, len(items), CHUNK):
-        yield items[start : start + CHUNK]
+
+def _batched(items: Iterable[T]) -> Iterator[list[T]]:
+    iterator = iter(items)
+    while chunk := list(islice(iterator, CHUNK)):
+        yield chunk
 
 
 def _count(where: ColumnElement[bool], **deltas: int) -> None:
-    """Move counters with SQL expressions. The session holds every resolved account: matching
-    them in Python after each UPDATE (synchronize_session) would cost more than the UPDATE."""
+    """Move counters with SQL expressions. The accounts they change are not loaded as objects
+    (the importer is, and expires at the commit), so there is nothing in the session to match
+    after the UPDATE (synchronize_session)."""
     values = {name: getattr(Account, name) + delta for name, delta in deltas.items()}
     statement = update(Account).where(where).values(values).execution_options(synchronize_session=False)
     db.session.execute(statement)
@@ -87,51 +97,69 @@ def start(kind: str, account: Account, text: str) -> None:
 # Resolving references
 
 
-# A list names thousands of accounts: load only the columns the imports read (the rest would
-# load on access), so resolving 10,000 names stays well under a second.
-_ONLY_WHAT_IMPORTS_READ = (
-    load_only(
-        Account.id, Account.nickname, Account.domain, Account.ap_id, Account.is_active, Account.is_locked
-    ),
-)
+class Target(NamedTuple):
+    """What the imports need of an account they act on. Plain rows, not ORM objects: a list
+    names tens of thousands of accounts, and an identity-mapped Account per name costs the job's
+    process tens of megabytes it never gives back."""
+
+    id: str
+    is_active: bool
+    is_locked: bool
+
+    @classmethod
+    def of(cls, account: Account) -> Target:
+        return cls(account.id, account.is_active, account.is_locked)
 
 
-def resolve_all(entries: list[str], importer: Account) -> list[Account]:
-    """The active accounts the entries name (the importer left out), each once. Local names and
-    known ap_ids are looked up in bulk; other servers are asked only for what is not known."""
-    local: list[str] = []
-    ap_ids: list[str] = []
-    remote_names: list[tuple[str, str]] = []
-    for entry in entries:
-        if entry.startswith(("http://", "https://")):
-            ap_ids.append(entry)
-            continue
-        nick, host = remote.split_reference(entry)
-        if not nick or "/" in nick:
-            continue
-        if host is None:
-            local.append(nick.lower())
-        else:
-            remote_names.append((nick, host))
-    found: dict[str, Account] = {}
-    for chunk in _chunks(list(dict.fromkeys(local))):
-        query = (
-            select(Account)
-            .where(func.lower(Account.nickname).in_(chunk), Account.domain.is_(None))
-            .options(*_ONLY_WHAT_IMPORTS_READ)
+def resolve_all(entries: list[str], importer: Account) -> Iterator[list[Target]]:
+    """The active accounts the entries name (the importer left out), in chunks. Names on other
+    servers and ap_ids are resolved now, before the caller writes anything, so the import's one
+    transaction never holds the write lock while another server is asked; local names are looked
+    up a chunk at a time as the caller asks for them. An account named twice in different forms
+    can come twice in different chunks: every import writes idempotently."""
+    elsewhere = _resolve_elsewhere(entries, importer.id)
+    # No empty chunks: an executemany given no rows would run its INSERT once, with no values.
+    return (chunk for chunk in chain(_local_chunks(entries, importer.id), _batched(elsewhere)) if chunk)
+
+
+def _split(entry: str) -> tuple[str, str | None] | None:
+    """(nick, host) of a name, host None for this server; None for an ap_id or no usable name."""
+    if entry.startswith(("http://", "https://")):
+        return None
+    nick, host = remote.split_reference(entry)
+    if not nick or "/" in nick:
+        return None
+    return nick, host
+
+
+def _local_chunks(entries: list[str], importer_id: str) -> Iterator[list[Target]]:
+    names = (split[0].lower() for split in map(_split, entries) if split and split[1] is None)
+    for chunk in _batched(names):
+        query = select(Account.id, Account.is_active, Account.is_locked).where(
+            func.lower(Account.nickname).in_(list(dict.fromkeys(chunk))),
+            Account.domain.is_(None),
+            Account.is_active.is_(True),
+            Account.id != importer_id,
         )
-        found.update((a.id, a) for a in db.session.scalars(query))
-    for account in _known_or_fetched_ap_ids(ap_ids) + _known_or_fetched_names(remote_names):
-        found.setdefault(account.id, account)
-    return [a for a in found.values() if a.is_active and a.id != importer.id]
+        yield [Target(*row) for row in db.session.execute(query)]
 
 
-def _known_or_fetched_ap_ids(ap_ids: list[str]) -> list[Account]:
-    known: dict[str, Account] = {}
-    for chunk in _chunks(list(dict.fromkeys(ap_ids))):
-        known.update(
-            (a.ap_id, a) for a in db.session.scalars(select(Account).where(Account.ap_id.in_(chunk)))
-        )
+def _resolve_elsewhere(entries: list[str], importer_id: str) -> list[Target]:
+    """Accounts named by ap_id or as nick@host of another server: known ones from the database,
+    the rest asked of their servers (as ORM objects: one remote lookup at a time)."""
+    ap_ids = [entry for entry in entries if entry.startswith(("http://", "https://"))]
+    names = [(split[0], split[1]) for split in map(_split, entries) if split and split[1] is not None]
+    found = _known_or_fetched_ap_ids(ap_ids) + _known_or_fetched_names(names)
+    usable = {t.id: t for t in found if t.is_active and t.id != importer_id}
+    return list(usable.values())
+
+
+def _known_or_fetched_ap_ids(ap_ids: list[str]) -> list[Target]:
+    known: dict[str, Target] = {}
+    for chunk in _batched(dict.fromkeys(ap_ids)):
+        query = select(Account.ap_id, Account.id, Account.is_active, Account.is_locked)
+        rows = db.session.execute(query.where(Account.ap_id.in_(chunk)))
+        known.update((ap_id, Target(*rest)) for ap_id, *rest in rows)
     ours = local_host_names()
     missing = [(ap_id, urlsplit(ap_id).netloc.lower()) for ap_id in ap_ids if ap_id not in known]
     missing = [(ap_id, host) for ap_id, host in missing if host not in ours]  # ours would be known
@@ -139,22 +167,26 @@ def _known_or_fetched_ap_ids(ap_ids: list[str]) -> list[Account]:
     return list(known.values()) + fetched
 
 
-def _known_or_fetched_names(names: list[tuple[str, str]]) -> list[Account]:
+def _known_or_fetched_names(names: list[tuple[str, str]]) -> list[Target]:
     pairs = list(dict.fromkeys((nick.lower(), host) for nick, host in names))
-    known: dict[tuple[str, str], Account] = {}
-    for chunk in _chunks(pairs):
-        query = select(Account).where(tuple_(func.lower(Account.nickname), Account.domain).in_(chunk))
-        known.update(((a.nickname.lower(), a.domain or ""), a) for a in db.session.scalars(query))
+    known: dict[tuple[str, str], Target] = {}
+    for chunk in _batched(pairs):
+        query = select(Account.nickname, Account.domain, Account.id, Account.is_active, Account.is_locked)
+        rows = db.session.execute(
+            query.where(tuple_(func.lower(Account.nickname), Account.domain).in_(chunk))
+        )
+        known.update(((nick.lower(), domain or ""), Target(*rest)) for nick, domain, *rest in rows)
     missing = [(f"{nick}@{host}", host) for nick, host in pairs if (nick, host) not in known]
     fetched = _lookup_per_host(missing, lambda ref: remote.find_account(ref, resolve_remote=True))
     return list(known.values()) + fetched
 
 
-def _lookup_per_host(refs: list[tuple[str, str]], lookup: Callable[[str], Account | None]) -> list[Account]:
-    """Resolve (reference, host) pairs over the network, giving up on a host that keeps failing."""
+def _lookup_per_host(refs: list[tuple[str, str]], lookup: Callable[[str], Account | None]) -> list[Target]:
+    """Resolve (reference, host) pairs over the network, giving up on a host that keeps failing.
+    Each account comes back as an ORM object, kept only as the row the imports need."""
     failures: dict[str, int] = defaultdict(int)
     answered: set[str] = set()
-    found: list[Account] = []
+    found: list[Target] = []
     for ref, host in refs:
         if host not in answered and failures[host] >= HOST_FAILURE_LIMIT:
             continue
@@ -163,7 +195,7 @@ def _lookup_per_host(refs: list[tuple[str, str]], lookup: Callable[[str], Accoun
             failures[host] += 1
             continue
         answered.add(host)
-        found.append(account)
+        found.append(Target.of(account))
     return found
 
 
@@ -183,56 +215,57 @@ def import_follows(account_id: str, entries: list[str]) -> None:
         follow_all(follower, resolve_all(entries, follower))
 
 
-def follow_all(follower: Account, targets: list[Account]) -> None:
+def follow_all(follower: Account, chunks: Iterable[list[Target]]) -> None:
     """Follow each target as POST /accounts/:id/follow would: a request for locked accounts,
     nothing for those already followed or requested, none for accounts that block the follower."""
-    accepted: list[str] = []
-    requested: list[str] = []
     now = utcnow()
-    for chunk in _chunks(targets):
-        ids = [t.id for t in chunk]
-        skip = set(
-            db.session.scalars(
-                select(Block.account_id).where(Block.target_id == follower.id, Block.account_id.in_(ids))
-            )
-        )
-        skip |= set(
-            db.session.scalars(
-                select(Follow.followee_id).where(
-                    Follow.follower_id == follower.id, Follow.followee_id.in_(ids)
-                )
-            )
-        )
-        rows = [
-            {
-                "id": new_flake_id(),
-                "follower_id": follower.id,
-                "followee_id": t.id,
-                "is_pending": t.is_locked,
-                "show_reblogs": True,
-                "created_at": now,
-            }
-            for t in chunk
-            if t.id not in skip
-        ]
-        if not rows:
-            continue
-        # RETURNING names only the rows really inserted, so a follow made meanwhile by another
-        # request is neither doubled nor counted twice.
-        statement = (
-            sqlite_insert(Follow).on_conflict_do_nothing().returning(Follow.followee_id, Follow.is_pending)
-        )
-        inserted = db.session.execute(statement, rows).all()
-        new_accepted = [followee for followee, pending in inserted if not pending]
-        requested += [followee for followee, pending in inserted if pending]
-        if new_accepted:
-            _count(Account.id.in_(new_accepted), followers_count=1)
-            accepted += new_accepted
-    if accepted:
-        _count(Account.id == follower.id, following_count=len(accepted))
-    notify_many(accepted, follower, "follow")
-    notify_many(requested, follower, "follow_request")
+    following_gained = 0
+    for chunk in chunks:
+        accepted, requested = _follow_chunk(follower.id, chunk, now)
+        if accepted:
+            _count(Account.id.in_(accepted), followers_count=1)
+            following_gained += len(accepted)
+        notify_many(accepted, follower, "follow")
+        notify_many(requested, follower, "follow_request")
+    if following_gained:
+        _count(Account.id == follower.id, following_count=following_gained)
     db.session.commit()
+
+
+def _follow_chunk(follower_id: str, chunk: list[Target], now: datetime) -> tuple[list[str], list[str]]:
+    """Insert the chunk's new follows; the (accepted, requested) followee ids really inserted."""
+    ids = [t.id for t in chunk]
+    skip = set(
+        db.session.scalars(
+            select(Block.account_id).where(Block.target_id == follower_id, Block.account_id.in_(ids))
+        )
+    )
+    skip |= set(
+        db.session.scalars(
+            select(Follow.followee_id).where(Follow.follower_id == follower_id, Follow.followee_id.in_(ids))
+        )
+    )
+    rows = [
+        {
+            "id": new_flake_id(),
+            "follower_id": follower_id,
+            "followee_id": t.id,
+            "is_pending": t.is_locked,
+            "show_reblogs": True,
+            "created_at": now,
+        }
+        for t in chunk
+        if t.id not in skip
+    ]
+    if not rows:
+        return [], []
+    # RETURNING names only the rows really inserted, so a follow made meanwhile by another
+    # request, or an account named twice, is neither doubled nor counted twice.
+    statement = (
+        sqlite_insert(Follow).on_conflict_do_nothing().returning(Follow.followee_id, Follow.is_pending)
+    )
+    inserted = db.session.execute(statement, rows).all()
+    return [f for f, pending in inserted if not pending], [f for f, pending in inserted if pending]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -246,12 +279,12 @@ def import_blocks(account_id: str, entries: list[str]) -> None:
         block_all(blocker, resolve_all(entries, blocker))
 
 
-def block_all(blocker: Account, targets: list[Account]) -> None:
+def block_all(blocker: Account, chunks: Iterable[list[Target]]) -> None:
     """Block each target as POST /accounts/:id/block would: follows and requests end both ways
     (with their counters and notifications), so do endorsements and subscriptions."""
     following_lost = followers_lost = 0
     now = utcnow()
-    for chunk in _chunks(targets):
+    for chunk in chunks:
         ids = [t.id for t in chunk]
         rows = [
             {"id": new_flake_id(), "account_id": blocker.id, "target_id": i, "created_at": now} for i in ids
@@ -313,11 +346,11 @@ def import_mutes(account_id: str, entries: list[str]) -> None:
         mute_all(muter, resolve_all(entries, muter))
 
 
-def mute_all(muter: Account, targets: list[Account]) -> None:
+def mute_all(muter: Account, chunks: Iterable[list[Target]]) -> None:
     """Mute each target as POST /accounts/:id/mute with its defaults would: notifications
     included, no expiry (a mute already there, even an expired one, is set to that again)."""
     now = utcnow()
-    for chunk in _chunks(targets):
+    for chunk in chunks:
         rows = [
             {
                 "id": new_flake_id(),

@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 
 import pytest
+from sqlalchemy import event
 from sqlalchemy import func
 from sqlalchemy import insert
 from sqlalchemy import select
@@ -18,6 +19,7 @@ from models import Notification
 from models import Subscription
 from models import db
 from models import new_flake_id
+from services import imports
 from services.imports import parse_list
 from tests.conftest import BASE_URL
 from tests.conftest import basic_headers
@@ -49,6 +51,21 @@ def _followed(account, pending=False):
 def _notifications(type_):
     db.session.expire_all()
     return list(db.session.scalars(select(Notification).where(Notification.type == type_)))
+
+
+def _insert_users(count):
+    hashed = hash_password("x")
+    rows = [
+        {
+            "id": new_flake_id(),
+            "nickname": f"user{i}",
+            "ap_id": f"{BASE_URL}/users/user{i}",
+            "password_hash": hashed,
+        }
+        for i in range(count)
+    ]
+    db.session.execute(insert(Account), rows)
+    db.session.commit()
 
 
 # ---------------------------------------------------------------------------------------------
@@ -164,18 +181,7 @@ def test_imports_need_the_list(client, account, auth_headers, path):
 
 def test_a_long_import_costs_a_handful_of_queries(client, account, auth_headers, count_queries):
     """Batched: the query count does not grow with the list (1,200 names, chunks of 500)."""
-    hashed = hash_password("x")
-    rows = [
-        {
-            "id": new_flake_id(),
-            "nickname": f"user{i}",
-            "ap_id": f"{BASE_URL}/users/user{i}",
-            "password_hash": hashed,
-        }
-        for i in range(1200)
-    ]
-    db.session.execute(insert(Account), rows)
-    db.session.commit()
+    _insert_users(1200)
     names = "\n".join(f"user{i}" for i in range(1200))
     headers = auth_headers(account)
     with count_queries() as counter:
@@ -185,6 +191,48 @@ def test_a_long_import_costs_a_handful_of_queries(client, account, auth_headers,
     _refresh(account)
     assert account.following_count == 1200
     assert db.session.scalar(select(func.count()).select_from(Notification)) == 1200
+
+
+def test_a_long_import_loads_no_account_object_per_name(client, account, auth_headers):
+    """Plain rows, not ORM objects, for the named accounts: an Account per name made the job's
+    worker grow by tens of megabytes on a 10,000-name list."""
+    _insert_users(1200)
+    names = "\n".join(f"user{i}" for i in range(1200))
+    headers = auth_headers(account)
+    loaded = []
+
+    def count_load(target, _context):
+        loaded.append(target)
+
+    event.listen(Account, "load", count_load)
+    try:
+        response = client.post("/api/pleroma/follow_import", data={"list": names}, headers=headers)
+    finally:
+        event.remove(Account, "load", count_load)
+    assert response.status_code == 200
+    assert len(loaded) < 10
+    _refresh(account)
+    assert account.following_count == 1200
+
+
+def test_follow_import_counts_an_account_named_in_several_chunks_once(
+    client, account, people, auth_headers, monkeypatch
+):
+    """A name and its other forms (nick@host, ap_id) land in different chunks: one follow each,
+    counted and notified once."""
+    monkeypatch.setattr(imports, "CHUNK", 2)
+    people["carol"].is_locked = True
+    db.session.commit()
+    names = f"bob carol nobody BOB@127.0.0.1 {BASE_URL}/users/bob dave @carol@127.0.0.1:5000 erin bob"
+    response = client.post("/api/pleroma/follow_import", data={"list": names}, headers=auth_headers(account))
+    assert response.status_code == 200
+    assert _followed(account) == ["bob", "dave", "erin"]
+    assert _followed(account, pending=True) == ["carol"]
+    _refresh(account, *people.values())
+    assert account.following_count == 3
+    assert [p.followers_count for p in people.values()] == [1, 0, 1, 1]
+    assert len(_notifications("follow")) == 3
+    assert [n.account_id for n in _notifications("follow_request")] == [people["carol"].id]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -216,6 +264,18 @@ def test_blocks_import_blocks_and_ends_follows_both_ways(client, account, people
     again = client.post(f"{prefix}/blocks_import", data={"list": "bob"}, headers=alice_h)
     assert again.status_code == 200
     assert db.session.scalar(select(func.count()).select_from(Block)) == 2
+
+
+@pytest.mark.parametrize(("path", "model"), [("blocks_import", Block), ("mutes_import", Mute)])
+def test_imports_skip_a_chunk_naming_nobody(client, account, people, auth_headers, monkeypatch, path, model):
+    monkeypatch.setattr(imports, "CHUNK", 2)
+    names = "nobody ghost bob carol"
+    response = client.post(f"/api/pleroma/{path}", data={"list": names}, headers=auth_headers(account))
+    assert response.status_code == 200
+    db.session.expire_all()
+    targets = db.session.scalars(select(model.target_id).where(model.account_id == account.id)).all()
+    assert sorted(targets) == sorted([people["bob"].id, people["carol"].id])
+    assert db.session.scalar(select(func.count()).select_from(model)) == 2
 
 
 def test_blocks_import_scope(client, account, auth_headers):
