@@ -23,7 +23,7 @@ migrate: $(VENV)/.installed
 	$(BIN)/flask db upgrade
 
 run: migrate
-	$(BIN)/gunicorn --config gunicorn.conf.py --bind 127.0.0.1:$(PORT) 'app:create_app()'
+	MALLOC_ARENA_MAX=2 $(BIN)/gunicorn --config gunicorn.conf.py --bind 127.0.0.1:$(PORT) 'app:create_app()'
 
 test: $(VENV)/.installed-dev
 	$(BIN)/python -m pytest -q -n 2 --dist loadfile

@@ -10,13 +10,13 @@ from pathlib import Path
 from typing import Any
 from typing import NoReturn
 
+import click
 import orjson
 from apiflask import APIFlask
 from flask import Response
 from flask import g
 from flask import has_request_context
 from flask.json.provider import DefaultJSONProvider
-from flask_migrate import Migrate
 from sqlalchemy import event
 
 import auth
@@ -165,6 +165,50 @@ def _query_count_header(app: APIFlask) -> None:
         return response
 
 
+# Flask-Migrate imports alembic, mako and pygments: about 11 MB in every gunicorn process, none
+# of which migrates. So it is set up the first time something asks for it: the `flask db` group
+# or app.extensions["migrate"] (read by flask_migrate.upgrade() and friends).
+def _init_migrate(app: APIFlask) -> click.Group:
+    from flask_migrate import Migrate  # lazy: see above
+
+    added = app.cli.commands["db"].commands  # joined `flask db` before it was real (`backup`)
+    Migrate(app, db, directory=str(ROOT / "migrations"), render_as_batch=True)
+    group = app.cli.commands["db"]  # Migrate put its own group in place of _MigrateGroup
+    for name, command in added.items():
+        group.add_command(command, name)
+    return group
+
+
+class _MigrateGroup(click.Group):
+    """`flask db` until it runs: listed in `flask --help`, set up when parsed."""
+
+    def __init__(self, app: APIFlask) -> None:
+        super().__init__("db", help="Perform database migrations.")
+        self.app = app
+
+    def make_context(
+        self, info_name: str | None, args: list[str], parent: click.Context | None = None, **extra: Any
+    ) -> click.Context:
+        # Click invokes the context's command, so the real group takes over from here.
+        return _init_migrate(self.app).make_context(info_name, args, parent, **extra)
+
+
+class _MigrateConfig:
+    """app.extensions["migrate"] until the first attribute read sets up Flask-Migrate."""
+
+    def __init__(self, app: APIFlask) -> None:
+        self.app = app
+
+    def __getattr__(self, name: str) -> Any:
+        _init_migrate(self.app)
+        return getattr(self.app.extensions["migrate"], name)
+
+
+def _register_migrate(app: APIFlask) -> None:
+    app.cli.add_command(_MigrateGroup(app))
+    app.extensions["migrate"] = _MigrateConfig(app)
+
+
 def create_app(test_config: dict | None = None) -> APIFlask:
     app = APIFlask(
         __name__,
@@ -184,7 +228,7 @@ def create_app(test_config: dict | None = None) -> APIFlask:
     app.json = OrjsonProvider(app)
     app.json.sort_keys = False  # entities keep SPEC's key order, as Pleroma sends them
     db.init_app(app)
-    Migrate(app, db, directory=str(ROOT / "migrations"), render_as_batch=True)
+    _register_migrate(app)
     with app.app_context():
         event.listen(db.engine, "connect", _sqlite_pragmas)
         if app.config["QUERY_COUNT_HEADER"]:

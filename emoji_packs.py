@@ -40,14 +40,12 @@ import filetype
 from flask import current_app
 from flask import has_request_context
 from flask import request
-from PIL import Image
 from werkzeug.datastructures import FileStorage
 from werkzeug.security import safe_join
 from zipstream import ZIP_STORED
 from zipstream import ZipStream
 
 import formatting
-import outbound
 from params import TRUTHY
 
 log = logging.getLogger(__name__)
@@ -966,6 +964,8 @@ def _check_filename(filename: str) -> None:
 
 def _is_image(path: Path) -> bool:
     """Sniffed, not trusted by name: filetype must say image/* and Pillow must verify it."""
+    from PIL import Image  # lazy: Pillow only in the processes that take uploads
+
     kind = filetype.guess(str(path))
     if kind is None or not kind.mime.startswith("image/"):
         return False
@@ -1179,6 +1179,8 @@ def instance_root(url: Any) -> str:
 
 
 def _fetch_json(url: str) -> Any:
+    import outbound  # lazy: requests and urllib3 (~5 MB) only where a remote is fetched
+
     try:
         return outbound.fetch_json(url, allow_private=_allow_private())
     except outbound.FetchError as error:
@@ -1186,6 +1188,8 @@ def _fetch_json(url: str) -> Any:
 
 
 def _download(url: str, target: Path, max_bytes: int | None = None) -> str:
+    import outbound  # lazy: as in _fetch_json
+
     limit = max_bytes or _limit("EMOJI_ARCHIVE_MAX_BYTES", DEFAULT_ARCHIVE_MAX_BYTES)
     try:
         return outbound.stream_to_file(url, target, allow_private=_allow_private(), max_bytes=limit)

@@ -1,4 +1,10 @@
-"""Kenoma's recommended production settings: 2 worker processes x 4 threads (STYLE.md)."""
+"""Kenoma's recommended production settings: 2 worker processes x 4 threads (STYLE.md).
+
+Start gunicorn with MALLOC_ARENA_MAX=2 in its environment, as `make run` and bench/run.py do.
+glibc gives every thread that allocates at once its own malloc arena (up to 8 per core), and a
+worker runs 4 request threads and the job thread; free memory left in each arena stays in the
+process. Two arenas took 5 to 15 MB off master + workers after a bench-like run (issue 6). glibc
+reads the variable once, when the process starts, so it cannot be set from this file."""
 
 import gc
 

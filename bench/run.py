@@ -711,6 +711,8 @@ def kenoma_env(workdir: Path, port: int, count_queries: bool) -> dict[str, str]:
             "KENOMA_BASE_URL": f"http://127.0.0.1:{port}",
             "KENOMA_RATELIMIT_ENABLED": "false",
             "PYTHONDONTWRITEBYTECODE": "1",
+            # As `make run` starts gunicorn (gunicorn.conf.py says why); the floors get it too.
+            "MALLOC_ARENA_MAX": "2",
         }
     )
     if count_queries:

@@ -8,7 +8,6 @@ import json
 import secrets
 from datetime import timedelta
 
-from captcha.image import ImageCaptcha
 from flask import current_app
 from itsdangerous import BadSignature
 from itsdangerous import SignatureExpired
@@ -36,6 +35,8 @@ def seconds_valid() -> int:
 def new_captcha() -> dict:
     if not current_app.config["CAPTCHA_ENABLED"]:
         return {"type": "none"}
+    from captcha.image import ImageCaptcha  # lazy: captcha and Pillow only once one is drawn
+
     answer = "".join(secrets.choice(_ALPHABET) for _ in range(_LENGTH))
     token = secrets.token_urlsafe(16)
     try:

@@ -11,7 +11,6 @@ from typing import IO
 
 import filetype
 from flask import current_app
-from PIL import Image
 from werkzeug.datastructures import FileStorage
 from werkzeug.security import safe_join
 from werkzeug.utils import secure_filename
@@ -163,6 +162,8 @@ def _sniff(path: Path, claimed: str | None) -> str:
 
 def _image_meta(path: Path) -> dict:
     """Mastodon's `meta.original` / `meta.small`; {} when Pillow can't read the image."""
+    from PIL import Image  # lazy: Pillow (~2 MB) only in the processes that take uploads
+
     try:
         with Image.open(path) as image:
             width, height = image.size

@@ -10,7 +10,6 @@ from flask import current_app
 from sqlalchemy import select
 
 import jobs
-import outbound
 from errors import ApiError
 from models import Account
 from models import Follow
@@ -92,6 +91,8 @@ def _fresh_aliases(target: Account) -> list[str] | None:
     trusting the copy kept when it was first seen (SPEC 11)."""
     if target.is_local:
         return list(target.also_known_as or [])
+    import outbound  # lazy: requests and urllib3 (~5 MB) only in processes that fetch remotes
+
     try:
         actor = outbound.fetch_json(
             target.ap_id, allow_private=current_app.config["ALLOW_PRIVATE_FETCH"], accept=remote.AP_TYPES

@@ -9,7 +9,6 @@ import sys
 from pathlib import Path
 from typing import Any
 
-import emoji as unicode_emoji
 from flask import current_app
 from sqlalchemy import Select
 from sqlalchemy import exists
@@ -85,6 +84,8 @@ def _commit_unique_name() -> None:
 def _set_emoji(folder: BookmarkFolder, value: str | None) -> None:
     """A single unicode emoji (fully qualified) or a local custom emoji (`blobcat`, `:blobcat:`);
     an empty value clears it."""
+    import emoji as unicode_emoji  # lazy: its tables (~4 MB) only where a folder emoji is set
+
     value = (value or "").strip()
     if not value:
         folder.emoji, folder.emoji_url = None, None

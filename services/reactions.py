@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import emoji as emoji_data
 from sqlalchemy import delete
 from sqlalchemy import select
 
@@ -17,17 +16,18 @@ from services.notifications import withdraw
 
 _VS16 = "\ufe0f"
 _REGIONAL_INDICATORS = range(0x1F1E6, 0x1F200)
-_FULLY_QUALIFIED = emoji_data.STATUS["fully_qualified"]
 
 
 def _fully_qualified(text: str) -> str | None:
     """The fully-qualified form of one RGI emoji (`⚠` → `⚠️`), or None if it is not one."""
+    import emoji as emoji_data  # lazy: its tables (~4 MB) load in a worker on the first reaction
+
     if len(text) == 1 and ord(text) in _REGIONAL_INDICATORS:
         return text
     candidates = (text, text + _VS16, text[:1] + _VS16 + text[1:])
     for candidate in candidates:
         data = emoji_data.EMOJI_DATA.get(candidate)
-        if data and data.get("status") == _FULLY_QUALIFIED:
+        if data and data.get("status") == emoji_data.STATUS["fully_qualified"]:
             return candidate
     return None
 

@@ -11,7 +11,6 @@ from sqlalchemy import func
 from sqlalchemy import select
 
 import formatting
-import outbound
 from models import Account
 from models import db
 from services.accounts import local_host_names
@@ -62,6 +61,8 @@ def _by_ap_id(ap_id: str, resolve_remote: bool) -> Account | None:
 
 def resolve_remote_account(nick: str, host: str) -> Account | None:
     """WebFinger `nick@host`, read its actor, and keep a stub account for it."""
+    import outbound  # lazy: requests and urllib3 (~5 MB) only in processes that fetch remotes
+
     allow_private = current_app.config["ALLOW_PRIVATE_FETCH"]
     jrd = outbound.webfinger(f"{nick}@{host}", allow_private=allow_private)
     if jrd is None:
@@ -84,6 +85,8 @@ def _self_link(jrd: dict) -> str | None:
 
 
 def _fetch_actor(ap_id: str) -> dict | None:
+    import outbound  # lazy: see resolve_remote_account
+
     try:
         actor = outbound.fetch_json(
             ap_id, allow_private=current_app.config["ALLOW_PRIVATE_FETCH"], accept=AP_TYPES
@@ -117,6 +120,8 @@ def subscribe_template(reference: str) -> str | None:
         if account is None or not account.is_active:
             return None
         return f"{current_app.config['BASE_URL']}/ostatus_subscribe?acct={{uri}}"
+    import outbound  # lazy: see resolve_remote_account
+
     jrd = outbound.webfinger(f"{nick}@{host}", allow_private=current_app.config["ALLOW_PRIVATE_FETCH"])
     link = outbound.webfinger_link(jrd, "http://ostatus.org/schema/1.0/subscribe") if jrd else None
     template = link.get("template") if link else None

@@ -3,7 +3,11 @@ isolation, SQLite pragmas and configuration precedence (SPEC 0, 1.8; STYLE "Conf
 
 from __future__ import annotations
 
+import base64
+import os
 import re
+import subprocess
+import sys
 from collections.abc import Callable
 from collections.abc import Iterator
 from pathlib import Path
@@ -203,6 +207,50 @@ def test_instance_path_from_environment(monkeypatch: pytest.MonkeyPatch, tmp_pat
 def test_secret_key_is_stable_across_restarts(fresh_app: Callable[..., Flask]) -> None:
     assert fresh_app("same").config["SECRET_KEY"] == fresh_app("same").config["SECRET_KEY"]
     assert fresh_app("same").config["VAPID_PUBLIC_KEY"] == fresh_app("same").config["VAPID_PUBLIC_KEY"]
+
+
+def test_vapid_public_key_follows_a_replaced_private_key(
+    fresh_app: Callable[..., Flask], tmp_path: Path
+) -> None:
+    first = fresh_app("vapid").config["VAPID_PUBLIC_KEY"]
+    point = base64.urlsafe_b64decode(first + "=")
+    assert len(point) == 65 and point[0] == 4  # an uncompressed P-256 point
+    (tmp_path / "vapid" / "vapid_private.pem").unlink()  # a new pair on the next start
+    assert fresh_app("vapid").config["VAPID_PUBLIC_KEY"] != first
+
+
+# Libraries that only a CLI command, an upload, a reaction, a captcha, MFA setup or a remote fetch
+# needs: a server process that never does these must not carry them (issue 6, memory).
+LAZY_LIBRARIES = ("alembic", "flask_migrate", "pygments", "requests", "urllib3", "PIL", "emoji")
+LAZY_LIBRARIES += ("cryptography", "captcha", "segno")
+
+
+def test_create_app_leaves_rarely_used_libraries_unloaded(
+    fresh_app: Callable[..., Flask], tmp_path: Path
+) -> None:
+    fresh_app("lazy")  # the first start makes the keys, which does need cryptography
+    code = "import sys; from app import create_app; create_app(); print(*sys.modules)"
+    env = {**os.environ, "KENOMA_INSTANCE_PATH": str(tmp_path / "lazy"), "KENOMA_EMOJI_DIR": str(tmp_path)}
+    done = subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
+    )
+    loaded = {name.split(".")[0] for name in done.stdout.split()}
+    assert "sqlalchemy" in loaded  # the list is the real one
+    assert loaded.isdisjoint(LAZY_LIBRARIES), sorted(loaded.intersection(LAZY_LIBRARIES))
+
+
+def test_flask_db_sets_up_flask_migrate_when_run(fresh_app: Callable[..., Flask]) -> None:
+    made = fresh_app("migrate")
+    answer = made.test_cli_runner().invoke(args=["db", "--help"])
+    assert answer.exit_code == 0, answer.output
+    assert "upgrade" in answer.output and "backup" in answer.output  # Flask-Migrate's and ours
+    assert made.extensions["migrate"].directory == str(ROOT / "migrations")
 
 
 # --- SQLite ---------------------------------------------------------------------------------

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import segno
 from apiflask import APIBlueprint
 from apiflask.fields import String
 
@@ -46,6 +45,8 @@ def setup_mfa(method: str) -> dict:
     """Start a TOTP setup: a new secret and its provisioning URI, unconfirmed until confirm."""
     if method not in METHODS:
         raise ApiError(400, "undefined method")
+    import segno  # lazy: only where MFA is being set up
+
     key, uri = security.setup_totp(me())
     # [Kenoma] also a QR code of the URI, for clients that cannot draw one themselves.
     return {"key": key, "provisioning_uri": uri, "qr_code": segno.make(uri).svg_data_uri(scale=4)}
