@@ -1002,3 +1002,15 @@ def begin_write() -> None:
     raw = db.session.connection().connection.driver_connection
     if isinstance(raw, sqlite3.Connection) and not raw.in_transaction:
         raw.execute("BEGIN IMMEDIATE")
+
+
+def commit_keeping_loaded() -> None:
+    """Commit without expiring the objects the session has loaded, for a write made of Core
+    statements that leaves them true (or sets what it changed, with set_committed_value): the
+    answer rendered next would otherwise load the status, its author and the caller again."""
+    session = db.session()
+    previous, session.expire_on_commit = session.expire_on_commit, False
+    try:
+        session.commit()
+    finally:
+        session.expire_on_commit = previous

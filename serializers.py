@@ -13,14 +13,17 @@ from datetime import timedelta
 from typing import Any
 from typing import NamedTuple
 
+import orjson
 from flask import current_app
 from sqlalchemy import ColumnElement
 from sqlalchemy import Select
 from sqlalchemy import String
 from sqlalchemy import and_
 from sqlalchemy import bindparam
+from sqlalchemy import column
 from sqlalchemy import false
-from sqlalchemy import literal
+from sqlalchemy import func
+from sqlalchemy import literal_column
 from sqlalchemy import null
 from sqlalchemy import select
 from sqlalchemy import type_coerce
@@ -380,7 +383,9 @@ class _StatusBatch:
                 )
             }
         every = statuses + list(self.originals.values()) + list(self.quoted.values())
-        self.emoji = emoji_packs.emoji_by_shortcode(sc for s in every for sc in s.emojis or [])
+        shortcodes = [sc for s in every for sc in s.emojis or ()]
+        # Most statuses name no custom emoji: then the packs need not even be checked for changes.
+        self.emoji = emoji_packs.emoji_by_shortcode(shortcodes) if shortcodes else {}
         self._load_extras(every)
 
     def _load_extras(self, every: list[Status]) -> None:
@@ -396,7 +401,8 @@ class _StatusBatch:
         self.participations: dict[int, str] = {}
         reactions: list[tuple] = []
         statement, values = _extras_query(every, self.viewer)
-        for kind, key, a, b, c, d, e, f, g in db.session.execute(statement, values):
+        # all(): one fetchall, where iterating the result would fetch row by row.
+        for kind, key, a, b, c, d, e, f, g in db.session.execute(statement, values).all():
             if kind == "mention":
                 self.mentions[key].append((a, b, c, d))
             elif kind == "tag":
@@ -544,7 +550,7 @@ def _part(kind: str, key: Any, *values: Any) -> Select:
     """One member of the extras UNION ALL: (kind, key, a..g), untyped so no member's column type
     converts another's values."""
     padded = [*values, *([null()] * (_EXTRA_WIDTH - len(values)))]
-    columns = [literal(kind, String).label("kind"), type_coerce(key, String).label("key")]
+    columns = [literal_column(f"'{kind}'", String).label("kind"), type_coerce(key, String).label("key")]
     columns += [type_coerce(v, String).label(f"c{i}") for i, v in enumerate(padded)]
     return select(*columns)
 
@@ -560,15 +566,30 @@ def _extras_query(every: list[Status], viewer: Account | None) -> tuple[Any, dic
         bool(direct_contexts),
         bool(current_app.config["SHOW_REACTIONS"]),
     )
-    values: dict[str, Any] = {"ids": list(dict.fromkeys(s.id for s in every)), "parent_ids": parent_ids}
+    values: dict[str, Any] = {
+        "ids": _json_list(dict.fromkeys(s.id for s in every)),
+        "parent_ids": _json_list(parent_ids),
+    }
     if viewer is not None:
         values["viewer_id"] = viewer.id
-        values["context_ids"] = sorted({s.context_id for s in every})
-        values["direct_contexts"] = direct_contexts
+        values["context_ids"] = _json_list(sorted({s.context_id for s in every}))
+        values["direct_contexts"] = _json_list(direct_contexts)
     return statement, values
 
 
-_IDS = bindparam("ids", expanding=True)
+def _json_list(values: Iterable[Any]) -> str:
+    return orjson.dumps(list(values)).decode()
+
+
+def _listed(name: str) -> Select:
+    """The members of a list given as one JSON array (see _json_list), for `IN`. An expanding
+    bind parameter would make SQLAlchemy render the SQL again for every execution, which cost
+    more than running it; this SQL is the same whatever the length, and SQLite still searches
+    the index once per member."""
+    return select(column("value")).select_from(func.json_each(bindparam(name, type_=String)))
+
+
+_IDS = _listed("ids")
 
 
 @functools.lru_cache(maxsize=16)
@@ -598,7 +619,7 @@ def _extras_statement(signed_in: bool, with_parents: bool, with_direct: bool, wi
         parts.append(
             _part("parent", Status.id, Account.nickname, Account.domain)
             .join_from(Status, Account, Account.id == Status.account_id)
-            .where(Status.id.in_(bindparam("parent_ids", expanding=True)), Status.visibility_filter(viewer))
+            .where(Status.id.in_(_listed("parent_ids")), Status.visibility_filter(viewer))
         )
     if with_reactions:
         parts.append(
@@ -626,14 +647,14 @@ def _extras_statement(signed_in: bool, with_parents: bool, with_direct: bool, wi
             ),
             _part("thread_mute", ThreadMute.context_id).where(
                 ThreadMute.account_id == viewer.id,
-                ThreadMute.context_id.in_(bindparam("context_ids", expanding=True)),
+                ThreadMute.context_id.in_(_listed("context_ids")),
             ),
         ]
         if with_direct:
             parts.append(
                 _part("participation", Participation.context_id, Participation.id).where(
                     Participation.account_id == viewer.id,
-                    Participation.context_id.in_(bindparam("direct_contexts", expanding=True)),
+                    Participation.context_id.in_(_listed("direct_contexts")),
                 )
             )
     return union_all(*parts)

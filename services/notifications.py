@@ -3,9 +3,14 @@ account the recipient blocks, never for a thread the recipient muted."""
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable
 
+from sqlalchemy import Select
+from sqlalchemy import bindparam
 from sqlalchemy import delete
+from sqlalchemy import exists
+from sqlalchemy import false
 from sqlalchemy import func
 from sqlalchemy import insert
 from sqlalchemy import select
@@ -24,37 +29,36 @@ from models import utcnow
 CHUNK = 500
 
 
+@functools.lru_cache(maxsize=2)
+def _suppression_statement(with_thread: bool) -> Select:
+    """Everything notify() checks, in one statement (built once): whether the recipient blocks
+    the actor, muted the thread, follows the actor, and its notification settings."""
+    recipient, actor = bindparam("recipient_id"), bindparam("actor_id")
+    blocks = exists().where(Block.account_id == recipient, Block.target_id == actor)
+    muted = (
+        exists().where(ThreadMute.account_id == recipient, ThreadMute.context_id == bindparam("context_id"))
+        if with_thread
+        else false()
+    )
+    follows = exists().where(
+        Follow.follower_id == recipient, Follow.followee_id == actor, Follow.is_pending.is_(False)
+    )
+    settings = select(Account.notification_settings).where(Account.id == recipient).scalar_subquery()
+    return select(blocks, muted, follows, settings)
+
+
 def _suppressed(recipient_id: str, actor_id: str, status: Status | None) -> bool:
     if recipient_id == actor_id:
         return True
-    blocked = db.session.scalar(
-        select(Block.id).where(Block.account_id == recipient_id, Block.target_id == actor_id)
-    )
-    if blocked:
-        return True
-    if _from_stranger(recipient_id, actor_id):
-        return True
-    if status is None:
-        return False
-    return (
-        db.session.scalar(
-            select(ThreadMute.account_id).where(
-                ThreadMute.account_id == recipient_id, ThreadMute.context_id == status.context_id
-            )
-        )
-        is not None
-    )
-
-
-def _from_stranger(recipient_id: str, actor_id: str) -> bool:
-    """`block_from_strangers` (SPEC 11): only accounts the recipient follows may notify it."""
-    recipient = db.session.get(Account, recipient_id)
-    if recipient is None or not (recipient.notification_settings or {}).get("block_from_strangers"):
-        return False
-    follows = select(Follow.id).where(
-        Follow.follower_id == recipient_id, Follow.followee_id == actor_id, Follow.is_pending.is_(False)
-    )
-    return db.session.scalar(follows) is None
+    values = {"recipient_id": recipient_id, "actor_id": actor_id}
+    if status is not None:
+        values["context_id"] = status.context_id
+    blocked, muted, follows, settings = db.session.execute(
+        _suppression_statement(status is not None), values
+    ).one()
+    # `block_from_strangers` (SPEC 11): only accounts the recipient follows may notify it.
+    from_stranger = bool((settings or {}).get("block_from_strangers")) and not follows
+    return bool(blocked or muted or from_stranger)
 
 
 def notify(
@@ -67,20 +71,46 @@ def notify(
     emoji_url: str | None = None,
 ) -> Notification | None:
     """Add a notification to the session (the caller commits with its own change)."""
+    values = notification_values(recipient, actor, type_, status, target, emoji, emoji_url)
+    if values is None:
+        return None
+    notification = Notification(**values)
+    db.session.add(notification)
+    return notification
+
+
+def notification_values(
+    recipient: Account | str,
+    actor: Account,
+    type_: str,
+    status: Status | None = None,
+    target: Account | None = None,
+    emoji: str | None = None,
+    emoji_url: str | None = None,
+) -> dict | None:
+    """The notification notify() would add, as column values, or None when it is suppressed.
+    For a write made of Core statements: check before taking the write lock, then insert with
+    ADD_NOTIFICATION and stamped() once the change it reports is made."""
     recipient_id = recipient if isinstance(recipient, str) else recipient.id
     if _suppressed(recipient_id, actor.id, status):
         return None
-    notification = Notification(
-        account_id=recipient_id,
-        from_account_id=actor.id,
-        type=type_,
-        status_id=status.id if status else None,
-        target_account_id=target.id if target else None,
-        emoji=emoji,
-        emoji_url=emoji_url,
-    )
-    db.session.add(notification)
-    return notification
+    return {
+        "account_id": recipient_id,
+        "from_account_id": actor.id,
+        "type": type_,
+        "status_id": status.id if status else None,
+        "target_account_id": target.id if target else None,
+        "emoji": emoji,
+        "emoji_url": emoji_url,
+    }
+
+
+ADD_NOTIFICATION = insert(Notification)
+
+
+def stamped(values: dict) -> dict:
+    """Id and time given when the row is written, so notification ids follow commit order."""
+    return values | {"id": new_flake_id(), "report_id": None, "is_seen": False, "created_at": utcnow()}
 
 
 def notify_many(

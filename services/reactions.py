@@ -2,16 +2,22 @@
 
 from __future__ import annotations
 
+from sqlalchemy import bindparam
 from sqlalchemy import delete
 from sqlalchemy import select
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from errors import ApiError
 from models import Account
 from models import EmojiReaction
 from models import Status
-from models import begin_write
+from models import commit_keeping_loaded
 from models import db
-from services.notifications import notify
+from models import new_flake_id
+from models import utcnow
+from services.notifications import ADD_NOTIFICATION
+from services.notifications import notification_values
+from services.notifications import stamped
 from services.notifications import withdraw
 
 _VS16 = "\ufe0f"
@@ -36,7 +42,9 @@ def _custom(shortcode: str, status: Status) -> tuple[str, str] | None:
     """(name, url) of a custom emoji: local from the emoji packs, remote only if already used."""
     if "@" in shortcode:
         used = db.session.scalar(
-            select(EmojiReaction.url).where(EmojiReaction.status_id == status.id, EmojiReaction.emoji == shortcode)
+            select(EmojiReaction.url).where(
+                EmojiReaction.status_id == status.id, EmojiReaction.emoji == shortcode
+            )
         )
         return (shortcode, used) if used else None
     import emoji_packs
@@ -54,11 +62,22 @@ def normalise(raw: str, status: Status | None) -> tuple[str, str | None] | None:
     return (name, None) if name else None
 
 
+# Built once: Session.get builds its select again on every call, which costs more than this one.
+_STATUS_BY_ID = select(Status).where(Status.id == bindparam("status_id"))
+
+
 def visible_status(status_id: str, viewer: Account | None) -> Status | None:
-    status = db.session.get(Status, status_id)
+    status = db.session.scalars(_STATUS_BY_ID, {"status_id": status_id}).first()
     if status is None or status.is_reblog or not status.is_visible_to(viewer):
         return None
     return status
+
+
+# A second identical reaction is a no-op, decided by the unique (status, account, emoji) even
+# when two requests race, so nothing needs to be read under the write lock.
+_ADD_REACTION = sqlite_insert(EmojiReaction).on_conflict_do_nothing(
+    index_elements=[EmojiReaction.status_id, EmojiReaction.account_id, EmojiReaction.emoji]
+)
 
 
 def react(account: Account, status_id: str, raw: str) -> Status:
@@ -67,16 +86,18 @@ def react(account: Account, status_id: str, raw: str) -> Status:
     if status is None or accepted is None:
         raise ApiError(400, "Could not add reaction emoji")
     name, url = accepted
-    begin_write()  # two racing reactions must not both find none and both insert one
-    exists = db.session.scalar(
-        select(EmojiReaction.id).where(
-            EmojiReaction.status_id == status.id, EmojiReaction.account_id == account.id, EmojiReaction.emoji == name
-        )
+    # Every read comes first: SQLite writers queue for one lock, held here for two inserts only.
+    # No BEGIN IMMEDIATE: nothing is read under the lock, and the first insert takes it, waiting
+    # on busy_timeout as BEGIN IMMEDIATE would (the transaction had no snapshot to go stale).
+    notification = notification_values(
+        status.account_id, account, "pleroma:emoji_reaction", status=status, emoji=name, emoji_url=url
     )
-    if exists is None:  # reacting twice with the same emoji changes nothing
-        db.session.add(EmojiReaction(status_id=status.id, account_id=account.id, emoji=name, url=url))
-        notify(status.account_id, account, "pleroma:emoji_reaction", status=status, emoji=name, emoji_url=url)
-        db.session.commit()
+    connection = db.session.connection()
+    reaction = {"status_id": status.id, "account_id": account.id, "emoji": name, "url": url}
+    added = connection.execute(_ADD_REACTION, reaction | {"id": new_flake_id(), "created_at": utcnow()})
+    if added.rowcount and notification is not None:
+        connection.execute(ADD_NOTIFICATION, stamped(notification))
+    commit_keeping_loaded()
     return status
 
 
@@ -86,13 +107,15 @@ def unreact(account: Account, status_id: str, raw: str) -> Status:
     if status is None or accepted is None:
         raise ApiError(400, "Could not remove reaction emoji")
     name, _ = accepted
-    removed = db.session.execute(
+    removed = db.session.connection().execute(
         delete(EmojiReaction).where(
-            EmojiReaction.status_id == status.id, EmojiReaction.account_id == account.id, EmojiReaction.emoji == name
+            EmojiReaction.status_id == status.id,
+            EmojiReaction.account_id == account.id,
+            EmojiReaction.emoji == name,
         )
     )
     if not removed.rowcount:
         raise ApiError(400, "Could not remove reaction emoji")
     withdraw("pleroma:emoji_reaction", account.id, status_id=status.id, emoji=name)
-    db.session.commit()
+    commit_keeping_loaded()
     return status

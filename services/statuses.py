@@ -2,15 +2,22 @@
 
 from __future__ import annotations
 
+import functools
 import uuid
 from dataclasses import dataclass
 from dataclasses import field
 from datetime import timedelta
 
 from flask import current_app
+from sqlalchemy import Select
+from sqlalchemy import bindparam
 from sqlalchemy import exists
+from sqlalchemy import insert
+from sqlalchemy import inspect
 from sqlalchemy import select
 from sqlalchemy import update
+from sqlalchemy.orm import make_transient_to_detached
+from sqlalchemy.orm.attributes import set_committed_value
 
 import formatting
 import jobs
@@ -26,11 +33,14 @@ from models import Status
 from models import StatusMention
 from models import StatusTag
 from models import Subscription
+from models import commit_keeping_loaded
 from models import db
 from models import new_flake_id
 from models import utcnow
 from services.accounts import mention_resolver
-from services.notifications import notify
+from services.notifications import ADD_NOTIFICATION
+from services.notifications import notification_values
+from services.notifications import stamped
 
 CONTENT_TYPES = ("text/plain", "text/markdown", "text/html", "text/bbcode")
 QUOTABLE = ("public", "unlisted")
@@ -68,6 +78,10 @@ class NewStatus:
 
 
 def post_status(author: Account, new: NewStatus, commit: bool = True) -> Status:
+    """Post a status. Every read comes first (checks, rendering, addressing, who to notify);
+    then the rows go in with Core statements: SQLite writers queue for one lock, held here for
+    the inserts and the commit only. The Status is written with Core, then joins the session
+    as if loaded, with the values it was built with."""
     earlier = _idempotent_hit(author, new.idempotency_key)
     if earlier is not None:
         return earlier
@@ -80,21 +94,23 @@ def post_status(author: Account, new: NewStatus, commit: bool = True) -> Status:
         new.text, new.content_type, current_app.config["BASE_URL"], mention_resolver()
     )
     status = _build(author, new, parent, visibility, rendered)
-    db.session.add(status)
-    db.session.flush()
-    addressed = _address(status, author, new, parent, rendered)
-    _attach(status, media, rendered)
-    _count(author, status, parent)
-    _notify_addressed(status, author, addressed)
-    _notify_subscribers(status, author)
+    audience = _audience(status, author, new, parent, rendered)
+    notifications = _notifications(status, author, list(audience))
+    # The first insert takes the write lock (no BEGIN IMMEDIATE: nothing is read under it that a
+    # concurrent writer could make stale), waiting on busy_timeout while another writer holds it.
+    _insert(status, author, parent, audience, rendered.tags)
+    _attach(status, media)
+    if notifications:
+        db.session.connection().execute(ADD_NOTIFICATION, [stamped(n) for n in notifications])
     if visibility == "direct":
-        update_participations(status, author, addressed, new.conversation)
+        update_participations(status, author, list(audience), new.conversation)
     if new.idempotency_key:
         db.session.add(IdempotencyKey(account_id=author.id, key=new.idempotency_key, status_id=status.id))
     if commit:
-        db.session.commit()
+        commit_keeping_loaded()
         if status.expires_at is not None:  # the job function lives in services/interactions.py
             jobs.enqueue("expire_status", delay=new.expires_in, status_id=status.id)
+    _adopt(status)
     return status
 
 
@@ -167,11 +183,15 @@ def _visibility(author: Account, new: NewStatus, parent: Status | None) -> str:
     return author.default_scope or "public"
 
 
-def _build(author: Account, new: NewStatus, parent: Status | None, visibility: str, rendered: formatting.Rendered) -> Status:
+def _build(
+    author: Account, new: NewStatus, parent: Status | None, visibility: str, rendered: formatting.Rendered
+) -> Status:
+    """The new status with every column set (nothing is left to defaults or a reload)."""
     now = utcnow()
     context = parent.context if parent else _conversation_context(new.conversation)
     return Status(
         id=new_flake_id(),
+        account_id=author.id,
         account=author,
         uri=f"{current_app.config['BASE_URL']}/objects/{uuid.uuid4()}",
         source=new.text,
@@ -183,13 +203,20 @@ def _build(author: Account, new: NewStatus, parent: Status | None, visibility: s
         language=new.language,
         in_reply_to_id=parent.id if parent else None,
         in_reply_to_account_id=parent.account_id if parent else None,
+        reblog_of_id=None,
         quote_id=new.quote_id,
+        context_id=context.id,
         context=context,
         app_name=new.app_name,
         app_website=new.app_website,
         emojis=rendered.shortcodes,
         created_at=now,
+        edited_at=None,
         expires_at=now + timedelta(seconds=new.expires_in) if new.expires_in else None,
+        pinned_at=None,
+        favourites_count=0,
+        reblogs_count=0,
+        replies_count=0,
     )
 
 
@@ -199,13 +226,13 @@ def _conversation_context(conversation: Participation | None) -> Context:
         context = db.session.get(Context, conversation.context_id)
         if context is not None:
             return context
-    return Context()
+    return Context(id=None, uri=uuid.uuid4().hex)  # a new thread: written with the status
 
 
-def _address(
+def _audience(
     status: Status, author: Account, new: NewStatus, parent: Status | None, rendered: formatting.Rendered
-) -> list[str]:
-    """Write who the status is addressed to; returns the addressed account ids (author excluded)."""
+) -> dict[str, bool]:
+    """Who the status is addressed to (author excluded), each with whether `mentions` lists it."""
     visible: dict[str, bool] = {}
     if new.conversation is not None:
         # Inside a Pleroma conversation the stored recipients are the audience, not the mentions.
@@ -224,9 +251,7 @@ def _address(
     if parent is not None and _reply_addresses_parent(status.visibility, parent):
         visible.setdefault(parent.account_id, False)
     visible.pop(author.id, None)
-    for account_id, is_visible in visible.items():
-        db.session.add(StatusMention(status_id=status.id, account_id=account_id, is_visible=is_visible))
-    return list(visible)
+    return visible
 
 
 def _reply_addresses_parent(visibility: str, parent: Status) -> bool:
@@ -236,53 +261,94 @@ def _reply_addresses_parent(visibility: str, parent: Status) -> bool:
     return parent.visibility == "direct"
 
 
-def _attach(status: Status, media: list[Media], rendered: formatting.Rendered) -> None:
+# Counters move with SQL expressions so two concurrent posts cannot lose an increment; the new
+# values come back with the update, so the loaded author and parent stay true after the commit.
+_COUNT_POST = (
+    update(Account)
+    .where(Account.id == bindparam("author_id"))
+    .values(statuses_count=Account.statuses_count + 1, last_status_at=bindparam("posted_at"))
+    .returning(Account.statuses_count, Account.last_status_at)
+)
+_COUNT_REPLY = (
+    update(Status)
+    .where(Status.id == bindparam("parent_id"))
+    .values(replies_count=Status.replies_count + 1)
+    .returning(Status.replies_count)
+)
+_STATUS_COLUMNS = tuple(column.key for column in Status.__table__.columns)
+_ADD_CONTEXT = insert(Context)
+_ADD_STATUS = insert(Status)
+_ADD_MENTION = insert(StatusMention)
+_ADD_TAG = insert(StatusTag)
+
+
+def _insert(
+    status: Status, author: Account, parent: Status | None, audience: dict[str, bool], tags: list[str]
+) -> None:
+    connection = db.session.connection()
+    if status.context_id is None:  # a new thread
+        added = connection.execute(_ADD_CONTEXT, {"uri": status.context.uri})
+        status.context.id = status.context_id = added.inserted_primary_key[0]
+    connection.execute(_ADD_STATUS, {key: getattr(status, key) for key in _STATUS_COLUMNS})
+    counted = connection.execute(_COUNT_POST, {"author_id": author.id, "posted_at": status.created_at}).one()
+    set_committed_value(author, "statuses_count", counted[0])
+    set_committed_value(author, "last_status_at", counted[1])
+    if parent is not None:
+        replies = connection.execute(_COUNT_REPLY, {"parent_id": parent.id}).scalar_one()
+        set_committed_value(parent, "replies_count", replies)
+    if audience:
+        mentions = [{"status_id": status.id, "account_id": a, "is_visible": v} for a, v in audience.items()]
+        connection.execute(_ADD_MENTION, mentions)
+    if tags:
+        connection.execute(_ADD_TAG, [{"status_id": status.id, "name": name} for name in tags])
+
+
+def _adopt(status: Status) -> None:
+    """Put the status written with Core into the session as if loaded (after the commit, so it
+    stays as built): callers may change it like any other row, and nothing is loaded again."""
+    if inspect(status.context).transient:
+        make_transient_to_detached(status.context)
+        db.session.add(status.context)
+    make_transient_to_detached(status)
+    db.session.add(status)
+
+
+def _attach(status: Status, media: list[Media]) -> None:
     for position, item in enumerate(media):
         item.status_id = status.id
         item.position = position
-    for name in rendered.tags:
-        db.session.add(StatusTag(status_id=status.id, name=name))
 
 
-def _count(author: Account, status: Status, parent: Status | None) -> None:
-    # Counters move with SQL expressions so two concurrent posts cannot lose an increment.
-    db.session.execute(
-        update(Account)
-        .where(Account.id == author.id)
-        .values(statuses_count=Account.statuses_count + 1, last_status_at=status.created_at)
-    )
-    if parent is not None:
-        db.session.execute(
-            update(Status).where(Status.id == parent.id).values(replies_count=Status.replies_count + 1)
-        )
+def _notifications(status: Status, author: Account, addressed: list[str]) -> list[dict]:
+    """The `mention` notifications of a new status (values for ADD_NOTIFICATION): to everyone
+    it addresses, and to subscribers who may read it (Pleroma, SPEC 13)."""
+    recipients = addressed + [a for a in _subscribers(status, author) if a not in addressed]
+    found = (notification_values(a, author, "mention", status=status) for a in recipients)
+    return [values for values in found if values is not None]
 
 
-def _notify_addressed(status: Status, author: Account, addressed: list[str]) -> None:
-    for account_id in addressed:
-        notify(account_id, author, "mention", status=status)
-
-
-def _notify_subscribers(status: Status, author: Account) -> None:
-    """Subscribers hear of every new post they may read, as a `mention` (Pleroma, SPEC 13):
-    direct posts only reach the addressed, private ones only subscribers who follow."""
+def _subscribers(status: Status, author: Account) -> list[str]:
+    """Subscribers hear of every new post they may read: direct posts only reach the
+    addressed, private ones only subscribers who follow."""
     if status.visibility == "direct":
-        return
-    query = select(Subscription.account_id).where(Subscription.target_id == author.id)
-    if status.visibility == "private":
+        return []
+    query = _subscribers_query(status.visibility == "private")
+    return list(db.session.connection().execute(query, {"author_id": author.id}).scalars().all())
+
+
+@functools.lru_cache(maxsize=2)
+def _subscribers_query(followers_only: bool) -> Select:
+    author_id = bindparam("author_id")
+    query = select(Subscription.account_id).where(Subscription.target_id == author_id)
+    if followers_only:
         query = query.where(
             exists().where(
                 Follow.follower_id == Subscription.account_id,
-                Follow.followee_id == author.id,
+                Follow.followee_id == author_id,
                 Follow.is_pending.is_(False),
             )
         )
-    subscribers = db.session.scalars(query).all()
-    already = set(
-        db.session.scalars(select(StatusMention.account_id).where(StatusMention.status_id == status.id))
-    )
-    for account_id in subscribers:
-        if account_id not in already:
-            notify(account_id, author, "mention", status=status)
+    return query
 
 
 # ---------------------------------------------------------------------------------------------

@@ -2,9 +2,12 @@ from __future__ import annotations
 
 import io
 import json
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import timedelta
 
 import pytest
+from sqlalchemy import event
 from sqlalchemy import select
 from sqlalchemy import update
 
@@ -20,6 +23,8 @@ from models import Status
 from models import db
 from models import utcnow
 from services import interactions
+from services.statuses import NewStatus
+from services.statuses import post_status
 from tests.conftest import basic_headers
 
 BASE = "http://127.0.0.1:5000"
@@ -252,6 +257,85 @@ def test_create_status_expires_in_schedules_deletion(client, app, account, alice
     assert fetch(client, body["id"], alice_h).status_code == 404
     assert statuses_count(account) == 0
     interactions.expire_status(body["id"])  # a second run finds nothing to do
+
+
+@contextmanager
+def sql_log() -> Iterator[list[str]]:
+    """The statements run, in order, with "COMMIT" where the transaction commits."""
+    log: list[str] = []
+
+    def statement(_conn, _cursor, sql, *_args) -> None:
+        log.append(" ".join(sql.split()))
+
+    def commit(_conn) -> None:
+        log.append("COMMIT")
+
+    event.listen(db.engine, "before_cursor_execute", statement)
+    event.listen(db.engine, "commit", commit)
+    try:
+        yield log
+    finally:
+        event.remove(db.engine, "before_cursor_execute", statement)
+        event.remove(db.engine, "commit", commit)
+
+
+def test_create_status_reads_first_and_renders_without_loading_again(client, account, bob, alice_h):
+    with sql_log() as log:
+        body = post(client, alice_h, status="hi @bob #cofe")
+    assert [m["id"] for m in body["mentions"]] == [bob.id]
+    assert [t["name"] for t in body["tags"]] == ["cofe"]
+    assert body["account"]["statuses_count"] == 1
+    assert body["account"]["last_status_at"] == body["created_at"]
+    # SQLite writers queue for one lock: it is held for the writes only, nothing read under it.
+    first_write = next(i for i, sql in enumerate(log) if sql.startswith(("INSERT", "UPDATE", "DELETE")))
+    commit = log.index("COMMIT")
+    writes = [" ".join(sql.split()[:3]) for sql in log[first_write:commit]]
+    assert writes == [
+        "INSERT INTO context",
+        "INSERT INTO status",
+        "UPDATE account SET",
+        "INSERT INTO status_mention",
+        "INSERT INTO status_tag",
+        "INSERT INTO notification",
+    ]
+    # The new status and its author are not loaded again after the commit.
+    after = log[commit + 1 :]
+    assert not [sql for sql in after if sql.startswith(("SELECT status.", "SELECT account."))]
+    assert len(after) == 1  # the per-status facts (mentions, tags...) of the answer
+
+
+def test_create_status_answers_what_reading_it_back_answers(client, account, bob, alice_h):
+    root = post(client, alice_h, status="root")
+    body = post(
+        client,
+        alice_h,
+        status="re @bob #cofe :blank:",
+        in_reply_to_id=root["id"],
+        spoiler_text="cw",
+        sensitive="true",
+        language="en",
+        expires_in=7200,
+        visibility="unlisted",
+    )
+    assert body == fetch(client, body["id"], alice_h).get_json()
+    direct = post(client, alice_h, status="@bob psst", visibility="direct")
+    assert direct["pleroma"]["direct_conversation_id"] is not None
+    assert direct == fetch(client, direct["id"], alice_h).get_json()
+
+
+def test_create_status_reply_leaves_the_loaded_rows_true(client, account, bob, bob_h):
+    parent = post_status(account, NewStatus(text="root"))
+    reply = post_status(bob, NewStatus(text="re", in_reply_to_id=parent.id))
+    # No reload after the commit: the counters came back with their updates.
+    assert (parent.replies_count, account.statuses_count, bob.statuses_count) == (1, 1, 1)
+    assert bob.last_status_at == reply.created_at
+    reply.visibility = "unlisted"  # the new status is in the session like any loaded row
+    db.session.commit()
+    db.session.expire_all()
+    assert db.session.get(Status, reply.id).visibility == "unlisted"
+    assert db.session.get(Status, parent.id).replies_count == 1
+    assert fetch(client, parent.id, bob_h).get_json()["replies_count"] == 1
+    assert fetch(client, reply.id, bob_h).get_json()["pleroma"]["conversation_id"] == parent.context_id
 
 
 def test_create_status_quote(client, account, bob, alice_h, bob_h):

@@ -1,10 +1,14 @@
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from urllib.parse import quote
 
 import pytest
+from sqlalchemy import event
 
 from models import Block
+from models import Follow
 from models import Mute
 from models import Notification
 from models import db
@@ -134,3 +138,77 @@ def test_akkoma_alias_paths_react_and_unreact(client, people, status, auth_heade
     gone = client.delete(f"/api/v1/statuses/{status.id}/emoji_reactions/{quote('🎉')}", headers=headers)
     assert gone.status_code == 200 and gone.get_json()["emoji_reactions"] == []
     assert client.put(f"/api/v1/statuses/{status.id}/emoji_reactions/x", headers=headers).status_code == 400
+
+
+@contextmanager
+def _sql_log() -> Iterator[list[str]]:
+    """The statements run, in order, with "COMMIT" where the transaction commits."""
+    log: list[str] = []
+
+    def statement(_conn, _cursor, sql, *_args) -> None:
+        log.append(" ".join(sql.split()))
+
+    def commit(_conn) -> None:
+        log.append("COMMIT")
+
+    event.listen(db.engine, "before_cursor_execute", statement)
+    event.listen(db.engine, "commit", commit)
+    try:
+        yield log
+    finally:
+        event.remove(db.engine, "before_cursor_execute", statement)
+        event.remove(db.engine, "commit", commit)
+
+
+def test_put_reaction_reads_first_and_renders_without_loading_again(client, people, status, auth_headers):
+    alice, bob, _ = people
+    headers = auth_headers(bob)
+    with _sql_log() as log:
+        response = _put(client, headers, status.id, "🎉")
+    assert response.status_code == 200
+    assert response.get_json()["pleroma"]["emoji_reactions"][0]["account_ids"] == [bob.id]
+    assert response.get_json()["account"]["id"] == alice.id
+    # SQLite writers queue for one lock: it is held for the two inserts only, nothing read under it.
+    first_write = next(i for i, sql in enumerate(log) if sql.startswith(("INSERT", "UPDATE", "DELETE")))
+    commit = log.index("COMMIT")
+    assert [sql.split()[2] for sql in log[first_write:commit]] == ["emoji_reaction", "notification"]
+    # The status, its author and the reader stay loaded across the commit.
+    after = log[commit + 1 :]
+    assert not [sql for sql in after if sql.startswith(("SELECT status.", "SELECT account."))]
+    assert len(after) == 1  # the per-status facts (mentions, reactions...) of the answer
+    assert response.get_json() == client.get(f"/api/v1/statuses/{status.id}", headers=headers).get_json()
+
+
+def test_put_reaction_notifies_no_one_who_blocks_the_reactor_or_muted_the_thread(
+    client, people, auth_headers
+):
+    alice, bob, carol = people
+    blocked = post_status(alice, NewStatus(text="bob is blocked"))
+    muted = post_status(alice, NewStatus(text="a muted thread"))
+    db.session.add(Block(account_id=alice.id, target_id=bob.id))
+    db.session.commit()
+    assert client.post(f"/api/v1/statuses/{muted.id}/mute", headers=auth_headers(alice)).status_code == 200
+    assert _put(client, auth_headers(bob), blocked.id, "🎉").status_code == 200
+    assert _put(client, auth_headers(carol), muted.id, "🎉").status_code == 200
+    assert _put(client, auth_headers(carol), blocked.id, "🎉").status_code == 200
+    assert _put(client, auth_headers(alice), blocked.id, "🎉").status_code == 200  # one's own: none
+    rows = db.session.execute(
+        db.select(Notification.from_account_id, Notification.status_id).where(
+            Notification.account_id == alice.id
+        )
+    ).all()
+    assert rows == [(carol.id, blocked.id)]
+
+
+def test_put_reaction_from_a_stranger_is_not_notified_with_block_from_strangers(client, people, auth_headers):
+    alice, bob, carol = people
+    mine = post_status(alice, NewStatus(text="friends only, please"))
+    db.session.add(Follow(follower_id=alice.id, followee_id=carol.id))
+    alice.notification_settings = {"block_from_strangers": True}
+    db.session.commit()
+    assert _put(client, auth_headers(bob), mine.id, "🎉").status_code == 200
+    assert _put(client, auth_headers(carol), mine.id, "🎉").status_code == 200
+    senders = db.session.scalars(
+        db.select(Notification.from_account_id).where(Notification.account_id == alice.id)
+    )
+    assert list(senders) == [carol.id]
