@@ -28,6 +28,7 @@ import keys
 import openapi
 import params  # noqa: F401 - registers the request parameter loaders
 import ratelimits
+import readcache
 from models import db
 from routes import register_blueprints
 
@@ -57,6 +58,10 @@ DEFAULTS: dict[str, Any] = {
     "BACKGROUND_UPLOAD_LIMIT": 2 * 1024 * 1024,
     "BACKUP_LIMIT_DAYS": 7,
     "SHOW_REACTIONS": True,
+    # Rendered answers of the busiest reads, kept until the database changes (readcache.py); the
+    # bound is per worker process.
+    "READ_CACHE": True,
+    "READ_CACHE_BYTES": 8 * 1024 * 1024,
     "HEALTHCHECK": True,
     "CAPTCHA_ENABLED": False,
     "CAPTCHA_SECONDS_VALID": 300,
@@ -237,6 +242,7 @@ def create_app(test_config: dict | None = None) -> APIFlask:
     jobs.init_app(app)
     auth.init_oauth(app)
     ratelimits.init_app(app)
+    readcache.init_app(app)
     cli.register(app)
     register_blueprints(app)
     openapi.init_app(app)

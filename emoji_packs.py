@@ -502,7 +502,7 @@ def loaded_emoji() -> dict[str, Emoji]:
     if memo is not None and "kenoma.emoji" in memo:
         return memo["kenoma.emoji"]
     state = _state()
-    key = _emoji_key()
+    key = version()
     with state.lock:
         if key != state.emoji_key:
             state.emoji = _load_emoji(key)
@@ -513,6 +513,17 @@ def loaded_emoji() -> dict[str, Emoji]:
     return emoji
 
 
+def version() -> tuple:
+    """The stats of every pack.json, checked once per request: what names the current set."""
+    memo = request.environ if has_request_context() else None
+    if memo is not None and "kenoma.emoji_key" in memo:
+        return memo["kenoma.emoji_key"]
+    key = _emoji_key()
+    if memo is not None:
+        memo["kenoma.emoji_key"] = key
+    return key
+
+
 def reload() -> None:
     """After a mutation: forget the set so the next lookup re-reads every pack.json."""
     state = _state()
@@ -520,6 +531,7 @@ def reload() -> None:
         state.emoji_key = None
     if has_request_context():
         request.environ.pop("kenoma.emoji", None)
+        request.environ.pop("kenoma.emoji_key", None)
 
 
 def has_shortcode(shortcode: str) -> bool:

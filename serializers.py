@@ -55,6 +55,7 @@ from models import StatusTag
 from models import Subscription
 from models import ThreadMute
 from models import Token
+from models import cached_statement
 from models import db
 
 
@@ -715,24 +716,32 @@ def _group_reactions(
     return {status_id: list(by_emoji.values()) for status_id, by_emoji in grouped.items()}
 
 
-def reactions_by_status(
-    status_ids: list[str], viewer: Account | None, with_muted: bool = False
-) -> dict[str, list[dict]]:
-    """Reactions per status with the reactors' Accounts, in one query. Reactors who are
+def reactions_of(status_id: str, viewer: Account | None, with_muted: bool = False) -> list[dict]:
+    """A status's reactions with the reactors' Accounts, in one query that also checks the reader
+    may see the status (none for a reblog, an unknown or an invisible status). Reactors who are
     deactivated, blocked by the reader or muted by them are left out (SPEC 16)."""
-    if not status_ids or not current_app.config["SHOW_REACTIONS"]:
-        return {}
-    query = (
+    if not current_app.config["SHOW_REACTIONS"]:
+        return []
+    query = cached_statement(_reactions_query, BOUND_VIEWER if viewer is not None else None, with_muted)
+    bind = {"status_id": status_id} | ({"viewer_id": viewer.id} if viewer is not None else {})
+    rows = db.session.execute(query, bind).all()
+    return _group_reactions(rows, viewer.id if viewer is not None else None).get(status_id, [])
+
+
+def _reactions_query(viewer: Any, with_muted: bool) -> Select:
+    return (
         select(EmojiReaction.status_id, EmojiReaction.emoji, EmojiReaction.url, Account)
         .join(Account, Account.id == EmojiReaction.account_id)
+        .join(Status, Status.id == EmojiReaction.status_id)
         .where(
-            EmojiReaction.status_id.in_(status_ids),
+            EmojiReaction.status_id == bindparam("status_id"),
+            Status.reblog_of_id.is_(None),
+            Status.visibility_filter(viewer),
             Account.is_active.is_(True),
             *_hidden_reactors(viewer, with_muted),
         )
         .order_by(EmojiReaction.id)
     )
-    return _group_reactions(db.session.execute(query).all(), viewer.id if viewer is not None else None)
 
 
 def _reaction_summaries(entries: list[dict]) -> list[dict]:

@@ -42,6 +42,7 @@ from params import INT_MAX
 from params import Bool
 from params import IdStr
 from params import Params
+from readcache import kept_until_change
 from services import accounts as account_service
 from services import captchas
 from services import follows
@@ -295,6 +296,7 @@ def show(ref: str, data: dict) -> dict:
 
 @bp.get("/<ref>/statuses")
 @require_auth("read:statuses", optional=True)
+@kept_until_change
 @bp.input(AccountStatusesIn, location="query", arg_name="data")
 @paged(api_schemas.Status)
 def statuses(ref: str, data: dict) -> tuple[list, int, dict]:

@@ -17,6 +17,7 @@ from pagination import link_header
 from pagination import page_params
 from pagination import paginate
 from params import IdStr
+from readcache import kept_until_change
 
 bp = APIBlueprint("bookmarks", __name__, url_prefix="/api/v1/bookmarks", tag="Bookmarks")
 
@@ -27,6 +28,7 @@ class BookmarksIn(PageIn):
 
 @bp.get("")
 @require_auth("read:bookmarks")
+@kept_until_change
 @bp.input(BookmarksIn, location="query", arg_name="data")
 @paged(api_schemas.Status)
 def list_bookmarks(data: dict) -> tuple[list[dict], int, dict]:

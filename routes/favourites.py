@@ -16,12 +16,14 @@ from pagination import PageIn
 from pagination import link_header
 from pagination import page_params
 from pagination import paginate
+from readcache import kept_until_change
 
 bp = APIBlueprint("favourites", __name__, url_prefix="/api/v1/favourites", tag="Favourites")
 
 
 @bp.get("")
 @require_auth("read:favourites")
+@kept_until_change
 @bp.input(PageIn, location="query", arg_name="data")
 @paged(api_schemas.Status)
 def list_favourites(data: dict) -> tuple[list[dict], int, dict]:

@@ -39,6 +39,7 @@ from params import INT_MAX
 from params import Bool
 from params import IdStr
 from params import Params
+from readcache import kept_until_change
 from services import interactions
 from services import reactions
 from services.statuses import NewStatus
@@ -154,6 +155,7 @@ def list_statuses(data: dict) -> list[dict]:
 
 @bp.get("/<status_id>")
 @require_auth("read:statuses", optional=True)
+@kept_until_change
 @responds(api_schemas.Status)
 def show_status(status_id: str) -> dict:
     """One status; 404 when it does not exist or the reader may not see it."""
@@ -185,6 +187,7 @@ def show_source(status_id: str) -> dict:
 
 @bp.get("/<status_id>/context")
 @require_auth("read:statuses", optional=True)
+@kept_until_change
 @responds(api_schemas.Context)
 def show_context(status_id: str) -> dict:
     """The thread around a status: ancestors oldest first, descendants depth-first."""

@@ -26,6 +26,7 @@ from pagination import link_header
 from pagination import page_params
 from pagination import paginate
 from params import Bool
+from readcache import kept_until_change
 
 bp = APIBlueprint("timelines", __name__, url_prefix="/api/v1/timelines", tag="Timelines")
 
@@ -80,6 +81,7 @@ def _cached(builder: Callable[..., Select], data: dict) -> tuple[Select, dict]:
 
 @bp.get("/home")
 @require_auth("read:statuses")
+@kept_until_change
 @bp.input(TimelineIn, location="query", arg_name="data")
 @paged(api_schemas.Status)
 def home(data: dict) -> Page:
@@ -90,6 +92,7 @@ def home(data: dict) -> Page:
 
 @bp.get("/public")
 @require_auth("read:statuses", optional=True)
+@kept_until_change
 @bp.input(TimelineIn, location="query", arg_name="data")
 @paged(api_schemas.Status)
 def public(data: dict) -> Page:
@@ -100,6 +103,7 @@ def public(data: dict) -> Page:
 
 @bp.get("/tag/<hashtag>")
 @require_auth("read:statuses", optional=True)
+@kept_until_change
 @bp.input(TagTimelineIn, location="query", arg_name="data")
 @paged(api_schemas.Status)
 def hashtag(hashtag: str, data: dict) -> Page:
@@ -113,6 +117,7 @@ def hashtag(hashtag: str, data: dict) -> Page:
 
 @bp.get("/direct")
 @require_auth("read:statuses")
+@kept_until_change
 @bp.input(TimelineIn, location="query", arg_name="data")
 @paged(api_schemas.Status)
 def direct(data: dict) -> Page:

@@ -136,12 +136,20 @@ class QueryCounter:
 
 @pytest.fixture
 def count_queries(app: Flask) -> Callable[[], Any]:
-    """with count_queries() as counter: ... ; counter.count is the number of SQL statements."""
+    """with count_queries() as counter: ... ; counter.count is the number of SQL statements.
+
+    Counting tests measure the work of building an answer, so kept answers (readcache.py, whose
+    own statement counts are tested in tests/test_readcache.py) are off for them."""
     from contextlib import contextmanager
+
+    app.config["READ_CACHE"] = False
 
     @contextmanager
     def counting() -> Iterator[QueryCounter]:
         counter = QueryCounter()
+        # Requests of the test client share the test's session: start from nothing loaded, as a
+        # request of a real server does.
+        db.session.expire_all()
         event.listen(db.engine, "before_cursor_execute", counter)
         try:
             yield counter

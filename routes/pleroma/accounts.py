@@ -38,6 +38,7 @@ from pagination import link_header
 from pagination import page_params
 from pagination import paginate
 from params import Params
+from readcache import kept_until_change
 from serializers import media_url
 from services import follows
 from services.accounts import discard_image
@@ -110,6 +111,7 @@ def unsubscribe(ref: str) -> dict:
 
 @bp.get("/accounts/<ref>/favourites")
 @require_auth("read:favourites", optional=True)
+@kept_until_change
 @bp.input(PageIn, location="query", arg_name="data")
 @paged(api_schemas.Status, 403)
 def account_favourites(ref: str, data: dict) -> tuple[list, int, dict]:

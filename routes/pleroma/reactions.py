@@ -12,6 +12,7 @@ from auth import require_auth
 from openapi import responds
 from params import Bool
 from params import Params
+from readcache import kept_until_change
 from services import reactions
 
 bp = APIBlueprint("reactions", __name__, tag="Pleroma")
@@ -40,15 +41,13 @@ def delete_reaction(status_id: str, emoji: str) -> dict:
 
 
 def _entries(status_id: str, with_muted: bool) -> list[dict]:
-    viewer = current_account()
-    status = reactions.visible_status(status_id, viewer)
-    if status is None:  # unknown or invisible statuses answer an empty list, never 404
-        return []
-    return serializers.reactions_by_status([status.id], viewer, with_muted).get(status.id, [])
+    # Unknown or invisible statuses answer an empty list, never 404.
+    return serializers.reactions_of(status_id, current_account(), with_muted)
 
 
 @bp.get("/statuses/<status_id>/reactions")
 @require_auth("read:statuses", optional=True)
+@kept_until_change
 @bp.input(ListIn, location="query", arg_name="query")
 @responds(api_schemas.Reaction, many=True)
 def list_reactions(status_id: str, query: dict) -> list:
@@ -58,6 +57,7 @@ def list_reactions(status_id: str, query: dict) -> list:
 
 @bp.get("/statuses/<status_id>/reactions/<path:emoji>")
 @require_auth("read:statuses", optional=True)
+@kept_until_change
 @bp.input(ListIn, location="query", arg_name="query")
 @responds(api_schemas.Reaction, many=True)
 def list_reactions_by_emoji(status_id: str, emoji: str, query: dict) -> list:

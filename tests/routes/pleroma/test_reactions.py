@@ -124,6 +124,29 @@ def test_list_reactions_hides_blocked_and_muted_reactors(client, people, status,
     assert status_view["pleroma"]["emoji_reactions"] == []
 
 
+def test_list_reactions_of_a_status_the_reader_cannot_see_is_empty(client, people, auth_headers):
+    alice, bob, carol = people
+    private = post_status(alice, NewStatus(text="followers only", visibility="private"))
+    assert _put(client, auth_headers(alice), private.id, "🎉").status_code == 200
+    url = f"/api/v1/pleroma/statuses/{private.id}/reactions"
+    assert [e["name"] for e in client.get(url, headers=auth_headers(alice)).get_json()] == ["🎉"]
+    assert client.get(url, headers=auth_headers(bob)).get_json() == []
+    assert client.get(url).get_json() == []
+
+
+def test_list_reactions_runs_three_statements_whatever_the_reactors(
+    client, people, status, make_account, auth_headers, count_queries
+):
+    reader = auth_headers(people[0])
+    url = f"/api/v1/pleroma/statuses/{status.id}/reactions"
+    for n, emoji in enumerate(["👍", "🎉", "😀", "🔥", "👀"]):
+        _put(client, auth_headers(make_account(f"fan{n}")), status.id, emoji)
+    with count_queries() as counter:
+        body = client.get(url, headers=reader).get_json()
+    assert len(body) == 5
+    assert counter.count <= 3, counter.statements  # token, reader, reactions with their accounts
+
+
 def test_list_reactions_of_unknown_status_is_empty(client):
     response = client.get("/api/v1/pleroma/statuses/nope/reactions")
     assert response.status_code == 200
