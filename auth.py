@@ -28,9 +28,7 @@ from flask import session
 from flask_httpauth import HTTPBasicAuth
 from flask_httpauth import HTTPTokenAuth
 from flask_httpauth import MultiAuth
-from sqlalchemy import bindparam
 from sqlalchemy import select
-from sqlalchemy.engine import Row
 from werkzeug.datastructures import MultiDict
 
 import readcache
@@ -354,26 +352,17 @@ basic = HTTPBasicAuth()
 _multi = MultiAuth(bearer, basic)
 
 
-# Built once: the token lookup runs on every authenticated request. It brings what a request
-# needs to go on (ids, scopes, whether the account is active) and, for readcache.py, the
-# database state and the reader's next mute end, so a kept answer costs this one statement.
-_TOKEN_ROW = (
-    select(
-        Token.id,
-        Token.account_id,
-        Token.scope,
-        Token.issued_at,
-        Token.expires_in,
-        Token.access_token_revoked_at,
-        Token.refresh_token_revoked_at,
-        Account.is_active,
-        readcache.DATA_VERSION,
-        readcache.TOTAL_CHANGES,
-        readcache.next_mute_end(Token.account_id),
-    )
-    .outerjoin(Account, Account.id == Token.account_id)
-    .where(Token.access_token == bindparam("access_token"))
-)
+# The token lookup runs on every authenticated request, so it runs on readcache's probe
+# connection as plain SQL: no Session, pool checkout or ORM object. It brings what a request needs
+# to go on (ids, scopes, whether the account is active) and, for readcache.py, the database state
+# and the reader's next mute end, so a kept answer costs this one statement.
+_TOKEN_SQL = f"""
+SELECT t.id, t.account_id, t.scope, t.issued_at, t.expires_in, t.access_token_revoked_at,
+       t.refresh_token_revoked_at, a.is_active, (SELECT data_version FROM pragma_data_version()),
+       {readcache.NEXT_MUTE_END.format(account="t.account_id")}
+FROM oauth_token AS t LEFT JOIN account AS a ON a.id = t.account_id
+WHERE t.access_token = ?
+"""
 
 
 def _usable(issued_at: int, expires_in: int, revoked: int, refresh_revoked: int) -> bool:
@@ -383,28 +372,28 @@ def _usable(issued_at: int, expires_in: int, revoked: int, refresh_revoked: int)
     return not expires_in or issued_at + expires_in >= time.time()
 
 
-def _token_row(value: str) -> Row | None:
+def _token_row(value: str) -> tuple[tuple, int] | None:
+    """(the token's row, the probe's serial) for a usable token, else None."""
     if not value:
         return None
-    # A Core statement on the session's connection: half the cost of Session.execute.
-    row = db.session.connection().execute(_TOKEN_ROW, {"access_token": value}).first()
-    return row if row is not None and _usable(*row[3:7]) else None
+    row, serial = readcache.probe_row(_TOKEN_SQL, readcache.now_text(), value)
+    return (row, serial) if row is not None and _usable(*row[3:7]) else None
 
 
 def find_token(value: str) -> Token | None:
-    row = _token_row(value)
-    return db.session.get(Token, row[0]) if row is not None else None
+    found = _token_row(value)
+    return db.session.get(Token, found[0][0]) if found is not None else None
 
 
 @bearer.verify_token
 def _verify_bearer(value: str) -> Identity | None:
-    row = _token_row(value)
-    if row is None:
+    found = _token_row(value)
+    if found is None:
         return None
-    token_id, account_id, scope, *_, is_active, data_version, total_changes, next_mute = row
+    (token_id, account_id, scope, *_, is_active, data_version, next_mute), serial = found
     if account_id is not None and not is_active:
         return None
-    readcache.note_state(data_version, total_changes, next_mute)
+    readcache.note_state(serial, data_version, next_mute)
     return Identity(account_id, token_id, frozenset((scope or "").split()))
 
 

@@ -2,22 +2,24 @@
 
 A page of statuses costs milliseconds of Python to render, and clients ask for the same page
 again and again: polling, a tab brought back, a second client of the same user. SQLite can say
-cheaply whether anything changed: `PRAGMA data_version` moves when another connection (another
-worker, the job consumer, the CLI, a sqlite3 shell) commits, and `total_changes()` counts the rows
-this connection changed itself. Together they name the state of the database as one pooled
-connection sees it, so an answer is kept with that state and served only while the connection
-still reports it. The first write anywhere retires every kept answer; nothing has to know which
-write touches which page.
+cheaply whether anything changed: `PRAGMA data_version` moves whenever another connection (a
+request's session, another worker, the job consumer, the CLI, a sqlite3 shell) commits. Each
+thread keeps one read-only *probe* connection that never writes, so for it every commit is
+another connection's: an answer is kept with the probe's data_version and served only while the
+probe still reports it. The first write anywhere retires every kept answer; nothing has to know
+which write touches which page.
 
 Beyond the database an answer depends on the emoji packs on disk (their pack.json stats are part
 of the key) and on the clock only through mutes with an end date: an answer for a reader is kept
-no longer than the reader's next mute ends. auth.py reads all of it (state and next mute end)
-with the token, in the one statement an authenticated request already makes.
+no longer than the reader's next mute ends. The probe also serves auth.py's token lookup, which
+reads the state and the next mute end in the same statement: a kept answer costs that one
+statement, and no Session, pool checkout or ORM object.
 """
 
 from __future__ import annotations
 
 import itertools
+import sqlite3
 import threading
 from collections import OrderedDict
 from collections.abc import Callable
@@ -30,26 +32,21 @@ from flask import Response
 from flask import current_app
 from flask import g
 from flask import request
-from sqlalchemy import DateTime
-from sqlalchemy import bindparam
-from sqlalchemy import event
-from sqlalchemy import func
-from sqlalchemy import select
-from sqlalchemy import text
+from sqlalchemy.engine import make_url
 
 import emoji_packs
-from models import Mute
-from models import db
 from models import utcnow
 
-# Both counters are per connection: each physical connection gets a serial when it opens, so a
-# reopened connection (whose counters start again) never matches an answer kept by its forebear.
 _serials = itertools.count(1)
-_SERIAL_KEY = "kenoma_serial"
 
-DATA_VERSION = text("(SELECT data_version FROM pragma_data_version())")
-TOTAL_CHANGES = func.total_changes()
-_STATE = select(DATA_VERSION, TOTAL_CHANGES)
+# SQLAlchemy's SQLite DateTime storage, so the probe compares times with the stored text.
+_SQLITE_DATETIME = "%Y-%m-%d %H:%M:%S.%f"
+
+NEXT_MUTE_END = (
+    "(SELECT min(m.expires_at) FROM mute AS m WHERE m.account_id = {account} AND m.expires_at > ?)"
+)
+_STATE_SQL = "SELECT data_version FROM pragma_data_version()"
+_READER_STATE_SQL = f"SELECT ({_STATE_SQL}), {NEXT_MUTE_END.format(account='?')}"
 
 
 class Kept(NamedTuple):
@@ -90,48 +87,66 @@ class Store:
                 self.size -= len(dropped.body)
 
 
+class _State:
+    def __init__(self, database: str, max_bytes: int) -> None:
+        self.database = database
+        self.store = Store(max_bytes)
+        self.probes = threading.local()  # per thread: (connection, serial); gone with the app
+
+
 def init_app(app: Any) -> None:
-    app.extensions["kenoma_readcache"] = Store(app.config["READ_CACHE_BYTES"])
-    with app.app_context():
-        event.listen(db.engine, "connect", _name_connection)
+    database = make_url(app.config["SQLALCHEMY_DATABASE_URI"]).database
+    if not database or database == ":memory:":
+        raise RuntimeError("Kenoma needs its SQLite database in a file (SQLALCHEMY_DATABASE_URI)")
+    app.extensions["kenoma_readcache"] = _State(database, app.config["READ_CACHE_BYTES"])
 
 
-def _name_connection(dbapi_connection: Any, record: Any) -> None:
-    record.info[_SERIAL_KEY] = next(_serials)
+def _probe() -> tuple[sqlite3.Connection, int]:
+    """This thread's probe connection, opened on first use: never before gunicorn forks."""
+    probes = current_app.extensions["kenoma_readcache"].probes
+    opened = getattr(probes, "opened", None)
+    if opened is None:
+        connection = sqlite3.connect(
+            current_app.extensions["kenoma_readcache"].database, timeout=30, isolation_level=None
+        )
+        connection.execute("PRAGMA query_only = ON")  # a probe only reads; the sessions write
+        opened = probes.opened = (connection, next(_serials))
+    return opened
 
 
-def next_mute_end(account_id: Any) -> Any:
-    """A scalar subquery: when the reader's earliest still-running timed mute ends. The time is
-    bound at execution, so a statement built once stays right."""
-    now = bindparam("now", callable_=utcnow, type_=DateTime(), unique=True)
-    return (
-        select(func.min(Mute.expires_at))
-        .where(Mute.account_id == account_id, Mute.expires_at.is_not(None), Mute.expires_at > now)
-        .scalar_subquery()
-    )
+def probe_row(sql: str, *values: Any) -> tuple[tuple | None, int]:
+    """(the first row of `sql` on the probe connection, the probe's serial). Counted like the
+    session's statements when QUERY_COUNT_HEADER is on (app.py)."""
+    connection, serial = _probe()
+    if current_app.config["QUERY_COUNT_HEADER"]:
+        g.kenoma_queries = g.get("kenoma_queries", 0) + 1
+    return connection.execute(sql, values).fetchone(), serial
 
 
-_READER_STATE = select(DATA_VERSION, TOTAL_CHANGES, next_mute_end(bindparam("reader")))
+def now_text() -> str:
+    return utcnow().strftime(_SQLITE_DATETIME)
 
 
-def _serial() -> int | None:
-    return db.session.connection().connection.info.get(_SERIAL_KEY)
+def _time(value: str | None) -> datetime | None:
+    return datetime.fromisoformat(value) if value else None
 
 
-def note_state(data_version: int, total_changes: int, next_mute: datetime | None) -> None:
-    """auth.py read the state with the token, on this request's connection: nothing to ask."""
-    request.environ["kenoma.state"] = (_serial(), data_version, total_changes, next_mute)
+def note_state(serial: int, data_version: int, next_mute: str | None) -> None:
+    """auth.py read the state with the token on the probe: nothing more to ask."""
+    request.environ["kenoma.state"] = (serial, data_version, _time(next_mute))
 
 
 def _state(reader: str | None) -> tuple[tuple, datetime | None]:
-    """(the database state on this request's connection, the reader's next mute end)."""
-    serial = _serial()
+    """(the database state as this thread's probe sees it, the reader's next mute end)."""
     noted = request.environ.get("kenoma.state")
-    if noted is None or noted[0] != serial:  # a cookie or password caller, or a new connection
-        statement = _STATE if reader is None else _READER_STATE
-        row = db.session.connection().execute(statement, {"reader": reader}).one()
-        noted = (serial, row[0], row[1], row[2] if reader is not None else None)
-    return (serial, noted[1], noted[2], emoji_packs.version()), noted[3]
+    if noted is None:  # an anonymous, cookie or password caller: auth.py read nothing
+        if reader is None:
+            row, serial = probe_row(_STATE_SQL)
+            noted = (serial, row[0], None)
+        else:
+            row, serial = probe_row(_READER_STATE_SQL, now_text(), reader)
+            noted = (serial, row[0], _time(row[1]))
+    return (noted[0], noted[1], emoji_packs.version()), noted[2]
 
 
 def kept_until_change(view: Callable[..., Any]) -> Callable[..., Any]:
@@ -148,7 +163,7 @@ def kept_until_change(view: Callable[..., Any]) -> Callable[..., Any]:
         state, until = _state(reader)
         environ = request.environ
         key = (state[0], environ.get("PATH_INFO"), environ.get("QUERY_STRING"), reader)
-        store: Store = current_app.extensions["kenoma_readcache"]
+        store = current_app.extensions["kenoma_readcache"].store
         kept = store.get(key)
         if kept is not None and kept.state == state and (kept.until is None or kept.until > utcnow()):
             return Response(kept.body, kept.status, kept.headers)
