@@ -23,6 +23,7 @@ import re
 import shutil
 import stat
 import threading
+import time
 import uuid
 import zipfile
 from collections.abc import Iterable
@@ -32,6 +33,7 @@ from dataclasses import dataclass
 from dataclasses import field
 from pathlib import Path
 from typing import Any
+from typing import NamedTuple
 from urllib.parse import quote
 from urllib.parse import unquote
 from urllib.parse import urlsplit
@@ -453,7 +455,7 @@ class _State:
         self.emoji_answer: tuple[dict[str, Emoji], bytes, str] | None = None
         self.archives: dict[str, tuple[str, ArchiveInfo]] = {}
         # pack name -> (_pack_signature, member paths, _member_stats, archive) of the last check
-        self.checked_archives: dict[str, tuple[tuple, list[str], list[tuple], ArchiveInfo]] = {}
+        self.checked_archives: dict[str, _Checked] = {}
 
 
 def _state() -> _State:
@@ -676,19 +678,17 @@ def _drop_archives(name: str) -> None:
 def downloadable_archive(raw_name: Any) -> ArchiveInfo:
     """The zip of a shared pack. Its checks (pack.json read, every path resolved inside the
     pack, ~100 realpath calls) run again only when the pack changed: the stats of the pack
-    folder and pack.json and the lstat of every member (the archive key) must all be as when
-    they last passed. Anything else is the full path below."""
+    folder and pack.json (every request) and the lstat of every member (at most once a
+    MEMBER_RECHECK_SECONDS) must all be as when they last passed. Anything else is the full path
+    below."""
     name = check_pack_name(raw_name)
     state = _state()
     checked = state.checked_archives.get(name)
     signature = _pack_signature(name)
-    if checked is not None and signature is not None and checked[0] == signature:
-        _, paths, stats, info = checked
+    if checked is not None and signature is not None and checked.signature == signature:
         try:
-            # API changes rewrite pack.json (the signature); the members' own stats catch a file
-            # edited in place by hand.
-            if _member_stats(paths) == stats and info.path.exists():
-                return info
+            if _members_unchanged(name, checked) and os.path.exists(checked.info.path):
+                return checked.info
         except OSError:  # a member went away: the full path says what is wrong
             pass
     pack = load_pack(raw_name)
@@ -697,8 +697,32 @@ def downloadable_archive(raw_name: Any) -> ArchiveInfo:
     info = archive(pack)
     paths = [str(path) for _, path in _archive_members(pack)]
     if signature is not None:
-        state.checked_archives[name] = (signature, paths, _member_stats(paths), info)
+        state.checked_archives[name] = _Checked(signature, paths, _member_stats(paths), info, time.monotonic())
     return info
+
+
+# API changes rewrite pack.json, which the signature sees at once. A member file edited in place
+# by hand changes neither the folder nor pack.json: its own lstat shows it, checked this often
+# rather than on every download (fifty lstat calls cost more than the rest of the request).
+MEMBER_RECHECK_SECONDS = 1.0
+
+
+class _Checked(NamedTuple):
+    signature: tuple
+    paths: list[str]
+    stats: list[tuple[int, int, int, int]]
+    info: ArchiveInfo
+    at: float  # time.monotonic() of the last member check
+
+
+def _members_unchanged(name: str, checked: _Checked) -> bool:
+    now = time.monotonic()
+    if now - checked.at < MEMBER_RECHECK_SECONDS:
+        return True
+    if _member_stats(checked.paths) != checked.stats:
+        return False
+    _state().checked_archives[name] = checked._replace(at=now)
+    return True
 
 
 def _member_stats(paths: list[str]) -> list[tuple[int, int, int, int]]:
@@ -707,13 +731,14 @@ def _member_stats(paths: list[str]) -> list[tuple[int, int, int, int]]:
 
 
 def _pack_signature(name: str) -> tuple | None:
-    """lstat of the pack folder and of its pack.json (taken before reading them)."""
+    """lstat of the pack folder and of its pack.json (taken before reading them); plain string
+    paths, as this runs on every archive download."""
+    folder = os.path.join(current_app.config["EMOJI_DIR"], name)
     try:
-        folder = os.lstat(emoji_dir() / name)
-        pack_json = os.lstat(emoji_dir() / name / PACK_JSON)
+        stats = (os.lstat(folder), os.lstat(os.path.join(folder, PACK_JSON)))
     except OSError:
         return None
-    return tuple((st.st_ino, st.st_mode, st.st_mtime_ns, st.st_size) for st in (folder, pack_json))
+    return tuple((st.st_ino, st.st_mode, st.st_mtime_ns, st.st_size) for st in stats)
 
 
 # ---------------------------------------------------------------------------------------------

@@ -11,11 +11,13 @@ import io
 import json
 import shutil
 import stat
+import time
 import zipfile
 from pathlib import Path
 
 import pytest
 
+import emoji_packs
 from tests.conftest import FIXTURE_PACKS
 from tests.conftest import basic_headers
 from tests.conftest import copy_fixture_pack
@@ -437,9 +439,13 @@ def test_archive_built_once_per_pack_version(client, app, emoji_dir, admin_heade
     assert len(list(folder.glob("*.zip"))) == 1 and not built[0].exists()  # the old version is gone
 
 
-def test_archive_notices_a_file_changed_on_disk(client, emoji_dir):
+def test_archive_notices_a_file_changed_on_disk(client, emoji_dir, monkeypatch):
+    # A hand edit in place touches neither the folder nor pack.json: the members' own stats
+    # are looked at again once MEMBER_RECHECK_SECONDS have passed.
+    monkeypatch.setattr(emoji_packs, "MEMBER_RECHECK_SECONDS", 0.2)
     first = client.get(f"{P}/packs/archive?name=test_pack").data
     (emoji_dir / "test_pack" / "blank2.png").write_bytes(BLANK_PNG + b"\0")
+    time.sleep(0.25)
     second = client.get(f"{P}/packs/archive?name=test_pack").data
     assert first != second
     with zipfile.ZipFile(io.BytesIO(second)) as archive:
