@@ -29,6 +29,7 @@ import openapi
 import params  # noqa: F401 - registers the request parameter loaders
 import ratelimits
 import readcache
+import writelock
 from models import db
 from routes import register_blueprints
 
@@ -236,6 +237,7 @@ def create_app(test_config: dict | None = None) -> APIFlask:
     _register_migrate(app)
     with app.app_context():
         event.listen(db.engine, "connect", _sqlite_pragmas)
+        writelock.install(db.engine)
         if app.config["QUERY_COUNT_HEADER"]:
             _query_count_header(app)
     errors.register_error_handlers(app)

@@ -999,9 +999,11 @@ def begin_write() -> None:
     queue on busy_timeout. Call it at the start of a check-then-write service, never before slow
     work (network, image processing): the lock is held until the commit.
     """
-    raw = db.session.connection().connection.driver_connection
+    connection = db.session.connection()
+    raw = connection.connection.driver_connection
     if isinstance(raw, sqlite3.Connection) and not raw.in_transaction:
-        raw.execute("BEGIN IMMEDIATE")
+        # Through SQLAlchemy, so writelock.py sees it and queues this writer like the others.
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
 def commit_keeping_loaded() -> None:

@@ -5,6 +5,7 @@ in forked workers, the orjson answers."""
 from __future__ import annotations
 
 import os
+import time
 from collections.abc import Callable
 from datetime import datetime
 from datetime import timedelta
@@ -14,6 +15,7 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
+import emoji_packs
 import models
 from app import create_app
 from models import Account
@@ -157,7 +159,10 @@ def test_emoji_list_answers_304_until_a_pack_changes(
     assert changed.headers["ETag"] != etag
 
 
-def test_pack_archive_is_rebuilt_when_a_file_changes_on_disk(app: Flask, client: FlaskClient) -> None:
+def test_pack_archive_is_rebuilt_when_a_file_changes_on_disk(
+    app: Flask, client: FlaskClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(emoji_packs, "MEMBER_RECHECK_SECONDS", 0.1)  # members are stat'ed this often
     pack = copy_fixture_pack(app, "test_pack")
     path = "/api/v1/pleroma/emoji/packs/archive?name=test_pack"
     first = client.get(path)
@@ -166,6 +171,7 @@ def test_pack_archive_is_rebuilt_when_a_file_changes_on_disk(app: Flask, client:
 
     image = next(p for p in pack.iterdir() if p.suffix == ".png")
     image.write_bytes(image.read_bytes() + b"\0")  # an edit in place: pack.json is untouched
+    time.sleep(0.15)
     changed = client.get(path)
     assert changed.status_code == 200
     assert changed.headers["ETag"] != first.headers["ETag"]
