@@ -8,6 +8,7 @@ import socket
 import threading
 from collections.abc import Callable
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -157,6 +158,26 @@ def count_queries(app: Flask) -> Callable[[], Any]:
             event.remove(db.engine, "before_cursor_execute", counter)
 
     return counting
+
+
+@contextmanager
+def sql_log() -> Iterator[list[str]]:
+    """The statements run, in order, with "COMMIT" where the transaction commits."""
+    log: list[str] = []
+
+    def statement(_conn: Any, _cursor: Any, sql: str, *_args: Any) -> None:
+        log.append(" ".join(sql.split()))
+
+    def commit(_conn: Any) -> None:
+        log.append("COMMIT")
+
+    event.listen(db.engine, "before_cursor_execute", statement)
+    event.listen(db.engine, "commit", commit)
+    try:
+        yield log
+    finally:
+        event.remove(db.engine, "before_cursor_execute", statement)
+        event.remove(db.engine, "commit", commit)
 
 
 def copy_fixture_pack(app: Flask, name: str) -> Path:

@@ -2,12 +2,9 @@ from __future__ import annotations
 
 import io
 import json
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import event
 from sqlalchemy import select
 from sqlalchemy import update
 
@@ -26,6 +23,7 @@ from services import interactions
 from services.statuses import NewStatus
 from services.statuses import post_status
 from tests.conftest import basic_headers
+from tests.conftest import sql_log
 
 BASE = "http://127.0.0.1:5000"
 
@@ -257,26 +255,6 @@ def test_create_status_expires_in_schedules_deletion(client, app, account, alice
     assert fetch(client, body["id"], alice_h).status_code == 404
     assert statuses_count(account) == 0
     interactions.expire_status(body["id"])  # a second run finds nothing to do
-
-
-@contextmanager
-def sql_log() -> Iterator[list[str]]:
-    """The statements run, in order, with "COMMIT" where the transaction commits."""
-    log: list[str] = []
-
-    def statement(_conn, _cursor, sql, *_args) -> None:
-        log.append(" ".join(sql.split()))
-
-    def commit(_conn) -> None:
-        log.append("COMMIT")
-
-    event.listen(db.engine, "before_cursor_execute", statement)
-    event.listen(db.engine, "commit", commit)
-    try:
-        yield log
-    finally:
-        event.remove(db.engine, "before_cursor_execute", statement)
-        event.remove(db.engine, "commit", commit)
 
 
 def test_create_status_reads_first_and_renders_without_loading_again(client, account, bob, alice_h):

@@ -1,11 +1,8 @@
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from urllib.parse import quote
 
 import pytest
-from sqlalchemy import event
 
 from models import Block
 from models import Follow
@@ -14,6 +11,7 @@ from models import Notification
 from models import db
 from services.statuses import NewStatus
 from services.statuses import post_status
+from tests.conftest import sql_log
 
 
 @pytest.fixture
@@ -163,30 +161,10 @@ def test_akkoma_alias_paths_react_and_unreact(client, people, status, auth_heade
     assert client.put(f"/api/v1/statuses/{status.id}/emoji_reactions/x", headers=headers).status_code == 400
 
 
-@contextmanager
-def _sql_log() -> Iterator[list[str]]:
-    """The statements run, in order, with "COMMIT" where the transaction commits."""
-    log: list[str] = []
-
-    def statement(_conn, _cursor, sql, *_args) -> None:
-        log.append(" ".join(sql.split()))
-
-    def commit(_conn) -> None:
-        log.append("COMMIT")
-
-    event.listen(db.engine, "before_cursor_execute", statement)
-    event.listen(db.engine, "commit", commit)
-    try:
-        yield log
-    finally:
-        event.remove(db.engine, "before_cursor_execute", statement)
-        event.remove(db.engine, "commit", commit)
-
-
 def test_put_reaction_reads_first_and_renders_without_loading_again(client, people, status, auth_headers):
     alice, bob, _ = people
     headers = auth_headers(bob)
-    with _sql_log() as log:
+    with sql_log() as log:
         response = _put(client, headers, status.id, "🎉")
     assert response.status_code == 200
     assert response.get_json()["pleroma"]["emoji_reactions"][0]["account_ids"] == [bob.id]
