@@ -15,7 +15,6 @@ import orjson
 from apiflask import APIFlask
 from flask import Response
 from flask import g
-from flask import has_request_context
 from flask.json.provider import DefaultJSONProvider
 from sqlalchemy import event
 
@@ -159,11 +158,8 @@ def _finite_float(text: str) -> float:
 def _query_count_header(app: APIFlask) -> None:
     """Count the statements each request runs (the job thread has no request: not counted)."""
 
-    def count(*_args: Any) -> None:
-        if has_request_context():
-            g.kenoma_queries = g.get("kenoma_queries", 0) + 1
-
-    event.listen(db.engine, "before_cursor_execute", count)
+    # The probe connection's statements (readcache.py) are counted by the same function.
+    event.listen(db.engine, "before_cursor_execute", lambda *_args: readcache.count_statement())
 
     @app.after_request
     def header(response: Response) -> Response:

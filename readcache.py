@@ -31,6 +31,7 @@ from typing import NamedTuple
 from flask import Response
 from flask import current_app
 from flask import g
+from flask import has_request_context
 from flask import request
 from sqlalchemy.engine import make_url
 
@@ -119,8 +120,14 @@ def probe_row(sql: str, *values: Any) -> tuple[tuple | None, int]:
     session's statements when QUERY_COUNT_HEADER is on (app.py)."""
     connection, serial = _probe()
     if current_app.config["QUERY_COUNT_HEADER"]:
-        g.kenoma_queries = g.get("kenoma_queries", 0) + 1
+        count_statement()
     return connection.execute(sql, values).fetchone(), serial
+
+
+def count_statement() -> None:
+    """One more SQL statement for this request's X-Kenoma-Queries (app.py, bench/README.md)."""
+    if has_request_context():
+        g.kenoma_queries = g.get("kenoma_queries", 0) + 1
 
 
 def now_text() -> str:
