@@ -8,6 +8,7 @@ from collections.abc import Callable
 from functools import cached_property
 from functools import wraps
 from typing import Any
+from typing import NamedTuple
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError
@@ -321,23 +322,34 @@ def init_oauth(app: Flask) -> None:
 _ACCOUNT_BY_ID = select(Account).where(Account.id == bindparam("id"))
 
 
+class ClientApp(NamedTuple):
+    """The app a token was issued to, as a status names it (`application`)."""
+
+    name: str
+    website: str | None
+
+
 class Identity:
     """Who is calling. The rows load on first use: most requests need only the ids, and a kept
     answer (readcache.py) needs nothing more."""
 
-    __slots__ = ("account_id", "token_id", "scopes", "_account", "_token")
+    __slots__ = ("account_id", "token_id", "scopes", "client_app", "_account", "_token")
 
     def __init__(
         self,
         account: Account | str | None,  # None for an app-only (client_credentials) token
         token: Token | int | None,
         scopes: frozenset[str] | None,  # None: every scope (HTTP Basic, cookie without a token)
+        client_app: ClientApp | None = None,  # given with a token id; read off a Token object
     ) -> None:
         self.account_id = account.id if isinstance(account, Account) else account
         self.token_id = token.id if isinstance(token, Token) else token
         self.scopes = scopes
         self._account = account if isinstance(account, Account) else None
         self._token = token if isinstance(token, Token) else None
+        if isinstance(token, Token) and token.app is not None:
+            client_app = ClientApp(token.app.name, token.app.website)
+        self.client_app = client_app
 
     @property
     def account(self) -> Account | None:
@@ -359,13 +371,15 @@ _multi = MultiAuth(bearer, basic)
 
 # The token lookup runs on every authenticated request, so it runs on readcache's probe
 # connection as plain SQL: no Session, pool checkout or ORM object. It brings what a request needs
-# to go on (ids, scopes, whether the account is active) and, for readcache.py, the database state
-# and the reader's next mute end, so a kept answer costs this one statement.
+# to go on (ids, scopes, whether the account is active, the app a new status names) and, for
+# readcache.py, the database state and the reader's next mute end, so a kept answer costs this
+# one statement.
 _TOKEN_SQL = f"""
 SELECT t.id, t.account_id, t.scope, t.issued_at, t.expires_in, t.access_token_revoked_at,
        t.refresh_token_revoked_at, a.is_active, (SELECT data_version FROM pragma_data_version()),
-       {readcache.NEXT_MUTE_END.format(account="t.account_id")}
+       {readcache.NEXT_MUTE_END.format(account="t.account_id")}, app.name, app.website
 FROM oauth_token AS t LEFT JOIN account AS a ON a.id = t.account_id
+     LEFT JOIN oauth_app AS app ON app.id = t.app_id
 WHERE t.access_token = ?
 """
 
@@ -395,11 +409,13 @@ def _verify_bearer(value: str) -> Identity | None:
     found = _token_row(value)
     if found is None:
         return None
-    (token_id, account_id, scope, *_, is_active, data_version, next_mute), serial = found
+    row, serial = found
+    token_id, account_id, scope, *_, is_active, data_version, next_mute, app_name, app_website = row
     if account_id is not None and not is_active:
         return None
     readcache.note_state(serial, data_version, next_mute)
-    return Identity(account_id, token_id, frozenset((scope or "").split()))
+    client_app = ClientApp(app_name, app_website) if app_name is not None else None
+    return Identity(account_id, token_id, frozenset((scope or "").split()), client_app)
 
 
 @basic.verify_password

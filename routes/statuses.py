@@ -110,7 +110,7 @@ def create_status(data: dict) -> dict:
 
 def _new_status(data: dict) -> NewStatus:
     identity = current_identity()
-    app = identity.token.app if identity and identity.token else None
+    app = identity.client_app if identity else None
     return NewStatus(
         text=data["status"] or "",
         visibility=data["visibility"] or None,
@@ -226,7 +226,7 @@ def unfavourite(status_id: str) -> dict:
 def reblog(status_id: str, data: dict) -> dict:
     """Reblog a status; answers the reblog, whose `reblog` is the original."""
     identity = current_identity()
-    app = identity.token.app if identity and identity.token else None
+    app = identity.client_app if identity else None
     status = interactions.get_visible(status_id, me())
     return serializers.status_json(interactions.reblog(me(), status, data["visibility"], app), me())
 

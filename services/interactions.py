@@ -18,6 +18,7 @@ from sqlalchemy import select
 from sqlalchemy import update
 from sqlalchemy.dialects.sqlite import insert
 
+from auth import ClientApp
 from errors import ApiError
 from jobs import job
 from models import Account
@@ -99,7 +100,7 @@ def unfavourite(account: Account, status: Status) -> Status:
 # Reblogs
 
 
-def reblog(account: Account, status: Status, visibility: str | None, app: Any = None) -> Status:
+def reblog(account: Account, status: Status, visibility: str | None, app: ClientApp | None = None) -> Status:
     """The reblog wrapper (an existing one when the account reblogged it already)."""
     status = original_of(status)
     is_own_private = status.visibility == "private" and status.account_id == account.id
@@ -118,8 +119,8 @@ def reblog(account: Account, status: Status, visibility: str | None, app: Any = 
         visibility=_reblog_visibility(status, visibility),
         reblog_of_id=status.id,
         context_id=status.context_id,
-        app_name=getattr(app, "name", None),
-        app_website=getattr(app, "website", None),
+        app_name=app.name if app else None,
+        app_website=app.website if app else None,
     )
     db.session.add(wrapper)
     # A reblog is not a post of the reblogger: Pleroma's statuses_count counts notes only.

@@ -91,23 +91,30 @@ def token(client: FlaskClient, oauth_app: dict) -> Callable[..., str]:
     """token(account, scopes="read write follow push") -> a real access token via the password grant."""
 
     def issue(who: Account, scopes: str = "read write follow push", password: str = "secret-pw") -> str:
-        response = client.post(
-            "/oauth/token",
-            data={
-                "grant_type": "password",
-                "client_id": oauth_app["client_id"],
-                "client_secret": oauth_app["client_secret"],
-                "username": who.nickname,
-                "password": password,
-                "scope": scopes,
-            },
-        )
-        assert response.status_code == 200, response.get_json()
-        # A test client keeps cookies; tests of the cookie path ask for it explicitly.
-        client.delete_cookie("_pleroma_key")
-        return response.get_json()["access_token"]
+        return password_token(client, oauth_app, who.nickname, scopes, password)
 
     return issue
+
+
+def password_token(
+    client: FlaskClient, registered: dict, nickname: str, scopes: str, password: str = "secret-pw"
+) -> str:
+    """An access token of the app `registered` (POST /api/v1/apps' answer), password grant."""
+    response = client.post(
+        "/oauth/token",
+        data={
+            "grant_type": "password",
+            "client_id": registered["client_id"],
+            "client_secret": registered["client_secret"],
+            "username": nickname,
+            "password": password,
+            "scope": scopes,
+        },
+    )
+    assert response.status_code == 200, response.get_json()
+    # A test client keeps cookies; tests of the cookie path ask for it explicitly.
+    client.delete_cookie("_pleroma_key")
+    return response.get_json()["access_token"]
 
 
 @pytest.fixture

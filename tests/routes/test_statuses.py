@@ -23,6 +23,7 @@ from services import interactions
 from services.statuses import NewStatus
 from services.statuses import post_status
 from tests.conftest import basic_headers
+from tests.conftest import password_token
 from tests.conftest import sql_log
 
 BASE = "http://127.0.0.1:5000"
@@ -124,6 +125,30 @@ def test_create_status_accepts_form_and_multipart(client, account, alice_h):
     assert multipart.get_json()["content"] == "multi<br>part"
     assert multipart.get_json()["sensitive"] is True
     assert multipart.get_json()["spoiler_text"] == "cw"
+
+
+def test_status_and_reblog_name_the_tokens_app_with_its_website(client, account, bob):
+    registered = client.post(
+        "/api/v1/apps",
+        data={
+            "client_name": "Site client",
+            "redirect_uris": "urn:ietf:wg:oauth:2.0:oob",
+            "scopes": "read write",
+            "website": "https://client.example",
+        },
+    ).get_json()
+    headers = {"Authorization": f"Bearer {password_token(client, registered, 'alice', 'read write')}"}
+    with sql_log() as statements:
+        body = post(client, headers, status="from a client with a website")
+    app = {"name": "Site client", "website": "https://client.example"}
+    assert body["application"] == app
+    # The token lookup (on readcache's probe) brings the app's name and website: the session
+    # does not load the token and its app again.
+    assert not [s for s in statements if "oauth_token" in s or "oauth_app" in s]
+    bob_post = client.post("/api/v1/statuses", json={"status": "bob's"}, headers=basic_headers("bob"))
+    reblog = client.post(f"/api/v1/statuses/{bob_post.get_json()['id']}/reblog", headers=headers)
+    assert reblog.status_code == 200
+    assert reblog.get_json()["application"] == app
 
 
 def test_create_status_with_basic_auth_has_no_application(client, account):
