@@ -13,9 +13,13 @@ from typing import NoReturn
 import click
 import orjson
 from apiflask import APIFlask
+from flask import Flask
+from flask import Request
 from flask import Response
 from flask import g
 from flask.json.provider import DefaultJSONProvider
+from flask.sessions import SecureCookieSession
+from flask.sessions import SecureCookieSessionInterface
 from sqlalchemy import event
 
 import auth
@@ -113,6 +117,17 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     for pragma in ("journal_mode=WAL", "busy_timeout=30000", "foreign_keys=ON", "synchronous=NORMAL"):
         cursor.execute(f"PRAGMA {pragma}")
     cursor.close()
+
+
+class CookieSessions(SecureCookieSessionInterface):
+    """Flask's signed-cookie sessions (the login form's `_pleroma_key`), without building an
+    itsdangerous serializer for a request that carries no session cookie: API clients send a
+    token instead, and the serializer cost more than the rest of a cached answer's view."""
+
+    def open_session(self, app: Flask, request: Request) -> SecureCookieSession | None:
+        if app.secret_key and not request.cookies.get(self.get_cookie_name(app)):
+            return self.session_class()
+        return super().open_session(app, request)
 
 
 class OrjsonProvider(DefaultJSONProvider):
@@ -228,6 +243,7 @@ def create_app(test_config: dict | None = None) -> APIFlask:
     # Clients ask for /api/v1/instance/ and /oauth/authorize/ (CLIENTS.md §4): no 308, no 404.
     app.url_map.strict_slashes = False
     app.json = OrjsonProvider(app)
+    app.session_interface = CookieSessions()
     app.json.sort_keys = False  # entities keep SPEC's key order, as Pleroma sends them
     db.init_app(app)
     _register_migrate(app)

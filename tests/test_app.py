@@ -341,3 +341,30 @@ def test_config_reaches_the_api(clean_env: pytest.MonkeyPatch, fresh_app: Callab
     instance = made.test_client().get("/api/v1/instance").get_json()
     assert instance["max_toot_chars"] == 321
     assert instance["uri"] in ("http://kenoma.test", "kenoma.test")
+
+
+def test_a_request_without_the_session_cookie_builds_no_cookie_signer(
+    app: Flask, client: FlaskClient, account: Account, oauth_app: dict, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    signer = app.session_interface.get_signing_serializer
+    built: list[int] = []
+    monkeypatch.setattr(
+        app.session_interface, "get_signing_serializer", lambda a: built.append(1) or signer(a)
+    )
+    assert client.get("/api/v1/instance").status_code == 200
+    assert built == []  # no cookie, nothing to verify or to save
+    # The login form's session still signs, sets and reads its cookie.
+    login = client.post(
+        "/oauth/authorize",
+        data={
+            "authorization[name]": "alice",
+            "authorization[password]": "secret-pw",
+            "authorization[client_id]": oauth_app["client_id"],
+            "authorization[redirect_uri]": "urn:ietf:wg:oauth:2.0:oob",
+            "authorization[scope]": "read",
+        },
+    )
+    assert login.status_code in (200, 302)
+    assert client.get_cookie("_pleroma_key") is not None
+    assert built
+    assert client.get("/api/v1/accounts/verify_credentials").get_json()["id"] == account.id
