@@ -697,7 +697,9 @@ def downloadable_archive(raw_name: Any) -> ArchiveInfo:
     info = archive(pack)
     paths = [str(path) for _, path in _archive_members(pack)]
     if signature is not None:
-        state.checked_archives[name] = _Checked(signature, paths, _member_stats(paths), info, time.monotonic())
+        state.checked_archives[name] = _Checked(
+            signature, paths, _member_stats(paths), info, time.monotonic()
+        )
     return info
 
 
@@ -931,7 +933,9 @@ def clean_staging(emoji_root: Path, scratch_root: Path) -> list[Path]:
         for entry in root.iterdir():
             if entry.name.startswith(STAGING_PREFIXES):
                 candidates.append(entry)
-            elif root == emoji_root and is_safe_name(entry.name) and entry.is_dir() and not entry.is_symlink():
+            elif (
+                root == emoji_root and is_safe_name(entry.name) and entry.is_dir() and not entry.is_symlink()
+            ):
                 candidates += [p for p in entry.iterdir() if p.name.startswith(STAGING_PREFIXES)]
     removed = [p for p in candidates if _remove_if_abandoned(p)]
     for path in removed:

@@ -436,9 +436,7 @@ class Status(db.Model):
         open_kinds = cls.visibility.in_(("public", "unlisted", "local"))
         if viewer is None:
             return open_kinds
-        addressed = exists().where(
-            StatusMention.status_id == cls.id, StatusMention.account_id == viewer.id
-        )
+        addressed = exists().where(StatusMention.status_id == cls.id, StatusMention.account_id == viewer.id)
         follows_author = exists().where(
             Follow.follower_id == viewer.id,
             Follow.followee_id == cls.account_id,

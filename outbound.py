@@ -188,15 +188,11 @@ class _PublicOnlyConnectionMixin:
                 conn.socket_options,
             )
         except _RefusedAddresses as exc:
-            raise AddressRefused(
-                conn, f"refused non-public address for {conn.host}: {exc}"
-            ) from exc
+            raise AddressRefused(conn, f"refused non-public address for {conn.host}: {exc}") from exc
         except socket.gaierror as exc:
             raise NameResolutionError(conn.host, conn, exc) from exc
         except TimeoutError as exc:
-            raise ConnectTimeoutError(
-                conn, f"connection to {conn.host} timed out"
-            ) from exc
+            raise ConnectTimeoutError(conn, f"connection to {conn.host} timed out") from exc
         except OSError as exc:
             raise NewConnectionError(conn, f"failed to connect: {exc}") from exc
         sys.audit("http.client.connect", conn, conn.host, conn.port)
@@ -260,9 +256,7 @@ def _refusal_reason(exc: requests.ConnectionError) -> str | None:
     return reason.detail if isinstance(reason, AddressRefused) else None
 
 
-def _get(
-    session: requests.Session, url: str, accept: str | None, deadline: float
-) -> requests.Response:
+def _get(session: requests.Session, url: str, accept: str | None, deadline: float) -> requests.Response:
     headers = {
         "User-Agent": USER_AGENT,
         "Accept": accept or "*/*",
@@ -283,9 +277,7 @@ def _get(
         raise
 
 
-def _open(
-    session: requests.Session, url: str, accept: str | None, deadline: float
-) -> requests.Response:
+def _open(session: requests.Session, url: str, accept: str | None, deadline: float) -> requests.Response:
     """GET, following redirects by hand so every hop goes through the guard again."""
     for _ in range(MAX_REDIRECTS + 1):
         _check_url(url)
@@ -294,9 +286,7 @@ def _open(
         if location is None:
             if not 200 <= response.status_code < 300:
                 response.close()
-                raise FetchError(
-                    f"HTTP {response.status_code}", status=response.status_code
-                )
+                raise FetchError(f"HTTP {response.status_code}", status=response.status_code)
             return response
         response.close()
         url = urljoin(response.url, location)
@@ -311,9 +301,7 @@ def _shrink_read_timeout(response: requests.Response, deadline: float) -> None:
         sock.settimeout(_remaining(deadline))
 
 
-def _iter_body(
-    response: requests.Response, max_bytes: int, deadline: float
-) -> Iterator[bytes]:
+def _iter_body(response: requests.Response, max_bytes: int, deadline: float) -> Iterator[bytes]:
     """Yield the body, never reading more than max_bytes + 1 bytes in total."""
     declared = response.headers.get("Content-Length", "")
     if declared.isdigit() and int(declared) > max_bytes:
@@ -323,9 +311,7 @@ def _iter_body(
         _shrink_read_timeout(response, deadline)
         # read1 returns what has arrived instead of waiting for a full chunk, so a
         # server dripping one byte at a time still meets the deadline check below.
-        chunk = response.raw.read1(
-            min(CHUNK_SIZE, max_bytes - total + 1), decode_content=True
-        )
+        chunk = response.raw.read1(min(CHUNK_SIZE, max_bytes - total + 1), decode_content=True)
         if not chunk:
             return
         total += len(chunk)
@@ -360,9 +346,7 @@ def fetch(
             _open(session, url, accept, deadline) as response,
         ):
             content = b"".join(_iter_body(response, max_bytes, deadline))
-            return FetchResult(
-                response.status_code, response.headers, content, response.url
-            )
+            return FetchResult(response.status_code, response.headers, content, response.url)
     except _NETWORK_ERRORS as exc:
         raise FetchError(f"{type(exc).__name__}: {exc}") from exc
 
@@ -385,9 +369,7 @@ def fetch_json(
     )
     try:
         return json.loads(result.content)
-    except (
-        ValueError
-    ) as exc:  # JSONDecodeError and UnicodeDecodeError are both ValueErrors
+    except ValueError as exc:  # JSONDecodeError and UnicodeDecodeError are both ValueErrors
         raise FetchError(f"invalid JSON from {result.url[:200]}") from exc
 
 
@@ -458,9 +440,7 @@ def webfinger(acct: str, *, allow_private: bool, timeout: float = 5.0) -> dict |
             break
         url = f"{scheme}://{host}/.well-known/webfinger?{query}"
         try:
-            jrd = fetch_json(
-                url, allow_private=allow_private, timeout=budget, accept=JRD_ACCEPT
-            )
+            jrd = fetch_json(url, allow_private=allow_private, timeout=budget, accept=JRD_ACCEPT)
         except FetchError:
             continue
         if isinstance(jrd, dict):

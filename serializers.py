@@ -136,7 +136,9 @@ def account_json(
         "followers_count": _visible_count(
             account, viewer, account.hide_followers_count, account.followers_count
         ),
-        "following_count": _visible_count(account, viewer, account.hide_follows_count, account.following_count),
+        "following_count": _visible_count(
+            account, viewer, account.hide_follows_count, account.following_count
+        ),
         "statuses_count": account.statuses_count,
         "last_status_at": iso(account.last_status_at),
         "emojis": _account_emojis(account),
@@ -153,7 +155,9 @@ def account_json(
     return data
 
 
-def _account_pleroma(account: Account, viewer: Account | None, is_owner: bool, relationship: dict | None) -> dict:
+def _account_pleroma(
+    account: Account, viewer: Account | None, is_owner: bool, relationship: dict | None
+) -> dict:
     data: dict[str, Any] = {
         "ap_id": account.ap_id,
         "also_known_as": list(account.also_known_as or []),

@@ -116,7 +116,9 @@ class FollowIn(Params):
 class MuteIn(Params):
     notifications = Bool(load_default=True)
     expires_in = Integer(load_default=0, validate=Range(min=0, max=INT_MAX))
-    duration = Integer(load_default=None, allow_none=True, validate=Range(min=0, max=INT_MAX))  # Pleroma's name
+    duration = Integer(
+        load_default=None, allow_none=True, validate=Range(min=0, max=INT_MAX)
+    )  # Pleroma's name
 
 
 class ProfileParams(Params):

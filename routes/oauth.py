@@ -41,9 +41,23 @@ from services import security
 bp = APIBlueprint("oauth", __name__, url_prefix="/oauth", tag="OAuth")
 
 OOB = "urn:ietf:wg:oauth:2.0:oob"
-_HIDDEN = ("client_id", "redirect_uri", "scope", "state", "response_type", "code_challenge", "code_challenge_method")
+_HIDDEN = (
+    "client_id",
+    "redirect_uri",
+    "scope",
+    "state",
+    "response_type",
+    "code_challenge",
+    "code_challenge_method",
+)
 # authlib error codes that Pleroma reports as one wording (SPEC 2, POST /oauth/token).
-_CREDENTIAL_ERRORS = {"invalid_client", "invalid_grant", "unauthorized_client", "invalid_request", "invalid_scope"}
+_CREDENTIAL_ERRORS = {
+    "invalid_client",
+    "invalid_grant",
+    "unauthorized_client",
+    "invalid_request",
+    "invalid_scope",
+}
 # The login pages answer with HTML, errors included (documented in /openapi.json).
 PAGE = answer(api_schemas.HTML, content_type="text/html")
 
@@ -117,8 +131,13 @@ def _client_and_scope(data: dict) -> tuple[App, str]:
 def _login_page(client: App, data: dict, scope: str, error: str | None = None, status: int = 200) -> Response:
     hidden = {k: data[k] for k in _HIDDEN if data.get(k)} | {"scope": scope}
     html = render_template(
-        "login.html", title="Log in", app_name=client.name, scope=scope, hidden=hidden,
-        error=error, session_account=session_account(),
+        "login.html",
+        title="Log in",
+        app_name=client.name,
+        scope=scope,
+        hidden=hidden,
+        error=error,
+        session_account=session_account(),
     )
     return Response(html, status=status, mimetype="text/html")
 

@@ -62,7 +62,9 @@ def make_account(app: Flask) -> Callable[..., Account]:
     from services.accounts import create_local_account
 
     def make(nickname: str = "alice", password: str = "secret-pw", **kwargs: Any) -> Account:
-        return create_local_account(nickname, password, email=kwargs.pop("email", f"{nickname}@example.org"), **kwargs)
+        return create_local_account(
+            nickname, password, email=kwargs.pop("email", f"{nickname}@example.org"), **kwargs
+        )
 
     return make
 

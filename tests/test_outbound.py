@@ -59,9 +59,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
         else:
             route(self, query)
 
-    def reply(
-        self, status: int, body: bytes, length: bool = True, **headers: str
-    ) -> None:
+    def reply(self, status: int, body: bytes, length: bool = True, **headers: str) -> None:
         self.send_response(status)
         for name, value in headers.items():
             self.send_header(name.replace("_", "-"), value)
@@ -183,9 +181,7 @@ def test_is_public_address_refuses_non_public(address: str) -> None:
     assert not outbound.is_public_address(ipaddress.ip_address(address))
 
 
-@pytest.mark.parametrize(
-    "address", ["8.8.8.8", "1.1.1.1", "2606:4700:4700::1111", "::ffff:8.8.8.8"]
-)
+@pytest.mark.parametrize("address", ["8.8.8.8", "1.1.1.1", "2606:4700:4700::1111", "::ffff:8.8.8.8"])
 def test_is_public_address_accepts_public(address: str) -> None:
     assert outbound.is_public_address(ipaddress.ip_address(address))
 
@@ -208,9 +204,7 @@ def test_is_public_address_accepts_public(address: str) -> None:
         "0.0.0.0",
     ],
 )
-def test_fetch_refuses_loopback_spellings_by_default(
-    remote: FakeRemote, host: str
-) -> None:
+def test_fetch_refuses_loopback_spellings_by_default(remote: FakeRemote, host: str) -> None:
     port = remote.server_address[1]
     with pytest.raises(FetchError, match="refused non-public address"):
         outbound.fetch(f"http://{host}:{port}/ok", allow_private=False)
@@ -219,9 +213,7 @@ def test_fetch_refuses_loopback_spellings_by_default(
 
 def test_fetch_refuses_https_to_loopback_by_default(remote: FakeRemote) -> None:
     with pytest.raises(FetchError, match="refused non-public address"):
-        outbound.fetch(
-            f"https://127.0.0.1:{remote.server_address[1]}/", allow_private=False
-        )
+        outbound.fetch(f"https://127.0.0.1:{remote.server_address[1]}/", allow_private=False)
 
 
 def test_fetch_checks_the_address_resolved_at_connect_time(
@@ -231,9 +223,7 @@ def test_fetch_checks_the_address_resolved_at_connect_time(
     real_getaddrinfo = socket.getaddrinfo
 
     def fake_getaddrinfo(host: str, *args: object, **kwargs: object) -> list:
-        return real_getaddrinfo(
-            "127.0.0.1" if host == "rebind.example" else host, *args, **kwargs
-        )
+        return real_getaddrinfo("127.0.0.1" if host == "rebind.example" else host, *args, **kwargs)
 
     monkeypatch.setattr(socket, "getaddrinfo", fake_getaddrinfo)
     url = f"http://rebind.example:{remote.server_address[1]}/ok"
@@ -258,9 +248,7 @@ def test_fetch_rechecks_every_redirect_hop(
     assert remote.hits == []
 
 
-def test_fetch_follows_redirects_when_private_allowed(
-    remote: FakeRemote, second_remote: FakeRemote
-) -> None:
+def test_fetch_follows_redirects_when_private_allowed(remote: FakeRemote, second_remote: FakeRemote) -> None:
     hop = f"{second_remote.base}/redirect?to={remote.base}/ok"
     result = outbound.fetch(hop, allow_private=True)
     assert result.status == 200
@@ -290,18 +278,14 @@ def test_fetch_refuses_other_schemes(url: str) -> None:
 
 def test_fetch_refuses_redirect_to_other_scheme(remote: FakeRemote) -> None:
     with pytest.raises(FetchError, match="unsupported URL"):
-        outbound.fetch(
-            f"{remote.base}/redirect?to=file:///etc/passwd", allow_private=True
-        )
+        outbound.fetch(f"{remote.base}/redirect?to=file:///etc/passwd", allow_private=True)
 
 
 # --- allowed, limits, statuses --------------------------------------------------------
 
 
 def test_fetch_allows_loopback_when_private_allowed(remote: FakeRemote) -> None:
-    result = outbound.fetch(
-        f"{remote.base}/ok", allow_private=True, accept="application/json"
-    )
+    result = outbound.fetch(f"{remote.base}/ok", allow_private=True, accept="application/json")
     assert result.status == 200
     assert result.content == b'{"ok": true}'
     assert result.headers["content-type"] == "application/json"
@@ -312,10 +296,7 @@ def test_fetch_allows_loopback_when_private_allowed(remote: FakeRemote) -> None:
 def test_fetch_enforces_size_cap(remote: FakeRemote, path: str) -> None:
     with pytest.raises(FetchError, match="too large"):
         outbound.fetch(f"{remote.base}{path}", allow_private=True, max_bytes=ONE_MB)
-    assert (
-        len(outbound.fetch(f"{remote.base}{path}", allow_private=True).content)
-        == TWO_MB
-    )
+    assert len(outbound.fetch(f"{remote.base}{path}", allow_private=True).content) == TWO_MB
 
 
 def test_stream_to_file_enforces_size_cap_and_leaves_nothing(
@@ -331,25 +312,17 @@ def test_stream_to_file_enforces_size_cap_and_leaves_nothing(
     assert list(tmp_path.iterdir()) == []
 
 
-def test_stream_to_file_writes_and_returns_upper_sha256(
-    remote: FakeRemote, tmp_path
-) -> None:
+def test_stream_to_file_writes_and_returns_upper_sha256(remote: FakeRemote, tmp_path) -> None:
     dest = tmp_path / "pack.zip"
-    digest = outbound.stream_to_file(
-        f"{remote.base}/file", dest, allow_private=True, max_bytes=ONE_MB
-    )
+    digest = outbound.stream_to_file(f"{remote.base}/file", dest, allow_private=True, max_bytes=ONE_MB)
     assert dest.read_bytes() == b"emoji bytes" * 1000
     assert digest == hashlib.sha256(dest.read_bytes()).hexdigest().upper()
     assert [p.name for p in tmp_path.iterdir()] == ["pack.zip"]
 
 
-def test_stream_to_file_refuses_private_by_default(
-    remote: FakeRemote, tmp_path
-) -> None:
+def test_stream_to_file_refuses_private_by_default(remote: FakeRemote, tmp_path) -> None:
     with pytest.raises(FetchError):
-        outbound.stream_to_file(
-            f"{remote.base}/file", tmp_path / "x", allow_private=False, max_bytes=ONE_MB
-        )
+        outbound.stream_to_file(f"{remote.base}/file", tmp_path / "x", allow_private=False, max_bytes=ONE_MB)
     assert list(tmp_path.iterdir()) == []
 
 
@@ -398,10 +371,7 @@ def test_webfinger_returns_jrd_from_plain_http_test_server(remote: FakeRemote) -
         "rel": SUBSCRIBE,
         "template": f"http://{host}/ostatus_subscribe?acct={{uri}}",
     }
-    assert (
-        remote.hits[-1]
-        == f"/.well-known/webfinger?resource=acct%3Aalice%40{host.replace(':', '%3A')}"
-    )
+    assert remote.hits[-1] == f"/.well-known/webfinger?resource=acct%3Aalice%40{host.replace(':', '%3A')}"
 
 
 def test_webfinger_accepts_leading_at(remote: FakeRemote) -> None:
@@ -420,9 +390,7 @@ def test_webfinger_refuses_loopback_by_default(remote: FakeRemote) -> None:
     assert remote.hits == []
 
 
-@pytest.mark.parametrize(
-    "acct", ["alice", "@alice", "alice@", "@host", "a@b/c", "a@b?x", "a b@c"]
-)
+@pytest.mark.parametrize("acct", ["alice", "@alice", "alice@", "@host", "a@b/c", "a@b?x", "a b@c"])
 def test_webfinger_returns_none_for_malformed_acct(acct: str) -> None:
     assert outbound.webfinger(acct, allow_private=True) is None
 

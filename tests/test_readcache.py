@@ -88,7 +88,8 @@ def counted(tmp_path: Path) -> Iterator[tuple[Flask, FlaskClient, dict]]:
         create_local_account("alice", "secret-pw", email="alice@example.org")
     client = app.test_client()
     registered = client.post(
-        "/api/v1/apps", data={"client_name": "t", "redirect_uris": "urn:ietf:wg:oauth:2.0:oob", "scopes": "read write"}
+        "/api/v1/apps",
+        data={"client_name": "t", "redirect_uris": "urn:ietf:wg:oauth:2.0:oob", "scopes": "read write"},
     ).get_json()
     token = client.post(
         "/oauth/token",
@@ -188,7 +189,11 @@ def test_a_revoked_token_is_refused_even_with_a_kept_answer(client, account, ali
     token = alice_h["Authorization"].split()[1]
     revoked = client.post(
         "/oauth/revoke",
-        data={"token": token, "client_id": oauth_app["client_id"], "client_secret": oauth_app["client_secret"]},
+        data={
+            "token": token,
+            "client_id": oauth_app["client_id"],
+            "client_secret": oauth_app["client_secret"],
+        },
     )
     assert revoked.status_code == 200
     assert client.get(HOME, headers=alice_h).status_code == 403

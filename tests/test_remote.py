@@ -7,8 +7,14 @@ from services.remote import subscribe_template
 
 
 def test_local_references_resolve_without_network(app, account):
-    for ref in ("alice", "@alice", "alice@127.0.0.1", "alice@127.0.0.1:5000", "@alice@127.0.0.1:5000",
-                "http://127.0.0.1:5000/users/alice"):
+    for ref in (
+        "alice",
+        "@alice",
+        "alice@127.0.0.1",
+        "alice@127.0.0.1:5000",
+        "@alice@127.0.0.1:5000",
+        "http://127.0.0.1:5000/users/alice",
+    ):
         assert find_account(ref) is not None and find_account(ref).id == account.id, ref
     assert find_account("nobody") is None
 

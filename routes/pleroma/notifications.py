@@ -51,7 +51,11 @@ def _read_one(notification_id: str) -> dict:
 
 
 def _read_up_to(max_id: str) -> list:
-    mine_unseen = (Notification.account_id == me().id, Notification.is_seen.is_(False), Notification.id <= max_id)
+    mine_unseen = (
+        Notification.account_id == me().id,
+        Notification.is_seen.is_(False),
+        Notification.id <= max_id,
+    )
     changed = db.session.scalars(
         select(Notification).where(*mine_unseen).order_by(Notification.id.desc()).limit(MAX_MARKED_RETURNED)
     ).all()

@@ -379,10 +379,14 @@ def test_upload_media_ignores_a_part_with_a_malformed_name(client, account, auth
     """Found by the fuzzing: `name="\\"` leaves werkzeug a part without a name (500)."""
     boundary = "kenoma"
     body = (
-        f'--{boundary}\r\nContent-Disposition: form-data; name="\\"\r\n\r\n{{}}\r\n'
-        f'--{boundary}\r\nContent-Disposition: form-data; name="file"; filename="cat.png"\r\n'
-        "Content-Type: image/png\r\n\r\n"
-    ).encode() + png_bytes() + f"\r\n--{boundary}--\r\n".encode()
+        (
+            f'--{boundary}\r\nContent-Disposition: form-data; name="\\"\r\n\r\n{{}}\r\n'
+            f'--{boundary}\r\nContent-Disposition: form-data; name="file"; filename="cat.png"\r\n'
+            "Content-Type: image/png\r\n\r\n"
+        ).encode()
+        + png_bytes()
+        + f"\r\n--{boundary}--\r\n".encode()
+    )
     response = client.post(
         "/api/v1/media",
         data=body,

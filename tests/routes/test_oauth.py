@@ -71,7 +71,9 @@ def test_create_app_errors(client):
     missing = client.post("/api/v1/apps", data={"redirect_uris": OOB})
     assert missing.status_code == 400
     assert missing.get_json() == {"error": "Missing field: client_name."}
-    unknown = client.post("/api/v1/apps", data={"client_name": "x", "redirect_uris": OOB, "scopes": "read fly"})
+    unknown = client.post(
+        "/api/v1/apps", data={"client_name": "x", "redirect_uris": OOB, "scopes": "read fly"}
+    )
     assert unknown.status_code == 400
     assert unknown.get_json() == {"error": "Unsupported scope: fly"}
 
@@ -79,15 +81,22 @@ def test_create_app_errors(client):
 def test_app_verify_credentials_with_app_only_token(client, oauth_app):
     token = client.post(
         "/oauth/token",
-        json={"grant_type": "client_credentials", "client_id": oauth_app["client_id"],
-              "client_secret": oauth_app["client_secret"]},
+        json={
+            "grant_type": "client_credentials",
+            "client_id": oauth_app["client_id"],
+            "client_secret": oauth_app["client_secret"],
+        },
     ).get_json()
     assert "me" not in token and token["scope"] == "read write follow push admin"
-    response = client.get("/api/v1/apps/verify_credentials", headers={"Authorization": f"Bearer {token['access_token']}"})
+    response = client.get(
+        "/api/v1/apps/verify_credentials", headers={"Authorization": f"Bearer {token['access_token']}"}
+    )
     assert response.status_code == 200
     assert response.get_json()["name"] == "Test client"
     # An app-only token is no user anywhere else.
-    me = client.get("/api/v1/accounts/verify_credentials", headers={"Authorization": f"Bearer {token['access_token']}"})
+    me = client.get(
+        "/api/v1/accounts/verify_credentials", headers={"Authorization": f"Bearer {token['access_token']}"}
+    )
     assert me.status_code == 403
 
 
@@ -104,8 +113,14 @@ def test_app_verify_credentials_without_token_is_401(client):
 def _password_grant(client, oauth_app, **extra):
     return client.post(
         "/oauth/token",
-        data={"grant_type": "password", "client_id": oauth_app["client_id"],
-              "client_secret": oauth_app["client_secret"], "username": "alice", "password": "secret-pw"} | extra,
+        data={
+            "grant_type": "password",
+            "client_id": oauth_app["client_id"],
+            "client_secret": oauth_app["client_secret"],
+            "username": "alice",
+            "password": "secret-pw",
+        }
+        | extra,
     )
 
 
@@ -113,7 +128,12 @@ def test_password_grant_accepts_email_and_basic_client_auth(client, account, oau
     secret = base64.b64encode(f"{oauth_app['client_id']}:{oauth_app['client_secret']}".encode()).decode()
     response = client.post(
         "/oauth/token",
-        data={"grant_type": "password", "username": "alice@example.org", "password": "secret-pw", "scope": "read"},
+        data={
+            "grant_type": "password",
+            "username": "alice@example.org",
+            "password": "secret-pw",
+            "scope": "read",
+        },
         headers={"Authorization": f"Basic {secret}"},
     )
     assert response.status_code == 200
@@ -133,8 +153,13 @@ def test_password_grant_drops_unknown_and_unregistered_scopes(client, make_accou
 def test_password_grant_json_body_and_name_alias(client, account, oauth_app):
     response = client.post(
         "/oauth/token",
-        json={"grant_type": "password", "client_id": oauth_app["client_id"],
-              "client_secret": oauth_app["client_secret"], "name": "alice", "password": "secret-pw"},
+        json={
+            "grant_type": "password",
+            "client_id": oauth_app["client_id"],
+            "client_secret": oauth_app["client_secret"],
+            "name": "alice",
+            "password": "secret-pw",
+        },
     )
     assert response.status_code == 200
 
@@ -171,8 +196,12 @@ def test_refresh_token_issues_new_tokens_and_revokes_the_old(client, account, oa
     first = _password_grant(client, oauth_app).get_json()
     response = client.post(
         "/oauth/token",
-        json={"grant_type": "refresh_token", "refresh_token": first["refresh_token"],
-              "client_id": oauth_app["client_id"], "client_secret": oauth_app["client_secret"]},
+        json={
+            "grant_type": "refresh_token",
+            "refresh_token": first["refresh_token"],
+            "client_id": oauth_app["client_id"],
+            "client_secret": oauth_app["client_secret"],
+        },
     )
     assert response.status_code == 200
     second = response.get_json()
@@ -184,8 +213,12 @@ def test_refresh_token_issues_new_tokens_and_revokes_the_old(client, account, oa
     assert client.get("/api/v1/accounts/verify_credentials", headers=new).status_code == 200
     reused = client.post(
         "/oauth/token",
-        data={"grant_type": "refresh_token", "refresh_token": first["refresh_token"],
-              "client_id": oauth_app["client_id"], "client_secret": oauth_app["client_secret"]},
+        data={
+            "grant_type": "refresh_token",
+            "refresh_token": first["refresh_token"],
+            "client_id": oauth_app["client_id"],
+            "client_secret": oauth_app["client_secret"],
+        },
     )
     assert reused.get_json() == {"error": "Invalid credentials"}
 
@@ -195,7 +228,11 @@ def test_revoke_token(client, account, oauth_app):
     client.delete_cookie("_pleroma_key")
     response = client.post(
         "/oauth/revoke",
-        data={"token": token, "client_id": oauth_app["client_id"], "client_secret": oauth_app["client_secret"]},
+        data={
+            "token": token,
+            "client_id": oauth_app["client_id"],
+            "client_secret": oauth_app["client_secret"],
+        },
     )
     assert response.status_code == 200 and response.get_json() == {}
     headers = {"Authorization": f"Bearer {token}"}
@@ -210,8 +247,12 @@ def test_revoke_token(client, account, oauth_app):
 
 
 def _authorize_query(oauth_app, redirect_uri=OOB, **extra):
-    return {"response_type": "code", "client_id": oauth_app["client_id"], "redirect_uri": redirect_uri,
-            "scope": "read write"} | extra
+    return {
+        "response_type": "code",
+        "client_id": oauth_app["client_id"],
+        "redirect_uri": redirect_uri,
+        "scope": "read write",
+    } | extra
 
 
 def _code_from_page(html: str) -> str:
@@ -230,7 +271,9 @@ def test_authorize_form_renders_with_trailing_slash(client, oauth_app):
 def test_authorize_unknown_client_or_redirect(client, oauth_app):
     bad_client = client.get("/oauth/authorize", query_string=_authorize_query(oauth_app) | {"client_id": "x"})
     assert bad_client.status_code == 400 and bad_client.get_json() == {"error": "Invalid client"}
-    bad_redirect = client.get("/oauth/authorize", query_string=_authorize_query(oauth_app, "https://evil.example/cb"))
+    bad_redirect = client.get(
+        "/oauth/authorize", query_string=_authorize_query(oauth_app, "https://evil.example/cb")
+    )
     assert bad_redirect.status_code == 400
 
 
@@ -244,8 +287,13 @@ def test_authorize_oob_shows_code_that_exchanges_once(client, account, oauth_app
     page = _login(client, oauth_app)
     assert page.status_code == 200
     code = _code_from_page(page.get_data(as_text=True))
-    exchange = {"grant_type": "authorization_code", "code": code, "redirect_uri": OOB,
-                "client_id": oauth_app["client_id"], "client_secret": oauth_app["client_secret"]}
+    exchange = {
+        "grant_type": "authorization_code",
+        "code": code,
+        "redirect_uri": OOB,
+        "client_id": oauth_app["client_id"],
+        "client_secret": oauth_app["client_secret"],
+    }
     token = client.post("/oauth/token", data=exchange)
     assert token.status_code == 200
     assert token.get_json()["scope"] == "read write"
@@ -255,7 +303,8 @@ def test_authorize_oob_shows_code_that_exchanges_once(client, account, oauth_app
 
 def test_authorize_redirects_with_code_and_state(client, account):
     registered = client.post(
-        "/api/v1/apps", data={"client_name": "web", "redirect_uris": "https://app.example/cb", "scopes": "read"}
+        "/api/v1/apps",
+        data={"client_name": "web", "redirect_uris": "https://app.example/cb", "scopes": "read"},
     ).get_json()
     response = _login(client, registered, redirect_uri="https://app.example/cb", scope="read", state="xyz")
     assert response.status_code == 302
@@ -266,7 +315,9 @@ def test_authorize_redirects_with_code_and_state(client, account):
 def test_authorize_wrong_password_and_foreign_scope(client, account, oauth_app):
     wrong = _login(client, oauth_app, password="nope")
     assert wrong.status_code == 401 and "Invalid Username/Password" in wrong.get_data(as_text=True)
-    limited = client.post("/api/v1/apps", data={"client_name": "r", "redirect_uris": OOB, "scopes": "read"}).get_json()
+    limited = client.post(
+        "/api/v1/apps", data={"client_name": "r", "redirect_uris": OOB, "scopes": "read"}
+    ).get_json()
     outside = _login(client, limited, scope="read write")
     assert outside.status_code == 401
     assert "This action is outside of authorized scopes" in outside.get_data(as_text=True)
@@ -292,7 +343,12 @@ def test_authorization_code_with_pkce_end_to_end(client, account, oauth_app):
     verifier, challenge = _pkce_pair()
     page = _login(client, oauth_app, code_challenge=challenge, code_challenge_method="S256")
     code = _code_from_page(page.get_data(as_text=True))
-    base = {"grant_type": "authorization_code", "code": code, "redirect_uri": OOB, "client_id": oauth_app["client_id"]}
+    base = {
+        "grant_type": "authorization_code",
+        "code": code,
+        "redirect_uri": OOB,
+        "client_id": oauth_app["client_id"],
+    }
     wrong = client.post("/oauth/token", data=base | {"code_verifier": "x" * 50})
     assert wrong.status_code == 400 and wrong.get_json() == {"error": "Invalid credentials"}
     # A public client proves itself with the verifier alone (no secret).
@@ -309,7 +365,12 @@ def test_authorization_code_with_pkce_end_to_end(client, account, oauth_app):
 
 def test_code_without_pkce_needs_the_client_secret(client, account, oauth_app):
     code = _code_from_page(_login(client, oauth_app).get_data(as_text=True))
-    exchange = {"grant_type": "authorization_code", "code": code, "redirect_uri": OOB, "client_id": oauth_app["client_id"]}
+    exchange = {
+        "grant_type": "authorization_code",
+        "code": code,
+        "redirect_uri": OOB,
+        "client_id": oauth_app["client_id"],
+    }
     response = client.post("/oauth/token", data=exchange)
     assert response.status_code == 400 and response.get_json() == {"error": "Invalid credentials"}
     with_secret = client.post("/oauth/token", data=exchange | {"client_secret": oauth_app["client_secret"]})

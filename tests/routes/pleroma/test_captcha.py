@@ -43,7 +43,8 @@ def _register(client, app_token, **extra):
 def app_token(captcha_app):
     client = captcha_app.test_client()
     registered = client.post(
-        "/api/v1/apps", data={"client_name": "c", "redirect_uris": "urn:ietf:wg:oauth:2.0:oob", "scopes": "read write"}
+        "/api/v1/apps",
+        data={"client_name": "c", "redirect_uris": "urn:ietf:wg:oauth:2.0:oob", "scopes": "read write"},
     ).get_json()
     token = client.post(
         "/oauth/token",

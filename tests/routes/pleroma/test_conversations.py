@@ -16,7 +16,9 @@ def people(make_account):
 
 def _participation(account, status):
     return db.session.scalar(
-        select(Participation).where(Participation.account_id == account.id, Participation.context_id == status.context_id)
+        select(Participation).where(
+            Participation.account_id == account.id, Participation.context_id == status.context_id
+        )
     )
 
 

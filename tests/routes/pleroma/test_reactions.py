@@ -99,7 +99,9 @@ def test_list_reactions_in_order_of_first_use_with_accounts(client, people, stat
     _put(client, auth_headers(bob), status.id, "👍")
     _put(client, auth_headers(carol), status.id, "😀")
     _put(client, auth_headers(carol), status.id, "👍")
-    body = client.get(f"/api/v1/pleroma/statuses/{status.id}/reactions", headers=auth_headers(carol)).get_json()
+    body = client.get(
+        f"/api/v1/pleroma/statuses/{status.id}/reactions", headers=auth_headers(carol)
+    ).get_json()
     assert [(e["name"], e["count"], e["me"]) for e in body] == [("👍", 2, True), ("😀", 1, True)]
     assert [a["username"] for a in body[0]["accounts"]] == ["bob", "carol"]
     anonymous = client.get(f"/api/pleroma/statuses/{status.id}/reactions").get_json()
@@ -112,7 +114,9 @@ def test_list_reactions_hides_blocked_and_muted_reactors(client, people, status,
     alice, bob, carol = people
     _put(client, auth_headers(bob), status.id, "😀")
     _put(client, auth_headers(carol), status.id, "🎉")
-    db.session.add_all([Block(account_id=alice.id, target_id=bob.id), Mute(account_id=alice.id, target_id=carol.id)])
+    db.session.add_all(
+        [Block(account_id=alice.id, target_id=bob.id), Mute(account_id=alice.id, target_id=carol.id)]
+    )
     db.session.commit()
     url = f"/api/v1/pleroma/statuses/{status.id}/reactions"
     assert client.get(url, headers=auth_headers(alice)).get_json() == []

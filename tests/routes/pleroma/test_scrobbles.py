@@ -41,7 +41,9 @@ def test_create_scrobble_needs_auth_and_scope(client, account, auth_headers):
     assert client.post("/api/v1/pleroma/scrobble", data={"title": "x"}).get_json() == {
         "error": "Invalid credentials."
     }
-    response = client.post("/api/v1/pleroma/scrobble", data={"title": "x"}, headers=auth_headers(account, "read"))
+    response = client.post(
+        "/api/v1/pleroma/scrobble", data={"title": "x"}, headers=auth_headers(account, "read")
+    )
     assert response.status_code == 403
     assert response.get_json() == {"error": "Insufficient permissions: write:scrobbles."}
 
@@ -76,7 +78,11 @@ def test_account_scrobbles_hide_private_listens_from_strangers(client, make_acco
     _scrobble(client, headers, "open")
     _scrobble(client, headers, "friends", "private")
     _scrobble(client, headers, "me", "direct")
-    titles = lambda h=None: [s["title"] for s in client.get(f"/api/v1/pleroma/accounts/{alice.id}/scrobbles", headers=h).get_json()]  # noqa: E731
+
+    def titles(h: dict | None = None) -> list[str]:
+        answer = client.get(f"/api/v1/pleroma/accounts/{alice.id}/scrobbles", headers=h).get_json()
+        return [s["title"] for s in answer]
+
     assert titles() == ["open"]
     assert titles(headers) == ["me", "friends", "open"]
     db.session.add(Follow(follower_id=bob.id, followee_id=alice.id))
