@@ -26,6 +26,7 @@ MASTODON_GROUPS = (
     "endorsements",
     "search",
     "instance",
+    "discovery",
     "push",
     "reports",
     "emoji_files",

@@ -1,0 +1,119 @@
+"""routes/discovery.py: WebFinger, host-meta, the actor and /notice/<id>."""
+
+from __future__ import annotations
+
+import pytest
+
+from models import db
+from tests.conftest import BASE_URL
+
+
+@pytest.mark.parametrize(
+    "resource",
+    [
+        "acct:alice@127.0.0.1:5000",
+        "acct:alice@127.0.0.1",
+        "alice@127.0.0.1",
+        "acct:ALICE@127.0.0.1:5000",
+        f"{BASE_URL}/users/alice",
+    ],
+)
+def test_webfinger_local_account(client, account, resource):
+    response = client.get("/.well-known/webfinger", query_string={"resource": resource})
+
+    assert response.status_code == 200
+    assert response.mimetype == "application/jrd+json"
+    body = response.get_json()
+    assert body["subject"] == "acct:alice@127.0.0.1:5000"
+    assert body["aliases"] == [account.ap_id]
+    links = {link["rel"]: link for link in body["links"]}
+    assert links["self"] == {"rel": "self", "type": "application/activity+json", "href": account.ap_id}
+    assert links["http://webfinger.net/rel/profile-page"]["href"] == account.ap_id
+    assert (
+        links["http://ostatus.org/schema/1.0/subscribe"]["template"]
+        == f"{BASE_URL}/ostatus_subscribe?acct={{uri}}"
+    )
+
+
+@pytest.mark.parametrize(
+    "resource",
+    [
+        "acct:nobody@127.0.0.1:5000",
+        "acct:alice@elsewhere.example",
+        "acct:alice",
+        "https://x.example/users/alice",
+    ],
+)
+def test_webfinger_unknown_is_json_404(client, account, resource):
+    response = client.get("/.well-known/webfinger", query_string={"resource": resource})
+    assert response.status_code == 404
+    assert response.mimetype == "application/json"
+    assert response.get_json() == {"error": "Couldn't find user"}
+
+
+def test_webfinger_deleted_account_is_404(client, account):
+    account.is_deleted = True
+    account.is_active = False
+    db.session.commit()
+    response = client.get("/.well-known/webfinger", query_string={"resource": "acct:alice@127.0.0.1"})
+    assert response.status_code == 404
+
+
+def test_webfinger_without_resource(client):
+    response = client.get("/.well-known/webfinger")
+    assert response.status_code == 400
+    assert response.get_json() == {"error": "Missing field: resource."}
+
+
+def test_host_meta_points_at_webfinger(client):
+    response = client.get("/.well-known/host-meta")
+    assert response.status_code == 200
+    assert response.mimetype == "application/xrd+xml"
+    assert f'template="{BASE_URL}/.well-known/webfinger?resource={{uri}}"' in response.get_data(as_text=True)
+
+
+@pytest.mark.parametrize(
+    "accept", ["application/activity+json", 'application/ld+json; profile="x"', "text/html"]
+)
+def test_actor_is_a_minimal_person(client, account, accept):
+    response = client.get("/users/alice", headers={"Accept": accept})
+
+    assert response.status_code == 200
+    assert response.mimetype == "application/activity+json"
+    actor = response.get_json(force=True)
+    assert actor["id"] == account.ap_id
+    assert actor["type"] == "Person"
+    assert actor["preferredUsername"] == "alice"
+    assert actor["inbox"] == f"{account.ap_id}/inbox"
+    assert actor["followers"] == f"{account.ap_id}/followers"
+    assert actor["publicKey"]["owner"] == account.ap_id
+    assert actor["publicKey"]["publicKeyPem"].startswith("-----BEGIN PUBLIC KEY-----")
+    assert "icon" not in actor
+
+
+def test_actor_bot_and_avatar(client, account):
+    account.actor_type = "Service"
+    account.avatar = "XYZ/me.png"
+    db.session.commit()
+    actor = client.get("/users/alice").get_json(force=True)
+    assert actor["type"] == "Service"
+    assert actor["icon"] == {"type": "Image", "url": f"{BASE_URL}/media/XYZ/me.png"}
+
+
+def test_actor_unknown_is_json_404(client):
+    response = client.get("/users/nobody")
+    assert response.status_code == 404
+    assert response.get_json() == {"error": "Not found"}
+
+
+def test_notice_redirects_to_the_status_api(client):
+    response = client.get("/notice/ABC")
+    assert response.status_code == 302
+    assert response.headers["Location"].endswith("/api/v1/statuses/ABC")
+
+
+def test_notice_redirect_quotes_the_id(client):
+    """Found by the fuzzing: a newline in the id went into the Location header (500)."""
+    response = client.get("/notice/a%0Db%3Fc")
+    assert response.status_code == 302
+    assert response.headers["Location"] == "/api/v1/statuses/a%0Db%3Fc"
