@@ -14,6 +14,7 @@ from typing import Any
 
 import pytest
 from flask import Flask
+from flask import Response
 from flask.testing import FlaskClient
 from sqlalchemy import event
 from werkzeug.serving import make_server
@@ -125,6 +126,21 @@ def auth_headers(token: Callable[..., str]) -> Callable[..., dict]:
         return {"Authorization": f"Bearer {token(who, scopes)}"}
 
     return headers
+
+
+def form_login(client: FlaskClient, registered: dict, nickname: str = "alice") -> Response:
+    """Sign in through the login form (POST /oauth/authorize, out-of-band, scope read), which
+    leaves the `_pleroma_key` session cookie in `client`."""
+    return client.post(
+        "/oauth/authorize",
+        data={
+            "authorization[name]": nickname,
+            "authorization[password]": "secret-pw",
+            "authorization[client_id]": registered["client_id"],
+            "authorization[redirect_uri]": "urn:ietf:wg:oauth:2.0:oob",
+            "authorization[scope]": "read",
+        },
+    )
 
 
 def basic_headers(nickname: str, password: str = "secret-pw") -> dict:

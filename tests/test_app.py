@@ -21,6 +21,7 @@ from app import ROOT
 from app import create_app
 from models import Account
 from models import db
+from tests.conftest import form_login
 
 V1 = "/api/v1/pleroma/"
 LEGACY = "/api/pleroma/"
@@ -354,16 +355,7 @@ def test_a_request_without_the_session_cookie_builds_no_cookie_signer(
     assert client.get("/api/v1/instance").status_code == 200
     assert built == []  # no cookie, nothing to verify or to save
     # The login form's session still signs, sets and reads its cookie.
-    login = client.post(
-        "/oauth/authorize",
-        data={
-            "authorization[name]": "alice",
-            "authorization[password]": "secret-pw",
-            "authorization[client_id]": oauth_app["client_id"],
-            "authorization[redirect_uri]": "urn:ietf:wg:oauth:2.0:oob",
-            "authorization[scope]": "read",
-        },
-    )
+    login = form_login(client, oauth_app)
     assert login.status_code in (200, 302)
     assert client.get_cookie("_pleroma_key") is not None
     assert built

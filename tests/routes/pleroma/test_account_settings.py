@@ -22,6 +22,7 @@ from services import media as media_service
 from services.statuses import NewStatus
 from services.statuses import post_status
 from tests.conftest import basic_headers
+from tests.conftest import form_login
 
 VERIFY = "/api/v1/accounts/verify_credentials"
 
@@ -313,16 +314,7 @@ def test_change_password_through_the_session_keeps_that_session(
     _password_grant(browser, oauth_app)
     browser_with_form_session = app.test_client()
     # A session from the login form carries no token; it must end too.
-    browser_with_form_session.post(
-        "/oauth/authorize",
-        data={
-            "authorization[name]": "alice",
-            "authorization[password]": "secret-pw",
-            "authorization[client_id]": oauth_app["client_id"],
-            "authorization[redirect_uri]": "urn:ietf:wg:oauth:2.0:oob",
-            "authorization[scope]": "read",
-        },
-    )
+    form_login(browser_with_form_session, oauth_app)
     assert browser_with_form_session.get(VERIFY).status_code == 200
 
     response = browser.post(
