@@ -41,6 +41,7 @@ from app import create_app
 from models import db
 from tests.conftest import BASE_URL
 from tests.conftest import FIXTURE_PACKS
+from tests.conftest import password_token
 
 FAST_EXAMPLES = 4
 LONG_EXAMPLES = int(os.environ.get("KENOMA_FUZZ_EXAMPLES", "60"))
@@ -135,20 +136,8 @@ def _seed_content(app: Flask) -> dict[str, list[str]]:
     ).get_json()
 
     def login(nickname: str) -> dict:
-        answer = client.post(
-            "/oauth/token",
-            data={
-                "grant_type": "password",
-                "client_id": registered["client_id"],
-                "client_secret": registered["client_secret"],
-                "username": nickname,
-                "password": PASSWORD,
-                "scope": "read write follow push admin",
-            },
-        )
-        assert answer.status_code == 200, answer.get_json()
-        client.delete_cookie("_pleroma_key")
-        return {"Authorization": f"Bearer {answer.get_json()['access_token']}"}
+        token = password_token(client, registered, nickname, "read write follow push admin", PASSWORD)
+        return {"Authorization": f"Bearer {token}"}
 
     as_admin, as_bob, as_carol = login("admin"), login("bob"), login("carol")
 

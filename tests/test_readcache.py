@@ -21,6 +21,7 @@ from readcache import Kept
 from readcache import Store
 from services.accounts import create_local_account
 from tests.conftest import copy_fixture_pack
+from tests.conftest import password_token
 
 HOME = "/api/v1/timelines/home"
 PUBLIC = "/api/v1/timelines/public"
@@ -91,17 +92,7 @@ def counted(tmp_path: Path) -> Iterator[tuple[Flask, FlaskClient, dict]]:
         "/api/v1/apps",
         data={"client_name": "t", "redirect_uris": "urn:ietf:wg:oauth:2.0:oob", "scopes": "read write"},
     ).get_json()
-    token = client.post(
-        "/oauth/token",
-        data={
-            "grant_type": "password",
-            "client_id": registered["client_id"],
-            "client_secret": registered["client_secret"],
-            "username": "alice",
-            "password": "secret-pw",
-        },
-    ).get_json()["access_token"]
-    client.delete_cookie("_pleroma_key")
+    token = password_token(client, registered, "alice", "read write")
     yield app, client, {"Authorization": f"Bearer {token}"}
     with app.app_context():
         db.engine.dispose()
