@@ -3,7 +3,6 @@ account the recipient blocks, never for a thread the recipient muted."""
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Iterable
 
 from sqlalchemy import Select
@@ -21,6 +20,7 @@ from models import Follow
 from models import Notification
 from models import Status
 from models import ThreadMute
+from models import cached_statement
 from models import db
 from models import new_flake_id
 from models import utcnow
@@ -29,10 +29,10 @@ from models import utcnow
 CHUNK = 500
 
 
-@functools.lru_cache(maxsize=2)
 def _suppression_statement(with_thread: bool) -> Select:
-    """Everything notify() checks, in one statement (built once): whether the recipient blocks
-    the actor, muted the thread, follows the actor, and its notification settings."""
+    """Everything notify() checks, in one statement (built once, models.cached_statement):
+    whether the recipient blocks the actor, muted the thread, follows the actor, and its
+    notification settings."""
     recipient, actor = bindparam("recipient_id"), bindparam("actor_id")
     blocks = exists().where(Block.account_id == recipient, Block.target_id == actor)
     muted = (
@@ -54,7 +54,7 @@ def _suppressed(recipient_id: str, actor_id: str, status: Status | None) -> bool
     if status is not None:
         values["context_id"] = status.context_id
     blocked, muted, follows, settings = db.session.execute(
-        _suppression_statement(status is not None), values
+        cached_statement(_suppression_statement, status is not None), values
     ).one()
     # `block_from_strangers` (SPEC 11): only accounts the recipient follows may notify it.
     from_stranger = bool((settings or {}).get("block_from_strangers")) and not follows

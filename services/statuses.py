@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import functools
 import uuid
 from dataclasses import dataclass
 from dataclasses import field
@@ -33,6 +32,7 @@ from models import Status
 from models import StatusMention
 from models import StatusTag
 from models import Subscription
+from models import cached_statement
 from models import commit_keeping_loaded
 from models import db
 from models import new_flake_id
@@ -332,11 +332,10 @@ def _subscribers(status: Status, author: Account) -> list[str]:
     addressed, private ones only subscribers who follow."""
     if status.visibility == "direct":
         return []
-    query = _subscribers_query(status.visibility == "private")
+    query = cached_statement(_subscribers_query, status.visibility == "private")
     return list(db.session.connection().execute(query, {"author_id": author.id}).scalars().all())
 
 
-@functools.lru_cache(maxsize=2)
 def _subscribers_query(followers_only: bool) -> Select:
     author_id = bindparam("author_id")
     query = select(Subscription.account_id).where(Subscription.target_id == author_id)
