@@ -7,23 +7,28 @@ export FLASK_APP := app
 
 .PHONY: run test fuzz lint migrate clean bench bench-growth
 
-$(BIN)/python:
-	$(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install --quiet --upgrade pip
+# Each stamp is written only once its step has finished. A first run interrupted while the
+# environment was being made (Ctrl-C during `python -m venv`) leaves a .venv without a working
+# pip and without the stamp: the next run finds that out and makes the environment again.
+$(VENV)/.created:
+	$(BIN)/python -m pip --version >/dev/null 2>&1 || { \
+		rm -rf $(VENV) && $(PYTHON) -m venv $(VENV) && $(BIN)/python -m pip install --quiet --upgrade pip; }
+	touch $@
 
-$(VENV)/.installed: requirements.txt $(BIN)/python
-	$(BIN)/pip install --quiet -r requirements.txt
+$(VENV)/.installed: requirements.txt $(VENV)/.created
+	$(BIN)/python -m pip install --quiet -r requirements.txt
 	touch $@
 
 $(VENV)/.installed-dev: requirements.txt requirements-dev.txt $(VENV)/.installed
-	$(BIN)/pip install --quiet -r requirements-dev.txt
+	$(BIN)/python -m pip install --quiet -r requirements-dev.txt
 	touch $@
 
 migrate: $(VENV)/.installed
 	$(BIN)/flask db upgrade
 
+# KENOMA_PORT: with no BASE_URL configured, the server names itself http://127.0.0.1:$(PORT).
 run: migrate
-	MALLOC_ARENA_MAX=2 $(BIN)/gunicorn --config gunicorn.conf.py --bind 127.0.0.1:$(PORT) 'app:create_app()'
+	KENOMA_PORT=$(PORT) MALLOC_ARENA_MAX=2 $(BIN)/gunicorn --config gunicorn.conf.py --bind 127.0.0.1:$(PORT) 'app:create_app()'
 
 test: $(VENV)/.installed-dev
 	$(BIN)/python -m pytest -q -n 2 --dist loadfile

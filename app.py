@@ -39,7 +39,9 @@ from routes import register_blueprints
 ROOT = Path(__file__).resolve().parent
 
 DEFAULTS: dict[str, Any] = {
-    "BASE_URL": "http://127.0.0.1:5000",
+    # Unset, BASE_URL follows PORT (what `make run` binds): http://127.0.0.1:<PORT>.
+    "BASE_URL": "",
+    "PORT": 5000,
     "REGISTRATIONS_OPEN": False,
     "EMOJI_DIR": str(ROOT / "static" / "emoji"),
     "ALLOW_PRIVATE_FETCH": False,
@@ -101,7 +103,8 @@ def _configure(app: APIFlask, test_config: dict | None) -> None:
     app.config.from_prefixed_env("KENOMA")
     if test_config:
         app.config.update(test_config)
-    app.config["BASE_URL"] = app.config["BASE_URL"].rstrip("/")
+    base_url = app.config["BASE_URL"] or f"http://127.0.0.1:{app.config['PORT']}"
+    app.config["BASE_URL"] = base_url.rstrip("/")
     if not app.config.get("SECRET_KEY"):
         app.config["SECRET_KEY"] = keys.secret_key(Path(app.instance_path))
     app.config["VAPID_PUBLIC_KEY"] = keys.vapid_public_key(Path(app.instance_path))

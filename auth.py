@@ -8,11 +8,7 @@ from collections.abc import Callable
 from functools import cached_property
 from functools import wraps
 from typing import Any
-from typing import NamedTuple
 
-from argon2 import PasswordHasher
-from argon2.exceptions import InvalidHashError
-from argon2.exceptions import VerificationError
 from authlib.integrations.flask_oauth2 import AuthorizationServer
 from authlib.integrations.flask_oauth2.requests import FlaskOAuth2Payload
 from authlib.integrations.flask_oauth2.requests import FlaskOAuth2Request
@@ -22,7 +18,6 @@ from authlib.oauth2.rfc6750 import BearerTokenGenerator
 from authlib.oauth2.rfc7009 import RevocationEndpoint
 from authlib.oauth2.rfc7636 import CodeChallenge
 from flask import Flask
-from flask import current_app
 from flask import g
 from flask import request
 from flask import session
@@ -39,41 +34,17 @@ from errors import ApiError
 from models import Account
 from models import App
 from models import AuthorizationCode
+from models import ClientApp
 from models import MfaSettings
 from models import Token
 from models import db
 from params import merged_params
+from services.passwords import check_password
+from services.security import new_mfa_token
+from services.sessions import revoke
+from services.sessions import start_session
 
 TOKEN_LIFETIME = 3155695200  # Pleroma's tokens practically never expire (SPEC 2, example)
-
-
-# ---------------------------------------------------------------------------------------------
-# Passwords
-
-
-def _hasher() -> PasswordHasher:
-    # The cost comes from config so the test suite can hash cheaply; verifying reads the cost
-    # stored in each hash, so changing it never locks anyone out.
-    config = current_app.config
-    return PasswordHasher(time_cost=config["ARGON2_TIME_COST"], memory_cost=config["ARGON2_MEMORY_COST"])
-
-
-def hash_password(password: str) -> str:
-    return _hasher().hash(password)
-
-
-def check_password(account: Account, password: str) -> bool:
-    return verify_hash(account.password_hash, password)
-
-
-def verify_hash(hashed: str | None, secret: str) -> bool:
-    """Does `secret` match an argon2 hash made by hash_password (passwords, MFA backup codes)?"""
-    if not hashed or not secret:
-        return False
-    try:
-        return _hasher().verify(hashed, secret)
-    except (VerificationError, InvalidHashError):
-        return False
 
 
 # ---------------------------------------------------------------------------------------------
@@ -143,18 +114,6 @@ def _save_token(token: dict, oauth_request: Any) -> None:
         start_session(account, row)
 
 
-def start_session(account: Account, token: Token | None) -> None:
-    session["account_id"] = account.id
-    session["token_id"] = token.id if token else None
-    session["epoch"] = account.session_epoch or 0
-
-
-def keep_current_session(account: Account) -> None:
-    """After the account's `session_epoch` moved on, the browser making this request stays in."""
-    if session.get("account_id") == account.id:
-        session["epoch"] = account.session_epoch or 0
-
-
 def _usable_account(account: Account | None) -> Account | None:
     if account is None:
         return None
@@ -177,8 +136,6 @@ class PasswordGrant(grants.ResourceOwnerPasswordCredentialsGrant):
         account, client = self.request.user, self.request.client
         if MfaSettings.is_enabled_for(account.id):
             # The password was right; the login finishes at /oauth/mfa/challenge (SPEC 2).
-            from services.security import new_mfa_token  # services import auth: load late
-
             mfa_token = new_mfa_token(account, client, client.get_allowed_scope(self.request.payload.scope))
             raise ApiError(403, "mfa_required", mfa_token=mfa_token, supported_challenge_types="totp")
 
@@ -264,15 +221,6 @@ class TokenRevocation(RevocationEndpoint):
         revoke(token)
 
 
-def revoke(token: Token) -> None:
-    now = int(time.time())
-    token.access_token_revoked_at = now
-    token.refresh_token_revoked_at = now
-    db.session.commit()
-    if session.get("token_id") == token.id:
-        session.clear()
-
-
 def _token_generator(client: App, grant_type: str, user: Any = None, scope: str | None = None) -> str:
     from authlib.common.security import generate_token
 
@@ -320,13 +268,6 @@ def init_oauth(app: Flask) -> None:
 
 # Built once: Session.get builds its select again on every call, which costs more than running it.
 _ACCOUNT_BY_ID = select(Account).where(Account.id == bindparam("id"))
-
-
-class ClientApp(NamedTuple):
-    """The app a token was issued to, as a status names it (`application`)."""
-
-    name: str
-    website: str | None
 
 
 class Identity:

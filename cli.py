@@ -14,11 +14,11 @@ from flask.cli import AppGroup
 from flask.cli import with_appcontext
 from sqlalchemy import select
 
-from auth import hash_password
 from errors import ApiError
 from models import Account
 from models import db
 from services.accounts import create_local_account
+from services.passwords import hash_password
 
 user_cli = AppGroup("user", help="Manage local accounts.")
 

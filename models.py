@@ -14,6 +14,7 @@ from dataclasses import replace
 from datetime import UTC
 from datetime import datetime
 from typing import Any
+from typing import NamedTuple
 
 from authlib.integrations.sqla_oauth2 import OAuth2AuthorizationCodeMixin
 from authlib.integrations.sqla_oauth2 import OAuth2ClientMixin
@@ -336,6 +337,13 @@ class App(db.Model, OAuth2ClientMixin):
         # Unknown or unregistered scopes are dropped silently at the token endpoint (SPEC 1.2).
         wanted = scope_to_list(scope)
         return list_to_scope([s for s in wanted if any(scopes.covers(a, s) for a in allowed)])
+
+
+class ClientApp(NamedTuple):
+    """The app a token was issued to, as a status names it (`application`)."""
+
+    name: str
+    website: str | None
 
 
 class Token(db.Model, OAuth2TokenMixin):

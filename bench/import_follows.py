@@ -22,12 +22,12 @@ sys.path[0] = str(Path(__file__).resolve().parent.parent)
 from sqlalchemy import insert  # noqa: E402
 
 from app import create_app  # noqa: E402
-from auth import hash_password  # noqa: E402
 from models import Account  # noqa: E402
 from models import Notification  # noqa: E402
 from models import db  # noqa: E402
 from models import new_flake_id  # noqa: E402
 from services.accounts import create_local_account  # noqa: E402
+from services.passwords import hash_password  # noqa: E402
 
 BASE_URL = "http://127.0.0.1:5000"
 

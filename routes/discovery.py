@@ -22,7 +22,7 @@ from openapi import LOCATION_HEADER
 from openapi import responds
 from params import Params
 from serializers import base_url
-from services.accounts import local_host_names
+from services.remote import local_host_names
 
 bp = APIBlueprint("discovery", __name__, tag="Instance")
 

@@ -18,13 +18,10 @@ from flask import request
 import api_schemas
 import ratelimits
 import scopes as scope_rules
-from auth import check_password
 from auth import find_token
 from auth import issue_token
 from auth import oauth_server
-from auth import revoke
 from auth import session_account
-from auth import start_session
 from errors import ApiError
 from errors import error_response
 from models import Account
@@ -37,6 +34,9 @@ from openapi import responds
 from params import IdStr
 from params import Params
 from services import security
+from services.passwords import check_password
+from services.sessions import revoke
+from services.sessions import start_session
 
 bp = APIBlueprint("oauth", __name__, url_prefix="/oauth", tag="OAuth")
 

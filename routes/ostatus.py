@@ -17,7 +17,6 @@ from flask import session
 import api_schemas
 import formatting
 import ratelimits
-from auth import check_password
 from auth import session_account
 from errors import ApiError
 from models import Account
@@ -29,6 +28,7 @@ from openapi import responds
 from params import Params
 from services import follows
 from services.accounts import find_account
+from services.passwords import check_password
 
 bp = APIBlueprint("ostatus", __name__, tag="Pleroma")
 PAGE = answer(api_schemas.HTML, content_type="text/html")  # the page answers errors in HTML too

@@ -37,7 +37,7 @@ from params import INT_MAX
 from params import Bool
 from params import IdStr
 from params import Params
-from services.accounts import local_host_names
+from services.remote import local_host_names
 
 bp = APIBlueprint("search", __name__, tag="Search")
 

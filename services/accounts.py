@@ -23,7 +23,6 @@ from sqlalchemy.orm import aliased
 from werkzeug.datastructures import FileStorage
 
 import formatting
-from auth import hash_password
 from errors import ApiError
 from keys import new_account_keys
 from models import Account
@@ -34,8 +33,11 @@ from models import Mute
 from models import Status
 from models import StatusTag
 from models import db
+from services import remote
 from services.media import remove_file
 from services.media import store_file
+from services.passwords import hash_password
+from services.remote import local_host_names
 
 NICKNAME_RE = re.compile(r"^[A-Za-z0-9_]+$")
 # Paths of this server that a nickname would shadow (Pleroma's restricted nicknames).
@@ -153,17 +155,6 @@ def mention_resolver() -> formatting.Resolver:
     return resolve
 
 
-def local_host_names() -> set[str]:
-    """This server's host, with and without its port (SPEC 1.11)."""
-    from urllib.parse import urlsplit
-
-    parts = urlsplit(current_app.config["BASE_URL"])
-    names = {parts.netloc.lower()}
-    if parts.hostname:
-        names.add(parts.hostname.lower())
-    return names
-
-
 def _json_string(problems: dict) -> str:
     # Pleroma reports registration problems as a JSON *string* inside `error` (SPEC 3).
     import json
@@ -184,8 +175,6 @@ def find_account(ref: str) -> Account | None:
     account = db.session.get(Account, ref)
     if account is not None:
         return account
-    from services import remote  # imported here: services.remote builds on this module
-
     return remote.find_account(ref, resolve_remote=False)
 
 

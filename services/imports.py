@@ -41,8 +41,8 @@ from models import db
 from models import new_flake_id
 from models import utcnow
 from services import remote
-from services.accounts import local_host_names
 from services.notifications import notify_many
+from services.remote import local_host_names
 
 # IN lists and executemany batches stay well under SQLite's bound-parameter limit.
 CHUNK = 500

@@ -18,12 +18,12 @@ from sqlalchemy import select
 from sqlalchemy import update
 from sqlalchemy.dialects.sqlite import insert
 
-from auth import ClientApp
 from errors import ApiError
 from jobs import job
 from models import Account
 from models import Block
 from models import Bookmark
+from models import ClientApp
 from models import Favourite
 from models import Participation
 from models import Status

@@ -13,9 +13,17 @@ from sqlalchemy import select
 import formatting
 from models import Account
 from models import db
-from services.accounts import local_host_names
 
 AP_TYPES = "application/activity+json"
+
+
+def local_host_names() -> set[str]:
+    """This server's host, with and without its port (SPEC 1.11)."""
+    parts = urlsplit(current_app.config["BASE_URL"])
+    names = {parts.netloc.lower()}
+    if parts.hostname:
+        names.add(parts.hostname.lower())
+    return names
 
 
 def split_reference(reference: str) -> tuple[str, str | None]:

@@ -21,10 +21,6 @@ from sqlalchemy import select
 from sqlalchemy import update
 from sqlalchemy.orm import aliased
 
-from auth import hash_password
-from auth import keep_current_session
-from auth import revoke
-from auth import verify_hash
 from models import Account
 from models import App
 from models import AuthorizationCode
@@ -41,6 +37,10 @@ from models import db
 from models import utcnow
 from services.backups import backups_dir
 from services.media import remove_file
+from services.passwords import hash_password
+from services.passwords import verify_hash
+from services.sessions import keep_current_session
+from services.sessions import revoke
 
 BACKUP_CODE_COUNT = 5
 MFA_TOKEN_LIFETIME = timedelta(minutes=15)

@@ -22,9 +22,8 @@ from werkzeug.serving import make_server
 from app import create_app
 from models import Account
 from models import db
+from tests.emoji_fixtures import fixture_packs
 
-ROOT = Path(__file__).resolve().parent.parent
-FIXTURE_PACKS = ROOT.parent / "shared" / "fixtures" / "emoji-test-packs"
 BASE_URL = "http://127.0.0.1:5000"
 
 
@@ -207,10 +206,7 @@ def sql_log() -> Iterator[list[str]]:
 
 def copy_fixture_pack(app: Flask, name: str) -> Path:
     target = Path(app.config["EMOJI_DIR"]) / name
-    shutil.copytree(FIXTURE_PACKS / "emoji" / name, target)
-    # The fixtures are read-only; the copy must be writable like a real pack folder.
-    for path in [target, *target.rglob("*")]:
-        path.chmod(path.stat().st_mode | 0o200)
+    shutil.copytree(fixture_packs() / "emoji" / name, target)
     return target
 
 

@@ -40,8 +40,8 @@ from schemathesis.specs.openapi.checks import status_code_conformance
 from app import create_app
 from models import db
 from tests.conftest import BASE_URL
-from tests.conftest import FIXTURE_PACKS
 from tests.conftest import password_token
+from tests.emoji_fixtures import fixture_packs
 
 FAST_EXAMPLES = 4
 LONG_EXAMPLES = int(os.environ.get("KENOMA_FUZZ_EXAMPLES", "60"))
@@ -88,9 +88,7 @@ PNG_DATA_URL = "data:image/png;base64," + base64.b64encode(_png()).decode()
 def _seed(folder: Path) -> Seeded:
     (folder / "emoji").mkdir(parents=True)
     for pack in PACKS:
-        shutil.copytree(FIXTURE_PACKS / "emoji" / pack, folder / "emoji" / pack)
-    for path in (folder / "emoji").rglob("*"):
-        path.chmod(path.stat().st_mode | 0o200)
+        shutil.copytree(fixture_packs() / "emoji" / pack, folder / "emoji" / pack)
     app = create_app(
         {
             "TESTING": True,

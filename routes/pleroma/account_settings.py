@@ -12,7 +12,6 @@ from apiflask.fields import String
 
 import api_schemas
 import ratelimits
-from auth import check_password
 from auth import current_identity
 from auth import me
 from auth import require_auth
@@ -20,6 +19,7 @@ from openapi import responds
 from params import Bool
 from params import Params
 from services import security
+from services.passwords import check_password
 
 bp = APIBlueprint("account_settings", __name__, tag="Pleroma")
 

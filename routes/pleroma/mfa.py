@@ -7,7 +7,6 @@ from apiflask.fields import String
 
 import api_schemas
 import ratelimits
-from auth import check_password
 from auth import me
 from auth import require_auth
 from errors import ApiError
@@ -15,6 +14,7 @@ from openapi import responds
 from params import IdStr
 from params import Params
 from services import security
+from services.passwords import check_password
 
 bp = APIBlueprint("mfa", __name__, tag="Pleroma")
 

@@ -7,12 +7,12 @@ from apiflask.fields import String
 
 import api_schemas
 import ratelimits
-from auth import check_password
 from auth import me
 from auth import require_auth
 from openapi import responds
 from params import Params
 from services import migration
+from services.passwords import check_password
 
 bp = APIBlueprint("migration", __name__, tag="Pleroma")
 

@@ -18,15 +18,15 @@ from pathlib import Path
 import pytest
 
 import emoji_packs
-from tests.conftest import FIXTURE_PACKS
 from tests.conftest import basic_headers
 from tests.conftest import copy_fixture_pack
 from tests.conftest import free_port
+from tests.emoji_fixtures import BLANK_PNG
+from tests.emoji_fixtures import NONSHARED_SHA
+from tests.emoji_fixtures import SHORTCODE_PNG
 
 P = "/api/v1/pleroma/emoji"
 PACKS = ("blobs.gg", "pack_bad_sha", "test_pack", "test_pack_nonshared")
-BLANK_PNG = (FIXTURE_PACKS / "emoji" / "test_pack" / "blank.png").read_bytes()
-NONSHARED_SHA = "1967BB4E42BCC34BCC12D57BE7811D3B7BE52F965BCE45C87BD377B9499CE11D"
 NOT_DOWNLOADABLE = (
     "Pack {} cannot be downloaded from this instance, either pack sharing was disabled for this pack "
     "or some files are missing"
@@ -496,8 +496,7 @@ def test_add_file_upload_with_shortcode_and_subdirectory(client, emoji_dir, admi
 
 
 def test_add_file_defaults_shortcode_and_filename_from_upload(client, emoji_dir, admin_headers):
-    shortcode_png = (FIXTURE_PACKS / "add" / "shortcode.png").read_bytes()
-    data = {"file": upload(shortcode_png, "shortcode.png")}
+    data = {"file": upload(SHORTCODE_PNG, "shortcode.png")}
     response = client.post(f"{P}/packs/files?name=test_pack", data=data, headers=admin_headers)
     assert response.get_json() == {"blank": "blank.png", "blank2": "blank2.png", "shortcode": "shortcode.png"}
 

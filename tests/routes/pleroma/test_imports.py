@@ -10,7 +10,6 @@ from sqlalchemy import func
 from sqlalchemy import insert
 from sqlalchemy import select
 
-from auth import hash_password
 from models import Account
 from models import Block
 from models import Follow
@@ -21,6 +20,7 @@ from models import db
 from models import new_flake_id
 from services import imports
 from services.imports import parse_list
+from services.passwords import hash_password
 from tests.conftest import BASE_URL
 from tests.conftest import basic_headers
 
