@@ -1,9 +1,9 @@
 """The response entities (SPEC 20) as marshmallow schemas, for /openapi.json only.
 
-Views return the plain dicts of serializers.py; these schemas never dump anything (dumping would
-silently drop keys they do not list). They describe the answers so the document is complete and
-the fuzz tests can check every response against it: keys that are always present are required,
-keys that may be null are nullable, and every object allows extra keys, as clients must.
+Views return the plain dicts of the serializers package; these schemas never dump anything
+(dumping would silently drop keys they do not list). They describe the answers so the document is
+complete and the fuzz tests can check every response against it: keys that are always present are
+required, keys that may be null are nullable, and every object allows extra keys, as clients must.
 """
 
 from __future__ import annotations

@@ -1,9 +1,9 @@
 """The OpenAPI document (/openapi.json): response declarations for views, and the pass that fills
 in what every operation shares (security, error answers, upload bodies).
 
-Views return plain dicts from serializers.py. `@responds` only *documents* the answer: unlike
-APIFlask's `@bp.output`, it never dumps the returned value through a schema (that would silently
-drop keys the schema does not list). Decorator order: route, require_auth, input, responds.
+Views return plain dicts from the serializers package. `@responds` only *documents* the answer:
+unlike APIFlask's `@bp.output`, it never dumps the returned value through a schema (that would
+silently drop keys the schema does not list). Decorator order: route, require_auth, input, responds.
 
 ```python
 @bp.get("/<status_id>")

@@ -1,0 +1,66 @@
+"""One function per API entity (SPEC 20), one module per entity family. List forms load what a
+page needs in a constant number of queries, whatever its length; single forms are the list form
+of one item. Callers use the names re-exported here: `serializers.status_json(...)`.
+
+Modules only import those below them: common <- accounts <- reactions <- statuses <- reports <-
+notifications; media, apps, scrobbles and misc sit beside them."""
+
+from __future__ import annotations
+
+from serializers.accounts import account_json
+from serializers.accounts import accounts_json
+from serializers.accounts import relationship_json
+from serializers.accounts import relationships_json
+from serializers.apps import app_json
+from serializers.apps import oauth_token_json
+from serializers.apps import oauth_tokens_json
+from serializers.common import base_url
+from serializers.common import iso
+from serializers.common import media_url
+from serializers.media import attachment_json
+from serializers.media import mascot_json
+from serializers.misc import backup_json
+from serializers.misc import bookmark_folder_json
+from serializers.misc import push_subscription_json
+from serializers.notifications import conversation_json
+from serializers.notifications import conversations_json
+from serializers.notifications import notification_json
+from serializers.notifications import notifications_json
+from serializers.reactions import reactions_json
+from serializers.reactions import reactions_of
+from serializers.reports import report_json
+from serializers.scrobbles import scrobble_json
+from serializers.scrobbles import scrobbles_json
+from serializers.statuses import status_json
+from serializers.statuses import status_source_json
+from serializers.statuses import statuses_json
+
+__all__ = [
+    "account_json",
+    "accounts_json",
+    "app_json",
+    "attachment_json",
+    "backup_json",
+    "base_url",
+    "bookmark_folder_json",
+    "conversation_json",
+    "conversations_json",
+    "iso",
+    "mascot_json",
+    "media_url",
+    "notification_json",
+    "notifications_json",
+    "oauth_token_json",
+    "oauth_tokens_json",
+    "push_subscription_json",
+    "reactions_json",
+    "reactions_of",
+    "relationship_json",
+    "relationships_json",
+    "report_json",
+    "scrobble_json",
+    "scrobbles_json",
+    "status_json",
+    "status_source_json",
+    "statuses_json",
+]

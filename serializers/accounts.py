@@ -1,0 +1,258 @@
+"""Accounts and relationships."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from sqlalchemy import false
+from sqlalchemy import select
+
+import emoji_packs
+import formatting
+from models import Account
+from models import Block
+from models import Endorsement
+from models import Follow
+from models import Mute
+from models import Notification
+from models import Participation
+from models import Subscription
+from models import db
+from serializers.common import base_url
+from serializers.common import iso
+from serializers.common import media_url
+
+
+def _image(path: str | None, default: str | None) -> str | None:
+    if path:
+        return media_url(path)
+    return f"{base_url()}/images/{default}" if default else None
+
+
+def _visible_count(account: Account, viewer: Account | None, hidden: bool, count: int) -> int:
+    return 0 if hidden and (viewer is None or viewer.id != account.id) else count
+
+
+def _fields(account: Account) -> list[dict]:
+    return [
+        {"name": f.get("name", ""), "value": f.get("value_html", f.get("value", "")), "verified_at": None}
+        for f in account.fields or []
+    ]
+
+
+def _account_emojis(account: Account) -> list[dict]:
+    """Custom emoji named in the display name and bio (the emoji set is cached in memory)."""
+    shortcodes = formatting.find_shortcodes(f"{account.display_name}\n{account.note_source}")
+    if not shortcodes:
+        return []
+    found = emoji_packs.emoji_by_shortcode(shortcodes)
+    return [found[sc] for sc in shortcodes if sc in found]
+
+
+def account_json(
+    account: Account,
+    viewer: Account | None = None,
+    *,
+    relationship: dict | None = None,
+    with_source: bool = False,
+    embed_moved: bool = True,
+) -> dict:
+    is_owner = viewer is not None and viewer.id == account.id
+    avatar = _image(account.avatar, "avi.png")
+    header = _image(account.header, "banner.png")
+    data: dict[str, Any] = {
+        "id": account.id,
+        "username": account.nickname,
+        "acct": account.acct,
+        "display_name": account.display_name or account.nickname,
+        "locked": account.is_locked,
+        "bot": account.actor_type == "Service",
+        "discoverable": account.is_discoverable,
+        "group": False,
+        "created_at": iso(account.created_at),
+        "note": account.note_html,
+        "url": account.ap_id,
+        "avatar": avatar,
+        "avatar_static": avatar,
+        "header": header,
+        "header_static": header,
+        "followers_count": _visible_count(
+            account, viewer, account.hide_followers_count, account.followers_count
+        ),
+        "following_count": _visible_count(
+            account, viewer, account.hide_follows_count, account.following_count
+        ),
+        "statuses_count": account.statuses_count,
+        "last_status_at": iso(account.last_status_at),
+        "emojis": _account_emojis(account),
+        "fields": _fields(account),
+        # One level only, as Mastodon nests it: A moved to B and back must not recurse forever.
+        "moved": account_json(account.moved_to, viewer, embed_moved=False)
+        if account.moved_to and embed_moved
+        else None,
+        "pleroma": _account_pleroma(account, viewer, is_owner, relationship),
+    }
+    if with_source and is_owner:
+        data["source"] = _account_source(account)
+        data["pleroma"].update(_owner_extras(account))
+    return data
+
+
+def _account_pleroma(
+    account: Account, viewer: Account | None, is_owner: bool, relationship: dict | None
+) -> dict:
+    data: dict[str, Any] = {
+        "ap_id": account.ap_id,
+        "also_known_as": list(account.also_known_as or []),
+        "background_image": _image(account.background, None),
+        "tags": [],
+        "is_confirmed": account.is_confirmed,
+        "confirmation_pending": not account.is_confirmed,
+        "hide_favorites": account.hide_favorites,
+        "hide_followers": account.hide_followers,
+        "hide_follows": account.hide_follows,
+        "hide_followers_count": account.hide_followers_count,
+        "hide_follows_count": account.hide_follows_count,
+        "relationship": relationship or {},
+        "skip_thread_containment": account.skip_thread_containment,
+        "accepts_chat_messages": account.accepts_chat_messages,
+        "favicon": None,
+        "avatar_description": "",
+        "header_description": "",
+    }
+    if is_owner or account.show_role:
+        data["is_admin"] = account.is_admin
+        data["is_moderator"] = account.is_moderator
+    if viewer is not None and viewer.is_admin:
+        data["deactivated"] = not account.is_active
+    return data
+
+
+def _account_source(account: Account) -> dict:
+    return {
+        "note": account.note_source,
+        "privacy": account.default_scope,
+        "sensitive": account.is_sensitive_default,
+        "fields": [{"name": f.get("name", ""), "value": f.get("value", "")} for f in account.fields or []],
+        "pleroma": {
+            "show_role": account.show_role,
+            "no_rich_text": account.no_rich_text,
+            "discoverable": account.is_discoverable,
+            "actor_type": account.actor_type,
+        },
+    }
+
+
+def _owner_extras(account: Account) -> dict:
+    unread_notifications = db.session.scalar(
+        select(db.func.count())
+        .select_from(Notification)
+        .where(Notification.account_id == account.id, Notification.is_seen == false())
+    )
+    unread_conversations = db.session.scalar(
+        select(db.func.count())
+        .select_from(Participation)
+        .where(Participation.account_id == account.id, Participation.is_unread.is_(True))
+    )
+    follow_requests = db.session.scalar(
+        select(db.func.count())
+        .select_from(Follow)
+        .where(Follow.followee_id == account.id, Follow.is_pending.is_(True))
+    )
+    return {
+        "settings_store": account.settings_store or {},
+        "notification_settings": {"block_from_strangers": False, "hide_notification_contents": False}
+        | (account.notification_settings or {}),
+        "allow_following_move": account.allow_following_move,
+        "unread_conversation_count": unread_conversations or 0,
+        "unread_notifications_count": unread_notifications or 0,
+        "follow_requests_count": follow_requests or 0,
+        "is_admin": account.is_admin,
+        "is_moderator": account.is_moderator,
+        "chat_token": "",
+        "also_known_as": list(account.also_known_as or []),
+    }
+
+
+def accounts_json(
+    accounts: Iterable[Account], viewer: Account | None = None, with_relationships: bool = False
+) -> list[dict]:
+    accounts = list(accounts)
+    rels: dict[str, dict] = {}
+    if with_relationships and viewer is not None:
+        rels = {r["id"]: r for r in relationships_json(viewer, [a.id for a in accounts])}
+    return [account_json(a, viewer, relationship=rels.get(a.id)) for a in accounts]
+
+
+def relationships_json(viewer: Account, target_ids: list[str]) -> list[dict]:
+    """Relationships of the viewer with each target, in order, in six queries."""
+    ids = list(dict.fromkeys(target_ids))
+    if not ids:
+        return []
+
+    def pairs(model: Any, mine: Any, theirs: Any, *extra: Any) -> dict[str, Any]:
+        rows = db.session.scalars(select(model).where(mine == viewer.id, theirs.in_(ids), *extra))
+        return {getattr(r, theirs.key): r for r in rows}
+
+    following = pairs(Follow, Follow.follower_id, Follow.followee_id)
+    followers = db.session.scalars(
+        select(Follow.follower_id).where(
+            Follow.followee_id == viewer.id, Follow.follower_id.in_(ids), Follow.is_pending == false()
+        )
+    ).all()
+    blocks = db.session.execute(
+        select(Block.account_id, Block.target_id).where(
+            ((Block.account_id == viewer.id) & Block.target_id.in_(ids))
+            | ((Block.target_id == viewer.id) & Block.account_id.in_(ids))
+        )
+    ).all()
+    mutes = pairs(Mute, Mute.account_id, Mute.target_id, Mute.active())  # expired mutes no longer count
+    endorsed = set(pairs(Endorsement, Endorsement.account_id, Endorsement.target_id))
+    subscribed = set(pairs(Subscription, Subscription.account_id, Subscription.target_id))
+    return [
+        _relationship(
+            tid,
+            viewer.id,
+            following.get(tid),
+            tid in set(followers),
+            blocks,
+            mutes.get(tid),
+            tid in endorsed,
+            tid in subscribed,
+        )
+        for tid in ids
+    ]
+
+
+def _relationship(
+    target_id: str,
+    viewer_id: str,
+    follow: Follow | None,
+    followed_by: bool,
+    blocks: list,
+    mute: Mute | None,
+    endorsed: bool,
+    subscribing: bool,
+) -> dict:
+    # Pleroma's `subscribing` and Mastodon's `notifying` are one flag (SPEC 21.11).
+    return {
+        "id": target_id,
+        "following": bool(follow and not follow.is_pending),
+        "showing_reblogs": follow.show_reblogs if follow else True,
+        "notifying": subscribing,
+        "followed_by": followed_by,
+        "blocking": (viewer_id, target_id) in {tuple(b) for b in blocks},
+        "blocked_by": (target_id, viewer_id) in {tuple(b) for b in blocks},
+        "muting": mute is not None,
+        "muting_notifications": bool(mute and mute.hide_notifications),
+        "subscribing": subscribing,
+        "requested": bool(follow and follow.is_pending),
+        "domain_blocking": False,
+        "endorsed": endorsed,
+        "note": "",
+    }
+
+
+def relationship_json(viewer: Account, target: Account) -> dict:
+    return relationships_json(viewer, [target.id])[0]

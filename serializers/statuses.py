@@ -1,0 +1,371 @@
+"""Statuses, and the batch loader that renders a page of them in a constant number of queries."""
+
+from __future__ import annotations
+
+import functools
+import json
+from collections import defaultdict
+from collections.abc import Iterable
+from typing import Any
+from typing import NamedTuple
+
+import orjson
+from flask import current_app
+from sqlalchemy import Select
+from sqlalchemy import String
+from sqlalchemy import bindparam
+from sqlalchemy import column
+from sqlalchemy import func
+from sqlalchemy import literal_column
+from sqlalchemy import null
+from sqlalchemy import select
+from sqlalchemy import type_coerce
+from sqlalchemy import union_all
+
+import emoji_packs
+import formatting
+from models import BOUND_VIEWER
+from models import Account
+from models import Bookmark
+from models import EmojiReaction
+from models import Favourite
+from models import Media
+from models import Participation
+from models import Status
+from models import StatusMention
+from models import StatusTag
+from models import ThreadMute
+from models import db
+from serializers.accounts import account_json
+from serializers.common import base_url
+from serializers.common import iso
+from serializers.media import attachment_json
+from serializers.reactions import _group_reactions
+from serializers.reactions import _hidden_reactors
+from serializers.reactions import _reaction_summaries
+
+
+class _StatusBatch:
+    """Everything a page of statuses needs, in a constant number of queries whatever its length:
+    the reblogged originals and the quoted statuses (one query each, only when the page has any),
+    then one UNION ALL for every per-status fact (mentions, tags, media, parents' authors,
+    reactions and the viewer's own state)."""
+
+    def __init__(self, statuses: list[Status], viewer: Account | None) -> None:
+        self.viewer = viewer
+        self.accounts: dict[str, dict] = {}  # account_json per account: a page repeats authors
+        originals_ids = {s.reblog_of_id for s in statuses if s.reblog_of_id}
+        self.originals: dict[str, Status] = {}
+        if originals_ids:
+            self.originals = {
+                s.id: s for s in db.session.scalars(select(Status).where(Status.id.in_(originals_ids)))
+            }
+        # Quoted statuses the reader may see, for the page and its reblogged originals; they join
+        # `every` so their mentions, media and viewer state load with the rest.
+        quote_ids = {s.quote_id for s in statuses + list(self.originals.values()) if s.quote_id}
+        self.quoted: dict[str, Status] = {}
+        if quote_ids:
+            self.quoted = {
+                s.id: s
+                for s in db.session.scalars(
+                    select(Status).where(Status.id.in_(quote_ids), Status.visibility_filter(viewer))
+                )
+            }
+        every = statuses + list(self.originals.values()) + list(self.quoted.values())
+        shortcodes = [sc for s in every for sc in s.emojis or ()]
+        # Most statuses name no custom emoji: then the packs need not even be checked for changes.
+        self.emoji = emoji_packs.emoji_by_shortcode(shortcodes) if shortcodes else {}
+        self._load_extras(every)
+
+    def _load_extras(self, every: list[Status]) -> None:
+        self.mentions: dict[str, list[tuple]] = defaultdict(list)
+        self.tags: dict[str, list[str]] = defaultdict(list)
+        self.media: dict[str, list[_MediaRow]] = defaultdict(list)
+        self.parents: dict[str, str] = {}  # parent id -> its author's acct, when the viewer sees it
+        self.reactions: dict[str, list[dict]] = {}
+        self.favourited: set[str] = set()
+        self.bookmarks: dict[str, str | None] = {}
+        self.reblogged: set[str] = set()
+        self.muted_contexts: set[int] = set()
+        self.participations: dict[int, str] = {}
+        reactions: list[tuple] = []
+        statement, values = _extras_query(every, self.viewer)
+        # all(): one fetchall, where iterating the result would fetch row by row.
+        for kind, key, a, b, c, d, e, f, g in db.session.execute(statement, values).all():
+            if kind == "mention":
+                self.mentions[key].append((a, b, c, d))
+            elif kind == "tag":
+                self.tags[key].append(a)
+            elif kind == "media":
+                self.media[key].append(_MediaRow(a, b, c, d, e, f, g))
+            elif kind == "parent":
+                self.parents[key] = a if b is None else f"{a}@{b}"
+            elif kind == "reaction":
+                reactions.append((key, a, b, c, d))
+            elif kind == "favourite":
+                self.favourited.add(key)
+            elif kind == "bookmark":
+                self.bookmarks[key] = a
+            elif kind == "reblogged":
+                self.reblogged.add(key)
+            elif kind == "thread_mute":
+                self.muted_contexts.add(int(key))
+            elif kind == "participation":
+                self.participations[int(key)] = a
+        # UNION ALL keeps no order: each kind is put in the order the entities show it.
+        for rows in self.mentions.values():
+            rows.sort()
+        for names in self.tags.values():
+            names.sort()
+        for media in self.media.values():
+            media.sort(key=lambda m: (int(m.position or 0), m.id))
+        reactions.sort(key=lambda r: r[4])
+        viewer_id = self.viewer.id if self.viewer is not None else None
+        self.reactions = _group_reactions(((s, n, u, a) for s, n, u, a, _ in reactions), viewer_id)
+
+    def account(self, account: Account) -> dict:
+        found = self.accounts.get(account.id)
+        if found is None:
+            found = self.accounts[account.id] = account_json(account, self.viewer)
+        return found
+
+    def render(self, status: Status) -> dict:
+        if status.reblog_of_id:
+            original = self.originals.get(status.reblog_of_id)
+            data = self._one(status, as_reblog=True)
+            data["reblog"] = self._one(original) if original else None
+            return data
+        return self._one(status)
+
+    def _one(self, status: Status, as_reblog: bool = False, embed_quote: bool = True) -> dict:
+        # A quoted status is embedded one level deep: its own quote stays a bare quote_id.
+        quoted = self.quoted.get(status.quote_id) if status.quote_id and embed_quote else None
+        quote = self._one(quoted, embed_quote=False) if quoted is not None else None
+        parent_acct = self.parents.get(status.in_reply_to_id) if status.in_reply_to_id else None
+        mentions = [
+            {
+                "id": account_id,
+                "username": nickname,
+                "acct": nickname if domain is None else f"{nickname}@{domain}",
+                "url": ap_id,
+            }
+            for account_id, nickname, domain, ap_id in self.mentions.get(status.id, ())
+        ]
+        content = "" if as_reblog else status.content
+        reactions = [] if as_reblog else _reaction_summaries(self.reactions.get(status.id, []))
+        root = base_url()
+        muted = status.context_id in self.muted_contexts
+        data: dict[str, Any] = {
+            "id": status.id,
+            "uri": status.uri,
+            "url": f"{root}/notice/{status.id}",
+            "account": self.account(status.account),
+            "in_reply_to_id": status.in_reply_to_id,
+            "in_reply_to_account_id": status.in_reply_to_account_id,
+            "reblog": None,
+            "content": content,
+            "text": None,
+            "created_at": iso(status.created_at),
+            "edited_at": iso(status.edited_at),
+            "emojis": [self.emoji[sc] for sc in status.emojis or () if sc in self.emoji],
+            "replies_count": 0 if as_reblog else status.replies_count,
+            "reblogs_count": 0 if as_reblog else status.reblogs_count,
+            "favourites_count": 0 if as_reblog else status.favourites_count,
+            "reblogged": status.id in self.reblogged,
+            "favourited": status.id in self.favourited,
+            "bookmarked": status.id in self.bookmarks,
+            "muted": muted,
+            "pinned": status.pinned_at is not None,
+            "sensitive": status.is_sensitive,
+            "spoiler_text": status.spoiler_text,
+            "visibility": status.visibility,
+            "media_attachments": [attachment_json(m) for m in self.media.get(status.id, ())],
+            "mentions": mentions,
+            "tags": [{"name": t, "url": f"{root}/tag/{t}"} for t in self.tags.get(status.id, ())],
+            "application": {"name": status.app_name, "website": status.app_website}
+            if status.app_name
+            else None,
+            "language": status.language,
+            "card": None,
+            "poll": None,
+            "quote": quote,
+            "quote_id": status.quote_id,
+            "emoji_reactions": reactions,
+        }
+        data["pleroma"] = {
+            "local": status.account.domain is None,
+            "conversation_id": status.context_id,
+            "context": f"{root}/contexts/{status.context.uri}",
+            "direct_conversation_id": self.participations.get(status.context_id)
+            if status.visibility == "direct"
+            else None,
+            "in_reply_to_account_acct": parent_acct,
+            "content": {"text/plain": formatting.html_to_text(content)},
+            "spoiler_text": {"text/plain": status.spoiler_text},
+            "expires_at": iso(status.expires_at),
+            "thread_muted": muted,
+            "emoji_reactions": reactions,
+            "parent_visible": parent_acct is not None,
+            "pinned_at": iso(status.pinned_at),
+            "quote": quote,
+            "quote_id": status.quote_id,
+            "quote_url": f"{root}/notice/{status.quote_id}" if status.quote_id else None,
+            "quote_visible": quoted is not None,
+            "bookmark_folder": self.bookmarks.get(status.id),
+        }
+        return data
+
+
+class _MediaRow(NamedTuple):
+    """The columns of a Media that attachment_json reads, as the batch query returns them."""
+
+    id: str
+    path: str
+    mime_type: str
+    description: str | None
+    focus: str | None
+    meta_json: str | None
+    position: int | None
+
+    @property
+    def meta(self) -> dict:
+        return json.loads(self.meta_json) if self.meta_json else {}
+
+
+_EXTRA_WIDTH = 7  # payload columns of the extras query; each kind fills what it needs
+
+
+def _part(kind: str, key: Any, *values: Any) -> Select:
+    """One member of the extras UNION ALL: (kind, key, a..g), untyped so no member's column type
+    converts another's values."""
+    padded = [*values, *([null()] * (_EXTRA_WIDTH - len(values)))]
+    columns = [literal_column(f"'{kind}'", String).label("kind"), type_coerce(key, String).label("key")]
+    columns += [type_coerce(v, String).label(f"c{i}") for i, v in enumerate(padded)]
+    return select(*columns)
+
+
+def _extras_query(every: list[Status], viewer: Account | None) -> tuple[Any, dict]:
+    """The extras statement for this page's shape (built once, see _extras_statement) and the
+    page's values for it."""
+    parent_ids = sorted({s.in_reply_to_id for s in every if s.in_reply_to_id})
+    direct_contexts = sorted({s.context_id for s in every if s.visibility == "direct"})
+    statement = _extras_statement(
+        viewer is not None,
+        bool(parent_ids),
+        bool(direct_contexts),
+        bool(current_app.config["SHOW_REACTIONS"]),
+    )
+    values: dict[str, Any] = {
+        "ids": _json_list(dict.fromkeys(s.id for s in every)),
+        "parent_ids": _json_list(parent_ids),
+    }
+    if viewer is not None:
+        values["viewer_id"] = viewer.id
+        values["context_ids"] = _json_list(sorted({s.context_id for s in every}))
+        values["direct_contexts"] = _json_list(direct_contexts)
+    return statement, values
+
+
+def _json_list(values: Iterable[Any]) -> str:
+    return orjson.dumps(list(values)).decode()
+
+
+def _listed(name: str) -> Select:
+    """The members of a list given as one JSON array (see _json_list), for `IN`. An expanding
+    bind parameter would make SQLAlchemy render the SQL again for every execution, which cost
+    more than running it; this SQL is the same whatever the length, and SQLite still searches
+    the index once per member."""
+    return select(column("value")).select_from(func.json_each(bindparam(name, type_=String)))
+
+
+_IDS = _listed("ids")
+
+
+@functools.lru_cache(maxsize=16)
+def _extras_statement(signed_in: bool, with_parents: bool, with_direct: bool, with_reactions: bool) -> Any:
+    """The UNION ALL of every per-status fact, built once per shape: statement building costs
+    more Python than running it. Values: ids, parent_ids, and for a reader viewer_id,
+    context_ids and direct_contexts."""
+    viewer = BOUND_VIEWER if signed_in else None
+    parts = [
+        _part("mention", StatusMention.status_id, Account.id, Account.nickname, Account.domain, Account.ap_id)
+        .join_from(StatusMention, Account, Account.id == StatusMention.account_id)
+        .where(StatusMention.status_id.in_(_IDS), StatusMention.is_visible.is_(True)),
+        _part("tag", StatusTag.status_id, StatusTag.name).where(StatusTag.status_id.in_(_IDS)),
+        _part(
+            "media",
+            Media.status_id,
+            Media.id,
+            Media.path,
+            Media.mime_type,
+            Media.description,
+            Media.focus,
+            Media.meta,
+            Media.position,
+        ).where(Media.status_id.in_(_IDS)),
+    ]
+    if with_parents:
+        parts.append(
+            _part("parent", Status.id, Account.nickname, Account.domain)
+            .join_from(Status, Account, Account.id == Status.account_id)
+            .where(Status.id.in_(_listed("parent_ids")), Status.visibility_filter(viewer))
+        )
+    if with_reactions:
+        parts.append(
+            _part(
+                "reaction",
+                EmojiReaction.status_id,
+                EmojiReaction.emoji,
+                EmojiReaction.url,
+                EmojiReaction.account_id,
+                EmojiReaction.id,
+            )
+            .join_from(EmojiReaction, Account, Account.id == EmojiReaction.account_id)
+            .where(EmojiReaction.status_id.in_(_IDS), Account.is_active.is_(True), *_hidden_reactors(viewer))
+        )
+    if viewer is not None:
+        parts += [
+            _part("favourite", Favourite.status_id).where(
+                Favourite.account_id == viewer.id, Favourite.status_id.in_(_IDS)
+            ),
+            _part("bookmark", Bookmark.status_id, Bookmark.folder_id).where(
+                Bookmark.account_id == viewer.id, Bookmark.status_id.in_(_IDS)
+            ),
+            _part("reblogged", Status.reblog_of_id).where(
+                Status.account_id == viewer.id, Status.reblog_of_id.in_(_IDS)
+            ),
+            _part("thread_mute", ThreadMute.context_id).where(
+                ThreadMute.account_id == viewer.id,
+                ThreadMute.context_id.in_(_listed("context_ids")),
+            ),
+        ]
+        if with_direct:
+            parts.append(
+                _part("participation", Participation.context_id, Participation.id).where(
+                    Participation.account_id == viewer.id,
+                    Participation.context_id.in_(_listed("direct_contexts")),
+                )
+            )
+    return union_all(*parts)
+
+
+def statuses_json(statuses: Iterable[Status], viewer: Account | None) -> list[dict]:
+    statuses = list(statuses)
+    if not statuses:
+        return []
+    batch = _StatusBatch(statuses, viewer)
+    return [batch.render(s) for s in statuses]
+
+
+def status_json(status: Status, viewer: Account | None) -> dict:
+    return statuses_json([status], viewer)[0]
+
+
+def status_source_json(status: Status) -> dict:
+    """StatusSource (GET /api/v1/statuses/:id/source): what the author typed."""
+    return {
+        "id": status.id,
+        "text": status.source,
+        "spoiler_text": status.spoiler_text,
+        "content_type": status.content_type,
+    }
