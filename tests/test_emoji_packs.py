@@ -1,4 +1,4 @@
-"""emoji_packs.py: names and paths, the mtime-keyed emoji set, archives, zip member checks, and
+"""emoji_packs: names and paths, the mtime-keyed emoji set, archives, zip member checks, and
 the emoji lists of statuses and accounts."""
 
 from __future__ import annotations
@@ -14,6 +14,8 @@ import pytest
 
 import emoji_packs
 import serializers
+from emoji_packs import archives as pack_archives
+from emoji_packs import loaded as pack_loaded
 from services.statuses import NewStatus
 from services.statuses import post_status
 from tests.conftest import copy_fixture_pack
@@ -69,8 +71,8 @@ def test_is_safe_relative(path, safe):
 def test_emoji_set_is_read_once_until_a_pack_json_changes(app, monkeypatch):
     folder = copy_fixture_pack(app, "test_pack")
     loads = []
-    real = emoji_packs._load_emoji
-    monkeypatch.setattr(emoji_packs, "_load_emoji", lambda key: loads.append(key) or real(key))
+    real = pack_loaded._load_emoji
+    monkeypatch.setattr(pack_loaded, "_load_emoji", lambda key: loads.append(key) or real(key))
     assert set(emoji_packs.loaded_emoji()) == {"blank", "blank2"}
     assert set(emoji_packs.loaded_emoji()) == {"blank", "blank2"}
     assert len(loads) == 1
@@ -84,8 +86,8 @@ def test_emoji_set_is_read_once_until_a_pack_json_changes(app, monkeypatch):
 def test_emoji_set_is_checked_once_per_request(app, monkeypatch):
     copy_fixture_pack(app, "test_pack")
     scans = []
-    real = emoji_packs._emoji_key
-    monkeypatch.setattr(emoji_packs, "_emoji_key", lambda: scans.append(1) or real())
+    real = pack_loaded._emoji_key
+    monkeypatch.setattr(pack_loaded, "_emoji_key", lambda: scans.append(1) or real())
     with app.test_request_context("/"):
         for _ in range(20):
             emoji_packs.emoji_by_shortcode(["blank"])
@@ -131,7 +133,7 @@ def test_archive_cache_survives_a_restart(app, monkeypatch):
     pack = emoji_packs.load_pack("test_pack")
     first = emoji_packs.archive(pack)
     app.extensions.pop("kenoma_emoji")  # a new process: memory cache gone, disk cache kept
-    monkeypatch.setattr(emoji_packs, "_build_archive", lambda *a: pytest.fail("rebuilt"))
+    monkeypatch.setattr(pack_archives, "_build_archive", lambda *a: pytest.fail("rebuilt"))
     assert emoji_packs.archive(pack) == first
 
 
@@ -205,8 +207,8 @@ def test_statuses_page_loads_the_emoji_set_once(app, account, monkeypatch):
     copy_fixture_pack(app, "test_pack")
     statuses = [post_status(account, NewStatus(text=f":blank: {i}")) for i in range(10)]
     loads = []
-    real = emoji_packs._load_emoji
-    monkeypatch.setattr(emoji_packs, "_load_emoji", lambda key: loads.append(key) or real(key))
+    real = pack_loaded._load_emoji
+    monkeypatch.setattr(pack_loaded, "_load_emoji", lambda key: loads.append(key) or real(key))
     emoji_packs.reload()
     rendered = serializers.statuses_json(statuses, None)
     assert all(r["emojis"][0]["shortcode"] == "blank" for r in rendered)

@@ -15,9 +15,9 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-import emoji_packs
 import models
 from app import create_app
+from emoji_packs import archives as pack_archives
 from models import Account
 from models import Follow
 from models import Mute
@@ -162,7 +162,7 @@ def test_emoji_list_answers_304_until_a_pack_changes(
 def test_pack_archive_is_rebuilt_when_a_file_changes_on_disk(
     app: Flask, client: FlaskClient, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(emoji_packs, "MEMBER_RECHECK_SECONDS", 0.1)  # members are stat'ed this often
+    monkeypatch.setattr(pack_archives, "MEMBER_RECHECK_SECONDS", 0.1)  # members are stat'ed this often
     pack = copy_fixture_pack(app, "test_pack")
     path = "/api/v1/pleroma/emoji/packs/archive?name=test_pack"
     first = client.get(path)

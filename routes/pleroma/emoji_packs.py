@@ -1,8 +1,8 @@
 """Pleroma emoji: the emoji map (SPEC 10) and the emoji pack API (SPEC 17).
 
 Mounted under /api/v1/pleroma and /api/pleroma. Reads need no auth; every mutation needs an admin
-with `admin:write`. The filesystem work lives in emoji_packs.py; this module maps its refusals to
-SPEC 17's status codes and wording.
+with `admin:write`. The filesystem work lives in the emoji_packs package; this module maps its
+refusals to SPEC 17's status codes and wording.
 """
 
 from __future__ import annotations

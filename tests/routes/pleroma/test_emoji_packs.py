@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-import emoji_packs
+from emoji_packs import archives as pack_archives
 from tests.conftest import basic_headers
 from tests.conftest import copy_fixture_pack
 from tests.conftest import free_port
@@ -388,9 +388,9 @@ def test_import_reads_emoji_txt(client, app, admin_headers):
 
 
 def test_import_needs_a_writable_folder(client, app, admin_headers, monkeypatch):
-    import emoji_packs
+    from emoji_packs import mutations as pack_mutations
 
-    monkeypatch.setattr(emoji_packs.os, "access", lambda *args: False)
+    monkeypatch.setattr(pack_mutations.os, "access", lambda *args: False)
     response = client.get(f"{P}/packs/import", headers=admin_headers)
     assert (response.status_code, response.get_json()) == (
         500,
@@ -442,7 +442,7 @@ def test_archive_built_once_per_pack_version(client, app, emoji_dir, admin_heade
 def test_archive_notices_a_file_changed_on_disk(client, emoji_dir, monkeypatch):
     # A hand edit in place touches neither the folder nor pack.json: the members' own stats
     # are looked at again once MEMBER_RECHECK_SECONDS have passed.
-    monkeypatch.setattr(emoji_packs, "MEMBER_RECHECK_SECONDS", 0.2)
+    monkeypatch.setattr(pack_archives, "MEMBER_RECHECK_SECONDS", 0.2)
     first = client.get(f"{P}/packs/archive?name=test_pack").data
     (emoji_dir / "test_pack" / "blank2.png").write_bytes(BLANK_PNG + b"\0")
     time.sleep(0.25)
@@ -574,12 +574,12 @@ def test_add_file_errors(client, emoji_dir, admin_headers, data, status, error):
 
 
 def test_add_file_filesystem_error_is_500_and_leaves_nothing(client, emoji_dir, admin_headers, monkeypatch):
-    import emoji_packs
+    from emoji_packs import files as pack_files
 
     def refuse(pack):
         raise PermissionError(13, "Permission denied")
 
-    monkeypatch.setattr(emoji_packs, "save_pack", refuse)
+    monkeypatch.setattr(pack_files, "save_pack", refuse)
     before = tree(emoji_dir)
     data = {"shortcode": "new", "filename": "sub/new.png", "file": upload(BLANK_PNG, "new.png")}
     response = client.post(f"{P}/packs/files?name=test_pack", data=data, headers=admin_headers)
@@ -694,12 +694,12 @@ def test_update_file_errors(client, emoji_dir, admin_headers, name, body, status
 
 
 def test_update_file_filesystem_error_puts_the_file_back(client, emoji_dir, admin_headers, monkeypatch):
-    import emoji_packs
+    from emoji_packs import files as pack_files
 
     def refuse(pack):
         raise PermissionError(13, "Permission denied")
 
-    monkeypatch.setattr(emoji_packs, "save_pack", refuse)
+    monkeypatch.setattr(pack_files, "save_pack", refuse)
     before = tree(emoji_dir)
     body = {"shortcode": "blank", "new_shortcode": "moved", "new_filename": "sub/moved.png"}
     response = client.patch(f"{P}/packs/files?name=test_pack", data=body, headers=admin_headers)
