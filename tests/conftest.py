@@ -75,6 +75,16 @@ def account(make_account: Callable[..., Account]) -> Account:
 
 
 @pytest.fixture
+def bob(make_account: Callable[..., Account]) -> Account:
+    return make_account("bob")
+
+
+@pytest.fixture
+def carol(make_account: Callable[..., Account]) -> Account:
+    return make_account("carol")
+
+
+@pytest.fixture
 def oauth_app(client: FlaskClient) -> dict:
     response = client.post(
         "/api/v1/apps",
@@ -125,6 +135,21 @@ def auth_headers(token: Callable[..., str]) -> Callable[..., dict]:
         return {"Authorization": f"Bearer {token(who, scopes)}"}
 
     return headers
+
+
+@pytest.fixture
+def alice_h(auth_headers: Callable[..., dict], account: Account) -> dict:
+    return auth_headers(account)
+
+
+@pytest.fixture
+def bob_h(auth_headers: Callable[..., dict], bob: Account) -> dict:
+    return auth_headers(bob)
+
+
+@pytest.fixture
+def carol_h(auth_headers: Callable[..., dict], carol: Account) -> dict:
+    return auth_headers(carol)
 
 
 def form_login(client: FlaskClient, registered: dict, nickname: str = "alice") -> Response:

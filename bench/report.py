@@ -1,0 +1,164 @@
+"""The table the run prints: the wrk rows as medians over the rounds with their ratios and
+targets, then the checks that are not wrk rows, then the notes."""
+
+from __future__ import annotations
+
+import statistics
+
+from probes import ImportResult
+from rows import Row
+from settings import CONNECTIONS
+from settings import GROWTH
+from settings import ROUNDS
+from settings import SECONDS
+from settings import STATUSES
+
+
+def fmt_rate(value: float) -> str:
+    return f"{value:,.0f}"
+
+
+def median(values: list[float]) -> float:
+    return statistics.median(values) if values else float("nan")
+
+
+def wrk_row_line(row: Row) -> tuple[list[str], bool | None]:
+    rate = median([p.bytes_rate / 1e6 if row.bytes else p.rate for p in row.passes])
+    p50 = median([p.p50_ms for p in row.passes])
+    p99 = median([p.p99_ms for p in row.passes])
+    non_2xx = sum(p.non_2xx + p.errors for p in row.passes)
+    ratio = median(row.ratios) if row.ratios else None
+    ok: bool | None = None
+    target = ""
+    if row.target is not None and ratio is not None:
+        ok = ratio >= row.target
+        target = f">= {row.target:.0%} of {row.floor}"
+        if row.p99_factor is not None:
+            p99_ratio = median(row.p99_ratios)
+            ok = ok and p99_ratio <= row.p99_factor
+            target += f"; p99 <= {row.p99_factor:g}x ({p99_ratio:.1f}x)"
+        if row.writes is not None and row.floor == "write floor":
+            ok = ok and non_2xx == 0
+            target += "; zero non-2xx"
+    unit = " MB/s" if row.bytes else ""
+    cells = [
+        row.name,
+        f"{rate:,.1f}{unit}" if row.bytes else fmt_rate(rate),
+        f"{p50:.2f}",
+        f"{p99:.2f}",
+        str(non_2xx),
+        f"{ratio:.0%}" if ratio is not None else "floor",
+        target,
+    ]
+    return cells, ok
+
+
+def print_table(
+    wrk_rows: list[Row], checks: list[tuple[str, str, str, bool | None]], notes: list[str]
+) -> bool:
+    header = ["row", "req/s", "p50 ms", "p99 ms", "non-2xx", "ratio", "target", "result"]
+    lines = []
+    misses = 0
+    for row in wrk_rows:
+        cells, ok = wrk_row_line(row)
+        cells.append("" if ok is None else ("ok" if ok else "MISS"))
+        misses += ok is False
+        lines.append(cells)
+    widths = [max(len(header[i]), *(len(line[i]) for line in lines)) for i in range(len(header))]
+    rule = "+".join("-" * (w + 2) for w in widths)
+    print()
+    print(
+        f"Kenoma bench: {ROUNDS} rounds of {SECONDS:g}s passes, each row between two passes of its floor; "
+        f"wrk -t1 -c{CONNECTIONS}; gunicorn.conf.py (2 gthread workers x 4 threads); 127.0.0.1; "
+        "medians over rounds"
+    )
+    print(" | ".join(h.ljust(w) for h, w in zip(header, widths, strict=True)))
+    print(rule)
+    for line in lines:
+        print(" | ".join(c.ljust(w) for c, w in zip(line, widths, strict=True)))
+    print()
+    name_width = max(len(c[0]) for c in checks)
+    value_width = max(len(c[1]) for c in checks)
+    for name, value, target, ok in checks:
+        result = "" if ok is None else ("ok" if ok else "MISS")
+        misses += ok is False
+        print(f"{name.ljust(name_width)} | {value.ljust(value_width)} | {target} | {result}")
+    print()
+    for note in notes:
+        print(f"note: {note}")
+    print("all targets met" if not misses else f"{misses} target(s) missed")
+    return misses == 0
+
+
+def statement_checks(counts: dict[str, int]) -> list[tuple[str, str, str, bool | None]]:
+    home, fav = (
+        (counts["home limit=20"], counts["home limit=40"]),
+        (counts["favourites limit=20"], counts["favourites limit=40"]),
+    )
+    return [
+        (
+            "SQL home",
+            f"{home[0]} (limit 20) / {home[1]} (limit 40)",
+            "<= 6, equal",
+            max(home) <= 6 and home[0] == home[1],
+        ),
+        (
+            "SQL favourites",
+            f"{fav[0]} (limit 20) / {fav[1]} (limit 40)",
+            "<= 6, equal",
+            max(fav) <= 6 and fav[0] == fav[1],
+        ),
+        ("SQL reactions", str(counts["reactions"]), "<= 3", counts["reactions"] <= 3),
+        ("SQL emoji list", str(counts["emoji list"]), "<= 1", counts["emoji list"] <= 1),
+    ]
+
+
+def import_checks(imported: ImportResult | None) -> list[tuple[str, str, str, bool | None]]:
+    if imported is None:
+        return [("follow import", "n/a: POST /api/v1/pleroma/follow_import is not served", "", None)]
+    done = f"{imported.done_s:.2f}s" if imported.done_s is not None else "not done in 30s"
+    reads_ok = imported.reads > 0 and imported.read_failures == 0
+    return [
+        ("follow import answer", f"{imported.answer_s:.3f}s", "<= 1 s", imported.answer_s <= 1),
+        (
+            "follow import done",
+            f"{done} ({imported.follows:,} follows)",
+            "<= 5 s",
+            imported.done_s is not None and imported.done_s <= 5,
+        ),
+        (
+            "reads meanwhile",
+            f"{imported.reads} home pages, {imported.read_failures} failed, "
+            f"p99 {imported.read_p99_ms:.0f} ms",
+            "served throughout",
+            reads_ok,
+        ),
+    ]
+
+
+def growth_checks(rows: list[Row], growth_rows: list[Row]) -> list[tuple[str, str, str, bool | None]]:
+    """p50 with GROWTH statuses against p50 with 1,000 (the same 20 statuses, see Seeded.pin),
+    as the target states it. The same comparison with each p50 taken as a multiple of the floor's
+    p50 around it is shown too; it swings more, the floor's p50 being a queueing time of ~2 ms."""
+    if not growth_rows:
+        return [("growth", "n/a (run GROWTH=100000 make bench)", "p50 at 100k <= 1.5x p50 at 1k", None)]
+    by_name = {row.name: row for row in rows + growth_rows}
+    out = []
+    for small, big in (
+        ("GET /api/v1/timelines/home", "home @ growth"),
+        ("GET .../accounts/:id/favourites", "favourites @ growth"),
+    ):
+        before, after = by_name[small], by_name[big]
+        raw_small = median([p.p50_ms for p in before.passes])
+        raw_big = median([p.p50_ms for p in after.passes])
+        normalised = median(after.p50_ratios) / median(before.p50_ratios)
+        out.append(
+            (
+                f"growth {big.split()[0]}",
+                f"p50 {raw_small:.2f} ms at {STATUSES:,} -> {raw_big:.2f} ms at {GROWTH:,} ({raw_big / raw_small:.2f}x; "
+                f"in floor p50s {normalised:.2f}x)",
+                "<= 1.5x",
+                raw_big <= 1.5 * raw_small,
+            )
+        )
+    return out
