@@ -32,6 +32,7 @@ import openapi
 import params  # noqa: F401 - registers the request parameter loaders
 import ratelimits
 import readcache
+import security_headers
 import writelock
 from models import db
 from routes import register_blueprints
@@ -53,6 +54,7 @@ DEFAULTS: dict[str, Any] = {
     "RATELIMIT_AUTHENTICATION": "15 per minute",  # token, login form, MFA steps; per address
     "RATELIMIT_ACCOUNT_CREATION": "25 per 30 minutes",  # registration; per address
     "RATELIMIT_PASSWORD": "5 per 30 minutes",  # password-checked account changes; per account
+    "RATELIMIT_MFA_ACCOUNT": "10 per hour",  # wrong second-factor codes; per account, all addresses
     "TRUSTED_PROXIES": 0,  # reverse proxies in front (nginx: 1); the client address is read behind them
     "INSTANCE_NAME": "Kenoma",
     "INSTANCE_DESCRIPTION": "A small Pleroma-compatible server",
@@ -78,7 +80,13 @@ DEFAULTS: dict[str, Any] = {
     "ARGON2_TIME_COST": 3,  # argon2-cffi's defaults
     "ARGON2_MEMORY_COST": 65536,
     # orjson reads the JSON columns (fields, also_known_as...): a page of statuses decodes ~100.
-    "SQLALCHEMY_ENGINE_OPTIONS": {"connect_args": {"timeout": 30}, "json_deserializer": orjson.loads},
+    # hide_parameters: a failing statement's values (password hashes, tokens, bodies) stay out of
+    # the error log; the statement itself is kept (SECURITY.md, "What is logged").
+    "SQLALCHEMY_ENGINE_OPTIONS": {
+        "connect_args": {"timeout": 30},
+        "json_deserializer": orjson.loads,
+        "hide_parameters": True,
+    },
     # OpenAPI document (APIFlask)
     "OPENAPI_VERSION": "3.1.0",
     "SPEC_FORMAT": "json",
@@ -256,6 +264,7 @@ def create_app(test_config: dict | None = None) -> APIFlask:
         if app.config["QUERY_COUNT_HEADER"]:
             _query_count_header(app)
     errors.register_error_handlers(app)
+    security_headers.init_app(app)
     jobs.init_app(app)
     auth.init_oauth(app)
     ratelimits.init_app(app)

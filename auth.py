@@ -97,6 +97,8 @@ def _query_client(client_id: str) -> App | None:
 
 def _save_token(token: dict, oauth_request: Any) -> None:
     account: Account | None = oauth_request.user
+    if account is not None:  # the answer shows the scope the token really has
+        token["scope"] = scope_rules.for_account(token.get("scope") or "", account.is_admin)
     row = Token(
         client_id=oauth_request.client.client_id,
         app_id=oauth_request.client.id,
@@ -232,7 +234,7 @@ def issue_token(client: App, account: Account, scope: str | None = None, login: 
     same generator and answered in the same shape as /oauth/token. `login` also starts the
     session cookie, as a successful /oauth/token does."""
     generator = oauth_server._token_generators["default"]
-    scope = client.get_allowed_scope(scope)
+    scope = scope_rules.for_account(client.get_allowed_scope(scope), account.is_admin)
     token = generator(grant_type="password", client=client, user=account, scope=scope)
     row = Token(client_id=client.client_id, app_id=client.id, account_id=account.id, **token)
     db.session.add(row)

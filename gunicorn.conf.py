@@ -15,6 +15,9 @@ timeout = 60
 graceful_timeout = 10
 keepalive = 5
 accesslog = "-"
+# The path without its query string: clients may send `access_token` (streaming) or other
+# secrets as query parameters, and an access log is no place for them (SECURITY.md).
+access_log_format = '%(h)s %(t)s "%(m)s %(U)s %(H)s" %(s)s %(b)s %(L)s "%(a)s"'
 # gunicorn 27 would share one control socket between every server started from this checkout.
 control_socket_disable = True
 # The app is imported once, in the master, and the workers are forked from it: start-up pays

@@ -9,7 +9,7 @@ Checking the URL's host before the request is not enough: a name can resolve to 
 public address during the check and to 127.0.0.1 when the socket connects (DNS
 rebinding), and odd spellings such as ``2130706433``, ``0177.0.0.1`` or ``0x7f.1`` are
 only "decoded" by the resolver. So the check lives inside the connection itself:
-``_PublicOnlyAdapter`` makes urllib3 build its sockets with ``_connect_public``, which
+``_Adapter`` makes urllib3 build its sockets with ``_connect_public``, which
 resolves the host once, checks every resolved address with ``is_public_address`` and
 connects to that very address (TLS still verifies the certificate against the original
 host name). Redirects are followed by hand, one request per hop, so each hop opens its
@@ -26,6 +26,7 @@ import os
 import pathlib
 import socket
 import sys
+import threading
 import time
 import uuid
 from collections.abc import Iterator
@@ -53,6 +54,17 @@ CHUNK_SIZE = 64 * 1024
 USER_AGENT = "Kenoma"
 JRD_ACCEPT = "application/jrd+json, application/json"
 ALLOWED_SCHEMES = frozenset({"http", "https"})
+# SPEC 24.6: documents (WebFinger, nodeinfo, actors, objects) are small and come quickly.
+DOCUMENT_MAX_BYTES = 1024 * 1024
+DOCUMENT_TIMEOUT = 10.0
+# Archives may be large: their time grows with the size allowed, at 1 MiB/s at the slowest.
+ARCHIVE_MIN_RATE = 1024 * 1024
+
+
+def archive_timeout(max_bytes: int) -> float:
+    """The whole-download limit for a file of at most max_bytes."""
+    return DOCUMENT_TIMEOUT + max_bytes / ARCHIVE_MIN_RATE
+
 
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 
@@ -132,6 +144,62 @@ def _parse_sockaddr_ip(sockaddr: tuple[Any, ...]) -> IPAddress:
     return ipaddress.ip_address(str(sockaddr[0]).split("%", 1)[0])
 
 
+# --- whole-request deadline ------------------------------------------------------------
+
+
+class _Deadline:
+    """The limit on a request's whole duration. Per-read timeouts cannot end a server that drips
+    its status line and headers a byte at a time (each read gets its byte in time), so when the
+    time is up a timer thread shuts down the request's sockets, which wakes the blocked read."""
+
+    _active = threading.local()
+
+    def __init__(self, seconds: float) -> None:
+        self.at = time.monotonic() + seconds
+        self.expired = False
+        self._connections: list[HTTPConnection] = []
+        self._lock = threading.Lock()
+        self._timer = threading.Timer(seconds, self._expire)
+        self._timer.daemon = True
+
+    @classmethod
+    def watch(cls, connection: HTTPConnection) -> None:
+        """Called by every new connection: the request running on this thread owns it."""
+        deadline = getattr(cls._active, "deadline", None)
+        if deadline is not None:
+            with deadline._lock:
+                deadline._connections.append(connection)
+
+    def _expire(self) -> None:
+        with self._lock:
+            self.expired = True
+            for connection in self._connections:
+                sock = connection.sock  # the TLS socket once wrapped; None once closed
+                if sock is not None:
+                    try:
+                        sock.shutdown(socket.SHUT_RDWR)
+                    except OSError:
+                        pass
+
+    def check(self) -> None:
+        """A body cut short by the shutdown ends like any other: as a timeout, never as data."""
+        if self.expired:
+            raise FetchError("timed out")
+
+    def __enter__(self) -> _Deadline:
+        self._active.deadline = self
+        self._timer.start()
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        # Cancelled before the session closes its sockets: a shutdown never reaches a socket
+        # that another request may since have been given.
+        with self._lock:
+            self._timer.cancel()
+            self._connections.clear()
+        self._active.deadline = None
+
+
 # --- connect-time guard ---------------------------------------------------------------
 
 
@@ -199,11 +267,28 @@ class _PublicOnlyConnectionMixin:
         return sock
 
 
-class _PublicHTTPConnection(_PublicOnlyConnectionMixin, HTTPConnection):
+class _WatchedConnectionMixin:
+    """Every connection joins the deadline of the request that opened it."""
+
+    def _new_conn(self) -> socket.socket:
+        sock = super()._new_conn()  # type: ignore[misc]
+        _Deadline.watch(self)  # type: ignore[arg-type]
+        return sock
+
+
+class _PublicHTTPConnection(_WatchedConnectionMixin, _PublicOnlyConnectionMixin, HTTPConnection):
     pass
 
 
-class _PublicHTTPSConnection(_PublicOnlyConnectionMixin, HTTPSConnection):
+class _PublicHTTPSConnection(_WatchedConnectionMixin, _PublicOnlyConnectionMixin, HTTPSConnection):
+    pass
+
+
+class _WatchedHTTPConnection(_WatchedConnectionMixin, HTTPConnection):
+    pass
+
+
+class _WatchedHTTPSConnection(_WatchedConnectionMixin, HTTPSConnection):
     pass
 
 
@@ -215,21 +300,34 @@ class _PublicHTTPSConnectionPool(HTTPSConnectionPool):
     ConnectionCls = _PublicHTTPSConnection
 
 
-class _PublicOnlyAdapter(HTTPAdapter):
-    """requests adapter whose pools build connections through ``_connect_public``."""
+class _WatchedHTTPConnectionPool(HTTPConnectionPool):
+    ConnectionCls = _WatchedHTTPConnection
+
+
+class _WatchedHTTPSConnectionPool(HTTPSConnectionPool):
+    ConnectionCls = _WatchedHTTPSConnection
+
+
+class _Adapter(HTTPAdapter):
+    """requests adapter whose pools build every connection under the request's deadline and,
+    unless private addresses are allowed, through ``_connect_public``."""
+
+    def __init__(self, allow_private: bool) -> None:
+        self.pools: dict[str, type[HTTPConnectionPool]] = {
+            "http": _WatchedHTTPConnectionPool if allow_private else _PublicHTTPConnectionPool,
+            "https": _WatchedHTTPSConnectionPool if allow_private else _PublicHTTPSConnectionPool,
+        }
+        super().__init__()
 
     def init_poolmanager(self, *args: Any, **kwargs: Any) -> None:
         super().init_poolmanager(*args, **kwargs)
-        self.poolmanager.pool_classes_by_scheme = {
-            "http": _PublicHTTPConnectionPool,
-            "https": _PublicHTTPSConnectionPool,
-        }
+        self.poolmanager.pool_classes_by_scheme = self.pools
 
 
 def _session(allow_private: bool) -> requests.Session:
     session = requests.Session()
     session.trust_env = False  # no env proxies/netrc: the guard must see the real peer
-    adapter = HTTPAdapter() if allow_private else _PublicOnlyAdapter()
+    adapter = _Adapter(allow_private)
     session.mount("http://", adapter)
     session.mount("https://", adapter)
     return session
@@ -334,18 +432,19 @@ def fetch(
     url: str,
     *,
     allow_private: bool,
-    max_bytes: int = 10 * 1024 * 1024,
-    timeout: float = 5.0,
+    max_bytes: int = DOCUMENT_MAX_BYTES,
+    timeout: float = DOCUMENT_TIMEOUT,
     accept: str | None = None,
 ) -> FetchResult:
     """GET url: 2xx only, ≤5 redirects, body ≤ max_bytes, all within timeout seconds."""
-    deadline = time.monotonic() + timeout
     try:
         with (
             _session(allow_private) as session,
-            _open(session, url, accept, deadline) as response,
+            _Deadline(timeout) as deadline,
+            _open(session, url, accept, deadline.at) as response,
         ):
-            content = b"".join(_iter_body(response, max_bytes, deadline))
+            content = b"".join(_iter_body(response, max_bytes, deadline.at))
+            deadline.check()
             return FetchResult(response.status_code, response.headers, content, response.url)
     except _NETWORK_ERRORS as exc:
         raise FetchError(f"{type(exc).__name__}: {exc}") from exc
@@ -355,8 +454,8 @@ def fetch_json(
     url: str,
     *,
     allow_private: bool,
-    max_bytes: int = 2 * 1024 * 1024,
-    timeout: float = 5.0,
+    max_bytes: int = DOCUMENT_MAX_BYTES,
+    timeout: float = DOCUMENT_TIMEOUT,
     accept: str = "application/json",
 ) -> Any:
     """fetch() and decode the body as JSON."""
@@ -379,7 +478,7 @@ def stream_to_file(
     *,
     allow_private: bool,
     max_bytes: int,
-    timeout: float = 30.0,
+    timeout: float | None = None,
 ) -> str:
     """Download url into dest; return the upper-case SHA-256 hex digest.
 
@@ -388,17 +487,18 @@ def stream_to_file(
     """
     dest = pathlib.Path(dest)
     part = dest.with_name(f".{dest.name}.{uuid.uuid4().hex}.part")
-    deadline = time.monotonic() + timeout
     digest = hashlib.sha256()
     try:
         with (
             _session(allow_private) as session,
-            _open(session, url, None, deadline) as response,
+            _Deadline(timeout or archive_timeout(max_bytes)) as deadline,
+            _open(session, url, None, deadline.at) as response,
             part.open("wb") as out,
         ):
-            for chunk in _iter_body(response, max_bytes, deadline):
+            for chunk in _iter_body(response, max_bytes, deadline.at):
                 digest.update(chunk)
                 out.write(chunk)
+            deadline.check()
         os.replace(part, dest)
     except _NETWORK_ERRORS as exc:
         raise FetchError(f"{type(exc).__name__}: {exc}") from exc
@@ -420,7 +520,7 @@ def _split_acct(acct: str) -> tuple[str, str] | None:
     return nick, host
 
 
-def webfinger(acct: str, *, allow_private: bool, timeout: float = 5.0) -> dict | None:
+def webfinger(acct: str, *, allow_private: bool, timeout: float = DOCUMENT_TIMEOUT) -> dict | None:
     """Fetch the JRD for nick@host, or None on any failure."""
     parts = _split_acct(acct)
     if parts is None:

@@ -27,6 +27,9 @@ FALSY = {False, "false", "False", "FALSE", "0", "off", "no", ""}
 # The largest count, offset or number of seconds a parameter may give: past it SQLite integers
 # and datetime arithmetic overflow (a 500), so schemas bound their Integer fields with it.
 INT_MAX = 2**31 - 1
+# A search query, in characters: a URL to resolve fits; SQLite refuses LIKE patterns past 50,000
+# bytes, and a longer query finds nothing a shorter one would not.
+SEARCH_QUERY_LIMIT = 2048
 
 
 class Params(Schema):

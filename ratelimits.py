@@ -43,6 +43,25 @@ def caller_or_ip() -> str:
     return f"account:{account.id}" if account is not None else f"ip:{client_ip()}"
 
 
+def _posted_mfa_token() -> str:
+    """The MFA ticket in the body: `mfa_token` (/oauth/mfa/challenge) or `mfa[mfa_token]`
+    (the login form's /oauth/mfa/verify), as JSON or form fields."""
+    body = request.get_json(silent=True) if request.is_json else None
+    if isinstance(body, dict):
+        nested = body.get("mfa") if isinstance(body.get("mfa"), dict) else {}
+        return str(body.get("mfa_token") or nested.get("mfa_token") or "")
+    return request.form.get("mfa_token") or request.form.get("mfa[mfa_token]") or ""
+
+
+def ticket_account_or_ip() -> str:
+    """The account whose second factor is being tried: guesses from many addresses share its
+    budget. A request naming no live ticket is keyed by its address (it cannot log in anyway)."""
+    from services.security import ticket_account_id  # lazy: a limit module stays light
+
+    account_id = ticket_account_id(_posted_mfa_token())
+    return f"account:{account_id}" if account_id else f"ip:{client_ip()}"
+
+
 limiter = Limiter(key_func=client_ip, key_prefix="kenoma")
 
 
@@ -66,6 +85,17 @@ account_creation = limiter.limit(_configured("RATELIMIT_ACCOUNT_CREATION"))
 # Password-protected account management and MFA changes, keyed by account. Apply it *below*
 # require_auth so the caller is known when the limit is checked.
 password = limiter.shared_limit(_configured("RATELIMIT_PASSWORD"), scope="password", key_func=caller_or_ip)
+
+
+# Wrong second-factor codes per account, from every address together: a distributed guesser
+# with the password cannot walk the 10^6 TOTP codes. Only failures count, so a user who gets
+# the code right is never held up by their own logins.
+mfa_account = limiter.shared_limit(
+    _configured("RATELIMIT_MFA_ACCOUNT"),
+    scope="mfa-account",
+    key_func=ticket_account_or_ip,
+    deduct_when=lambda response: response.status_code >= 400,
+)
 
 
 def init_app(app: Flask) -> None:

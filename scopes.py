@@ -31,3 +31,11 @@ def any_covered(granted: set[str] | frozenset[str], required: tuple[str, ...]) -
 
 def unknown(requested: list[str]) -> list[str]:
     return [s for s in requested if s not in VALID]
+
+
+def for_account(scope: str, is_admin: bool) -> str:
+    """The scope a token of this account may carry: admin scopes only for admins, whatever was
+    asked (Pleroma's OAuth.Scopes.filter_admin_scopes)."""
+    if is_admin:
+        return scope
+    return " ".join(s for s in scope.split() if not covers("admin", s))

@@ -34,6 +34,9 @@ from emoji_packs.store import _parse_pack_json
 from emoji_packs.store import clean_metadata
 from emoji_packs.store import save_pack
 
+# A pack listing names every file of every pack on a page: larger than a federation document.
+LISTING_MAX_BYTES = 4 * 1024 * 1024
+
 
 def _allow_private() -> bool:
     return bool(current_app.config["ALLOW_PRIVATE_FETCH"])
@@ -51,7 +54,7 @@ def _fetch_json(url: str) -> Any:
     import outbound  # lazy: requests and urllib3 (~5 MB) only where a remote is fetched
 
     try:
-        return outbound.fetch_json(url, allow_private=_allow_private())
+        return outbound.fetch_json(url, allow_private=_allow_private(), max_bytes=LISTING_MAX_BYTES)
     except outbound.FetchError as error:
         raise RemoteError(str(error)) from error
 

@@ -13,6 +13,7 @@ from apiflask.fields import List
 from apiflask.fields import Nested
 from apiflask.fields import Raw
 from apiflask.fields import String
+from apiflask.validators import Length
 from apiflask.validators import Range
 from flask import current_app
 from marshmallow import ValidationError
@@ -23,15 +24,13 @@ import ratelimits
 import serializers
 from auth import current_account
 from auth import current_identity
+from auth import issue_token
 from auth import me
-from auth import oauth_server
 from auth import require_auth
 from errors import ApiError
 from models import Account
-from models import App
 from models import Follow
 from models import Status
-from models import Token
 from models import db
 from openapi import paged
 from openapi import responds
@@ -39,6 +38,7 @@ from pagination import link_header
 from pagination import page_params
 from pagination import paginate
 from params import INT_MAX
+from params import SEARCH_QUERY_LIMIT
 from params import Bool
 from params import IdStr
 from params import Params
@@ -98,7 +98,7 @@ class LookupIn(Params):
 
 
 class SearchIn(Params):
-    q = String(required=True)
+    q = String(required=True, validate=Length(max=SEARCH_QUERY_LIMIT))
     limit = Integer(load_default=SEARCH_MAX_LIMIT, validate=Range(min=1))
     offset = Integer(load_default=0, validate=Range(min=0, max=INT_MAX))
     resolve = Bool(load_default=False)  # no federation: nothing to resolve
@@ -214,17 +214,8 @@ def register(data: dict) -> dict:
         display_name=data["fullname"] or "",
         bio=data["bio"],
     )
-    return _token_for(identity.token.app, account)
-
-
-def _token_for(app: App, account: Account) -> dict:
-    """A user token with the app's scopes, issued through authlib's token generator."""
-    generator = oauth_server._token_generators["default"]
-    token = generator(grant_type="password", client=app, user=account, scope=app.scopes)
-    row = Token(client_id=app.client_id, app_id=app.id, account_id=account.id, **token)
-    db.session.add(row)
-    db.session.commit()
-    return token | {"id": row.id, "created_at": row.issued_at, "me": account.ap_id}
+    # The app's scopes, less the admin ones (a new account is no admin), as /oauth/token answers.
+    return issue_token(identity.token.app, account)
 
 
 @bp.get("/verify_credentials")

@@ -208,6 +208,7 @@ def _mfa_page(
 
 @bp.post("/mfa/verify")
 @ratelimits.authentication
+@ratelimits.mfa_account
 @bp.input(MfaVerifyIn, location="json_or_form", arg_name="params", validation=False)
 @responds(None, 400, status=302, headers=LOCATION_HEADER, also={200: PAGE, 401: PAGE})
 def mfa_verify(params: dict) -> Response:
@@ -235,6 +236,7 @@ class MfaChallengeIn(Params):
 
 @bp.post("/mfa/challenge")
 @ratelimits.authentication
+@ratelimits.mfa_account
 @bp.input(MfaChallengeIn, location="json_or_form", arg_name="data")
 @responds(api_schemas.Token, 400, 403)
 def mfa_challenge(data: dict) -> dict:

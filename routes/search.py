@@ -7,6 +7,7 @@ from typing import Any
 from apiflask import APIBlueprint
 from apiflask.fields import Integer
 from apiflask.fields import String
+from apiflask.validators import Length
 from apiflask.validators import OneOf
 from apiflask.validators import Range
 from flask import current_app
@@ -34,6 +35,7 @@ from openapi import responds
 from pagination import DEFAULT_LIMIT
 from pagination import MAX_LIMIT
 from params import INT_MAX
+from params import SEARCH_QUERY_LIMIT
 from params import Bool
 from params import IdStr
 from params import Params
@@ -45,7 +47,7 @@ TYPES = ("accounts", "statuses", "hashtags")
 
 
 class SearchIn(Params):
-    q = String(required=True)
+    q = String(required=True, validate=Length(max=SEARCH_QUERY_LIMIT))
     type = String(load_default=None, allow_none=True, validate=OneOf(TYPES))
     # resolve=true would fetch unknown `nick@otherhost` accounts; Kenoma does not federate, so it
     # is accepted and the search stays local.

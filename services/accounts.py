@@ -245,6 +245,19 @@ IMAGE_SLOTS = {
 }
 
 
+ALIAS_LIMIT = 20  # aliases an account may list (SPEC 11); Kenoma's bound, Pleroma has none
+
+
+def alias_problem(account: Account, ap_ids: list[str]) -> str | None:
+    """Why this list cannot be the account's aliases, or None: an account is never its own alias,
+    and the list is bounded (every actor document and move check carries it)."""
+    if account.ap_id in ap_ids:
+        return "You cannot alias yourself."
+    if len(set(ap_ids)) > ALIAS_LIMIT:
+        return f"Too many aliases (at most {ALIAS_LIMIT})."
+    return None
+
+
 def invalid_request() -> ApiError:
     # Pleroma answers every rejected profile change with this 403 (SPEC 3).
     return ApiError(403, "Invalid request")
@@ -256,7 +269,7 @@ def update_credentials(account: Account, changes: dict[str, Any]) -> Account:
     Everything is checked before anything is written; uploaded images are stored first and
     removed again if the transaction fails.
     """
-    _check_text_limits(changes)
+    _check_text_limits(account, changes)
     fields = profile_fields(changes["fields_attributes"]) if "fields_attributes" in changes else None
     images = {param: value for param, value in changes.items() if param in IMAGE_SLOTS}
     for value in images.values():
@@ -301,7 +314,7 @@ def discard_image(path: str) -> None:
         remove_file(path)
 
 
-def _check_text_limits(changes: dict[str, Any]) -> None:
+def _check_text_limits(account: Account, changes: dict[str, Any]) -> None:
     if len(changes.get("display_name", "")) > NAME_LENGTH or len(changes.get("note", "")) > BIO_LENGTH:
         raise invalid_request()
     scope = (changes.get("source") or {}).get("privacy", changes.get("default_scope"))
@@ -311,6 +324,8 @@ def _check_text_limits(changes: dict[str, Any]) -> None:
         raise invalid_request()
     aliases = changes.get("also_known_as")
     if aliases is not None and not all(a.startswith(("http://", "https://")) for a in aliases):
+        raise invalid_request()
+    if aliases is not None and alias_problem(account, aliases):
         raise invalid_request()
 
 

@@ -22,6 +22,7 @@ from models import db
 from models import new_flake_id
 
 DESCRIPTION_LIMIT = 5000
+FILENAME_LIMIT = 255  # characters of an upload's file name, as most file systems allow
 _CHUNK = 64 * 1024
 
 
@@ -53,6 +54,9 @@ def store_file(upload: FileStorage, limit: int, folder: str | None = None) -> St
     The body is streamed to a temporary file first and moved into place only when complete, so
     neither memory nor the media folder ever holds more than `limit` bytes of a refused upload.
     """
+    if len(upload.filename or "") > FILENAME_LIMIT:
+        # Longer than any file system's name: refused before a byte is stored.
+        raise ApiError(422, f"File name is too long (at most {FILENAME_LIMIT} characters)")
     root = media_root()
     root.mkdir(parents=True, exist_ok=True)
     folder = folder or new_flake_id()

@@ -14,6 +14,7 @@ from errors import ApiError
 from models import Account
 from models import Follow
 from models import db
+from services import accounts
 from services import follows
 from services import remote
 from services.notifications import notify_many
@@ -41,8 +42,12 @@ def add_alias(account: Account, reference: str) -> None:
     if target is None or target.is_deleted:
         raise ApiError(404, "Target account does not exist.")
     aliases = list(account.also_known_as or [])
-    if target.ap_id not in aliases:
-        account.also_known_as = [*aliases, target.ap_id]  # a new list: JSON columns track assignment
+    if target.ap_id in aliases:
+        return
+    problem = accounts.alias_problem(account, [*aliases, target.ap_id])
+    if problem is not None:
+        raise ApiError(422, problem)
+    account.also_known_as = [*aliases, target.ap_id]  # a new list: JSON columns track assignment
     db.session.commit()
 
 

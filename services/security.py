@@ -182,6 +182,15 @@ def new_mfa_token(account: Account, client: App, scope: str) -> str:
     return token
 
 
+def ticket_account_id(token: str) -> str | None:
+    """The account a live MFA ticket names (who a second-factor guess is aimed at), or None."""
+    return db.session.scalar(
+        select(MfaToken.account_id).where(
+            MfaToken.token_hash == _digest(token or ""), MfaToken.expires_at >= utcnow()
+        )
+    )
+
+
 class MfaLogin(NamedTuple):
     """What a redeemed ticket lets through: who logs in, into which app, with which scope."""
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from collections.abc import Iterator
 from pathlib import Path
@@ -274,3 +275,77 @@ def test_defaults_follow_pleroma() -> None:
     assert DEFAULTS["RATELIMIT_AUTHENTICATION"] == "15 per minute"
     assert DEFAULTS["RATELIMIT_ACCOUNT_CREATION"] == "25 per 30 minutes"
     assert DEFAULTS["RATELIMIT_PASSWORD"] == "5 per 30 minutes"
+
+
+def _mfa_ticket(client: FlaskClient, oauth_app: dict, nick: str, address: str) -> str:
+    client.environ_base["REMOTE_ADDR"] = address
+    answer = _password_login(client, oauth_app, "secret-pw", nick)
+    client.environ_base.pop("REMOTE_ADDR")
+    assert answer.status_code == 403 and answer.get_json()["error"] == "mfa_required"
+    return answer.get_json()["mfa_token"]
+
+
+def _challenge(client: FlaskClient, oauth_app: dict, ticket: str, code: str, address: str) -> Any:
+    body = {
+        "client_id": oauth_app["client_id"],
+        "client_secret": oauth_app["client_secret"],
+        "mfa_token": ticket,
+        "challenge_type": "totp",
+        "code": code,
+    }
+    return client.post("/oauth/mfa/challenge", data=body, environ_base={"REMOTE_ADDR": address})
+
+
+def _enable_mfa(app: Flask, nick: str) -> Any:
+    import pyotp
+
+    from models import Account
+    from services import security
+
+    with app.app_context():
+        account = Account.find_local(nick)
+        secret, _uri = security.setup_totp(account)
+        totp = pyotp.TOTP(secret)
+        assert security.confirm_totp(account, totp.now())
+        return totp
+
+
+def _next(totp: Any) -> str:
+    # Confirming used up the current step's code; the next step's is accepted (RFC 6238 ±1).
+    return totp.at(time.time() + totp.interval)
+
+
+def _wrong(totp: Any) -> str:
+    live = {totp.at(time.time() + d * totp.interval) for d in (-1, 0, 1)}
+    return next(code for code in ("000000", "111111", "222222", "333333") if code not in live)
+
+
+def test_wrong_mfa_codes_are_limited_per_account_across_addresses(limited: Callable[..., Flask]) -> None:
+    app = limited(RATELIMIT_AUTHENTICATION="1000 per minute", RATELIMIT_MFA_ACCOUNT="3 per hour")
+    client = app.test_client()
+    oauth_app = _oauth_app(client)
+    alice, bob = _enable_mfa(app, "alice"), _enable_mfa(app, "bob")
+    for n in range(3):  # three guesses from three addresses, each with a fresh ticket
+        address = f"203.0.113.{n + 1}"
+        ticket = _mfa_ticket(client, oauth_app, "alice", address)
+        assert _challenge(client, oauth_app, ticket, _wrong(alice), address).status_code == 400
+    # A fourth address, a fresh ticket, even the right code: alice's budget is spent.
+    ticket = _mfa_ticket(client, oauth_app, "alice", "198.51.100.7")
+    _assert_throttled(_challenge(client, oauth_app, ticket, _next(alice), "198.51.100.7"))
+    # Bob, tried from the same addresses, still logs in.
+    ticket = _mfa_ticket(client, oauth_app, "bob", "203.0.113.1")
+    assert _challenge(client, oauth_app, ticket, _next(bob), "203.0.113.1").status_code == 200
+
+
+def test_right_mfa_codes_do_not_spend_the_account_budget(limited: Callable[..., Flask]) -> None:
+    app = limited(RATELIMIT_AUTHENTICATION="1000 per minute", RATELIMIT_MFA_ACCOUNT="1 per hour")
+    client = app.test_client()
+    oauth_app = _oauth_app(client)
+    totp = _enable_mfa(app, "alice")
+    ticket = _mfa_ticket(client, oauth_app, "alice", "203.0.113.1")
+    assert _challenge(client, oauth_app, ticket, _next(totp), "203.0.113.1").status_code == 200
+    # Had the right code counted, this would already be throttled; a wrong one spends the budget.
+    ticket = _mfa_ticket(client, oauth_app, "alice", "203.0.113.2")
+    assert _challenge(client, oauth_app, ticket, _wrong(totp), "203.0.113.2").status_code == 400
+    ticket = _mfa_ticket(client, oauth_app, "alice", "203.0.113.3")
+    _assert_throttled(_challenge(client, oauth_app, ticket, _wrong(totp), "203.0.113.3"))

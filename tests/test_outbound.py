@@ -96,6 +96,15 @@ def drip_route(handler: Handler, query: dict[str, str]) -> None:
         time.sleep(0.1)
 
 
+def drip_headers_route(handler: Handler, query: dict[str, str]) -> None:
+    # The status line and headers a byte at a time: every socket read gets its byte in time, so
+    # only a limit on the whole request ends it.
+    for byte in b"HTTP/1.1 200 OK\r\n" + b"X-Slow: " + b"x" * 100:
+        handler.wfile.write(bytes([byte]))
+        handler.wfile.flush()
+        time.sleep(0.1)
+
+
 def slow_route(handler: Handler, query: dict[str, str]) -> None:
     time.sleep(1.5)
     handler.reply(200, b"late")
@@ -113,6 +122,7 @@ ROUTES: dict[str, Callable[[Handler, dict[str, str]], None]] = {
     "/file": lambda h, q: h.reply(200, b"emoji bytes" * 1000),
     "/slow": slow_route,
     "/drip": drip_route,
+    "/drip-headers": drip_headers_route,
     "/.well-known/webfinger": webfinger_route,
 }
 
@@ -295,8 +305,8 @@ def test_fetch_allows_loopback_when_private_allowed(remote: FakeRemote) -> None:
 @pytest.mark.parametrize("path", ["/big", "/big-declared"])
 def test_fetch_enforces_size_cap(remote: FakeRemote, path: str) -> None:
     with pytest.raises(FetchError, match="too large"):
-        outbound.fetch(f"{remote.base}{path}", allow_private=True, max_bytes=ONE_MB)
-    assert len(outbound.fetch(f"{remote.base}{path}", allow_private=True).content) == TWO_MB
+        outbound.fetch(f"{remote.base}{path}", allow_private=True)  # a document: 1 MiB at most
+    assert len(outbound.fetch(f"{remote.base}{path}", allow_private=True, max_bytes=TWO_MB).content) == TWO_MB
 
 
 def test_stream_to_file_enforces_size_cap_and_leaves_nothing(
@@ -326,12 +336,31 @@ def test_stream_to_file_refuses_private_by_default(remote: FakeRemote, tmp_path)
     assert list(tmp_path.iterdir()) == []
 
 
-@pytest.mark.parametrize("path", ["/slow", "/drip"])
+@pytest.mark.parametrize("path", ["/slow", "/drip", "/drip-headers"])
 def test_fetch_enforces_timeout(remote: FakeRemote, path: str) -> None:
     started = time.monotonic()
     with pytest.raises(FetchError):
         outbound.fetch(f"{remote.base}{path}", allow_private=True, timeout=0.5)
     assert time.monotonic() - started < 1.0
+
+
+def test_stream_to_file_ends_a_dripping_server_on_time_and_leaves_nothing(
+    remote: FakeRemote, tmp_path
+) -> None:
+    started = time.monotonic()
+    with pytest.raises(FetchError):
+        outbound.stream_to_file(
+            f"{remote.base}/drip-headers", tmp_path / "x", allow_private=True, max_bytes=ONE_MB, timeout=0.5
+        )
+    assert time.monotonic() - started < 1.0
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_document_limits_follow_spec() -> None:
+    # SPEC 24.6: fetched documents (WebFinger, nodeinfo, actors, objects) ≤ 1 MiB and 10 s.
+    assert (outbound.DOCUMENT_MAX_BYTES, outbound.DOCUMENT_TIMEOUT) == (ONE_MB, 10.0)
+    # An archive's time grows with its size: 64 MiB may take over a minute, never forever.
+    assert outbound.archive_timeout(64 * ONE_MB) == pytest.approx(74.0)
 
 
 @pytest.mark.parametrize("code", [404, 410, 500])

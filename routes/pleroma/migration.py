@@ -39,7 +39,7 @@ def list_aliases() -> dict:
 @bp.put("/aliases")
 @require_auth("write:accounts")
 @bp.input(AliasIn, location="json_or_form", arg_name="data")
-@responds(api_schemas.Success, 404)
+@responds(api_schemas.Success, 404, 422)
 def add_alias(data: dict) -> dict:
     """Add an account (here or on another server) to the caller's aliases."""
     migration.add_alias(me(), data["alias"])

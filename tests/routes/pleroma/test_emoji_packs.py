@@ -19,6 +19,7 @@ from pathlib import Path
 import pytest
 
 from emoji_packs import archives as pack_archives
+from models import db
 from tests.conftest import basic_headers
 from tests.conftest import copy_fixture_pack
 from tests.conftest import free_port
@@ -164,8 +165,14 @@ def test_mutations_need_admin_write_scope(client, emoji_dir, admin, auth_headers
 
 
 @pytest.mark.parametrize(("method", "url"), MUTATIONS)
-def test_mutations_need_an_admin(client, emoji_dir, account, auth_headers, method, url):
-    response = getattr(client, method)(url, headers=auth_headers(account, "admin:write"))
+def test_mutations_need_an_admin(client, emoji_dir, make_account, auth_headers, method, url):
+    # Only an admin's token carries admin:write (scopes.for_account): this one was issued while
+    # the account was an admin, which it no longer is.
+    demoted = make_account("demoted", is_admin=True)
+    headers = auth_headers(demoted, "admin:write")
+    demoted.is_admin = False
+    db.session.commit()
+    response = getattr(client, method)(url, headers=headers)
     assert (response.status_code, response.get_json()) == (403, {"error": "User is not an admin."})
 
 
