@@ -491,6 +491,15 @@ class BookmarkFolder(Out):
     emoji_url = string(nullable=True)
 
 
+class UserList(Out):
+    """Mastodon's List entity (SPEC 26); named so it does not hide the List field."""
+
+    id = string()
+    title = string()
+    replies_policy = string()
+    exclusive = flag()
+
+
 class PushSubscription(Out):
     id = string()
     endpoint = string()

@@ -491,8 +491,18 @@ class Status(db.Model):
             Follow.followee_id == cls.account_id,
             Follow.show_reblogs == false(),
         )
+        # Members of the viewer's exclusive lists are read in those lists only (Mastodon 4.2).
+        in_exclusive_list = exists().where(
+            ListAccount.account_id == cls.account_id,
+            List.id == ListAccount.list_id,
+            List.account_id == viewer.id,
+            List.is_exclusive.is_(True),
+        )
         return cls.visible_to(viewer).where(
-            sources, or_(cls.reblog_of_id.is_(None), ~reblogs_off), *cls.timeline_filters(viewer, filters)
+            sources,
+            or_(cls.reblog_of_id.is_(None), ~reblogs_off),
+            ~in_exclusive_list,
+            *cls.timeline_filters(viewer, filters),
         )
 
     @classmethod
@@ -1022,3 +1032,64 @@ def commit_keeping_loaded() -> None:
         session.commit()
     finally:
         session.expire_on_commit = previous
+
+
+# ---------------------------------------------------------------------------------------------
+# ---- Lists (SPEC 26; Mastodon's lists)
+
+REPLIES_POLICIES = ("followed", "list", "none")
+
+
+class List(db.Model):
+    """A named group of accounts the owner follows, read as its own timeline."""
+
+    id: Mapped[str] = FlakeId()
+    account_id: Mapped[str] = AccountRef()  # the owner
+    title: Mapped[str] = mapped_column(String(255))
+    replies_policy: Mapped[str] = mapped_column(String(16), default="list")
+    # Members' statuses stay out of the owner's home timeline (Mastodon 4.2).
+    is_exclusive: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    @classmethod
+    def owned_by(cls, account_id: str) -> Select[tuple[List]]:
+        return select(cls).where(cls.account_id == account_id).order_by(cls.id)
+
+    @classmethod
+    def containing(cls, owner_id: str, member_id: str) -> Select[tuple[List]]:
+        """The owner's lists that hold `member_id`."""
+        member = exists().where(ListAccount.list_id == cls.id, ListAccount.account_id == member_id)
+        return cls.owned_by(owner_id).where(member)
+
+    def timeline(self, viewer: Account) -> Select[tuple[Status]]:
+        """Statuses of the members the owner may see, with replies kept per `replies_policy`."""
+        members = select(ListAccount.account_id).where(ListAccount.list_id == self.id)
+        return Status.visible_to(viewer).where(
+            Status.account_id.in_(members),
+            self._replies_kept(members),
+            *Status.timeline_filters(viewer, TimelineFilters()),
+        )
+
+    def _replies_kept(self, members: Select[tuple[str]]) -> ColumnElement[bool]:
+        # A thread of one's own (a self-reply) is never filtered, as in Mastodon's list feeds.
+        kept = [Status.in_reply_to_id.is_(None), Status.in_reply_to_account_id == Status.account_id]
+        if self.replies_policy == "list":
+            kept.append(Status.in_reply_to_account_id.in_(members))
+        elif self.replies_policy == "followed":
+            followed = select(Follow.followee_id).where(
+                Follow.follower_id == self.account_id, Follow.is_pending == false()
+            )
+            kept.append(Status.in_reply_to_account_id.in_(followed))
+        return or_(*kept)
+
+
+class ListAccount(db.Model):
+    """One member of a list; its id is the cursor of the list's account pages."""
+
+    id: Mapped[str] = FlakeId()
+    list_id: Mapped[str] = mapped_column(String(18), ForeignKey("list.id", ondelete="CASCADE"), index=False)
+    account_id: Mapped[str] = AccountRef()
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    # (list_id, account_id) serves the list's members; account_id alone its lists and exclusivity.
+    __table_args__ = (UniqueConstraint("list_id", "account_id"),)

@@ -24,6 +24,7 @@ MASTODON_GROUPS = (
     "bookmarks",
     "follow_requests",
     "endorsements",
+    "lists",
     "search",
     "instance",
     "discovery",

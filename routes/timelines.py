@@ -1,4 +1,4 @@
-"""Mastodon timelines (SPEC 6): home, public, hashtag, direct; lists are not implemented."""
+"""Mastodon timelines (SPEC 6): home, public, hashtag, direct; a list's timeline is in routes/lists.py."""
 
 from __future__ import annotations
 
@@ -14,7 +14,6 @@ import api_schemas
 import serializers
 from auth import current_account
 from auth import require_auth
-from errors import ApiError
 from models import BOUND_VIEWER
 from models import VISIBILITIES
 from models import Status
@@ -124,11 +123,3 @@ def direct(data: dict) -> Page:
     """Direct statuses the caller wrote or received."""
     query, bind = _cached(Status.direct_timeline, data)
     return _page(query, data, bind)
-
-
-@bp.get("/list/<list_id>")
-@require_auth("read:lists")
-@paged(api_schemas.Status)
-def list_timeline(list_id: str) -> dict:
-    """Lists are not implemented in Kenoma, so no list exists (SPEC 6: optional)."""
-    raise ApiError(404, "Record not found")

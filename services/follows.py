@@ -23,6 +23,7 @@ from models import begin_write
 from models import db
 from models import new_flake_id
 from models import utcnow
+from services.lists import remove_unfollowed
 from services.notifications import notify
 from services.notifications import withdraw
 
@@ -56,11 +57,12 @@ def _count_follow(follower_id: str, followee_id: str, step: int) -> None:
 
 
 def _drop_follow(follow: Follow) -> None:
-    """Delete a follow or request, its counters and what it notified."""
+    """Delete a follow or request, its counters, what it notified and its list memberships."""
     if not follow.is_pending:
         _count_follow(follow.follower_id, follow.followee_id, -1)
     withdraw("follow", follow.follower_id, recipient_id=follow.followee_id)
     withdraw("follow_request", follow.follower_id, recipient_id=follow.followee_id)
+    remove_unfollowed(follow.follower_id, follow.followee_id)
     db.session.delete(follow)
 
 
