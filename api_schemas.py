@@ -432,6 +432,26 @@ class Notification(Out):
     report = Nested(Report)
 
 
+class MarkerPleroma(Out):
+    unread_count = integer()
+
+
+class Marker(Out):
+    """SPEC 26; only the notifications marker carries `pleroma`."""
+
+    last_read_id = string()
+    version = integer()
+    updated_at = string()
+    pleroma = Nested(MarkerPleroma)
+
+
+class Markers(Out):
+    """The markers that exist among those asked for or saved, by timeline name."""
+
+    home = Nested(Marker)
+    notifications = Nested(Marker)
+
+
 class ConversationPleroma(Out):
     recipients = many(Account)
 

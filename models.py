@@ -1006,6 +1006,30 @@ class Subscription(db.Model):
     __table_args__ = (UniqueConstraint("account_id", "target_id"),)
 
 
+# ---------------------------------------------------------------------------------------------
+# Markers (SPEC 26)
+
+MARKER_TIMELINES = ("home", "notifications")
+
+
+class Marker(db.Model):
+    """Where the account stopped reading a timeline, saved for its other clients (SPEC 26).
+    `version` is Mastodon's lock_version: 0 when created, one more on every save."""
+
+    id: Mapped[str] = FlakeId()
+    account_id: Mapped[str] = AccountRef(index=False)  # the unique pair below covers it
+    timeline: Mapped[str] = mapped_column(String(20))
+    last_read_id: Mapped[str] = mapped_column(String(255))
+    version: Mapped[int] = mapped_column(Integer, default=0)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    __table_args__ = (UniqueConstraint("account_id", "timeline"),)
+
+    @classmethod
+    def for_account(cls, account: Account, timelines: list[str]) -> Select[tuple[Marker]]:
+        return select(cls).where(cls.account_id == account.id, cls.timeline.in_(timelines))
+
+
 def begin_write() -> None:
     """Take SQLite's write lock now (BEGIN IMMEDIATE), before the reads that decide a write.
 

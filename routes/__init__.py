@@ -14,6 +14,7 @@ MASTODON_GROUPS = (
     "accounts",
     "statuses",
     "timelines",
+    "markers",
     "notifications",
     "conversations",
     "media",

@@ -3,7 +3,7 @@ page needs in a constant number of queries, whatever its length; single forms ar
 of one item. Callers use the names re-exported here: `serializers.status_json(...)`.
 
 Modules only import those below them: common <- accounts <- reactions <- statuses <- reports <-
-notifications; media, apps, scrobbles, lists and misc sit beside them."""
+notifications; media, apps, scrobbles, lists, markers and misc sit beside them."""
 
 from __future__ import annotations
 
@@ -18,6 +18,8 @@ from serializers.common import base_url
 from serializers.common import iso
 from serializers.common import media_url
 from serializers.lists import list_json
+from serializers.markers import marker_json
+from serializers.markers import markers_json
 from serializers.media import attachment_json
 from serializers.media import mascot_json
 from serializers.misc import backup_json
@@ -48,6 +50,8 @@ __all__ = [
     "conversations_json",
     "iso",
     "list_json",
+    "marker_json",
+    "markers_json",
     "mascot_json",
     "media_url",
     "notification_json",

@@ -1,0 +1,34 @@
+"""Saving timeline markers (SPEC 26): one row per account and timeline, created on first save."""
+
+from __future__ import annotations
+
+from models import Account
+from models import Marker
+from models import begin_write
+from models import commit_keeping_loaded
+from models import db
+from models import utcnow
+
+
+def save_markers(account: Account, last_read_ids: dict[str, str]) -> list[Marker]:
+    """Set `last_read_id` of each timeline given; `version` goes up by one on every save of an
+    existing marker (Mastodon's lock_version), a new marker starts at 0."""
+    # Take the write lock before reading: two saves racing must not both insert the row.
+    begin_write()
+    found = {m.timeline: m for m in db.session.scalars(Marker.for_account(account, list(last_read_ids)))}
+    now = utcnow()
+    saved = []
+    for timeline, last_read_id in last_read_ids.items():
+        marker = found.get(timeline)
+        if marker is None:
+            marker = Marker(account_id=account.id, timeline=timeline, version=0)
+            db.session.add(marker)
+        else:
+            marker.version += 1
+        marker.last_read_id = last_read_id
+        marker.updated_at = now
+        saved.append(marker)
+    db.session.flush()
+    # Every column was set here, so the rows stay loaded for the answer.
+    commit_keeping_loaded()
+    return saved
