@@ -412,13 +412,38 @@ class Report(Out):
     statuses = many(Status)
 
 
+class ChatMessage(Out):
+    """Pleroma's ChatMessage (SPEC 26); `idempotency_key` for a few minutes after posting."""
+
+    id = string()
+    chat_id = string()
+    account_id = string()
+    content = string()
+    created_at = string()
+    emojis = many(Emoji)
+    attachment = one(Attachment, nullable=True)
+    card = obj(allow_none=True)
+    unread = flag()
+    idempotency_key = String()
+
+
+class Chat(Out):
+    """Pleroma's Chat (SPEC 26)."""
+
+    id = string()
+    account = one(Account)
+    unread = integer()
+    last_message = one(ChatMessage, nullable=True)
+    updated_at = string()
+
+
 class NotificationPleroma(Out):
     is_seen = flag()
     is_muted = flag()
 
 
 class Notification(Out):
-    """SPEC 20.4; `status`, `target`, `emoji`, `emoji_url` and `report` by type."""
+    """SPEC 20.4; `status`, `target`, `emoji`, `emoji_url`, `report` and `chat_message` by type."""
 
     id = string()
     type = string()
@@ -430,6 +455,7 @@ class Notification(Out):
     emoji = String(allow_none=True)
     emoji_url = String(allow_none=True)
     report = Nested(Report)
+    chat_message = Nested(ChatMessage)
 
 
 class MarkerPleroma(Out):

@@ -728,6 +728,13 @@ class Notification(db.Model):
     report_id: Mapped[str | None] = mapped_column(
         String(18), ForeignKey("report.id", ondelete="CASCADE"), default=None, index=True
     )
+    # pleroma:chat_mention notifications point at the recipient's copy of the message (SPEC 26).
+    chat_message_id: Mapped[str | None] = mapped_column(
+        String(18),
+        ForeignKey("chat_message_reference.id", ondelete="CASCADE", name="fk_notification_chat_message_id"),
+        default=None,
+        index=True,
+    )
     is_seen: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
@@ -1117,3 +1124,69 @@ class ListAccount(db.Model):
 
     # (list_id, account_id) serves the list's members; account_id alone its lists and exclusivity.
     __table_args__ = (UniqueConstraint("list_id", "account_id"),)
+
+
+# ---------------------------------------------------------------------------------------------
+# ---- Chats (SPEC 26; Pleroma's chats)
+
+
+class Chat(db.Model):
+    """One account's side of a one-to-one chat: each participant has its own row, as in Pleroma,
+    so the id, the unread count and the deleted messages are the owner's alone."""
+
+    id: Mapped[str] = FlakeId()
+    account_id: Mapped[str] = AccountRef(index=False)  # the owner; the unique pair covers it
+    recipient_id: Mapped[str] = AccountRef()
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # The keyset cursor of the chat list: a new flake id on every message (most recent first).
+    activity_id: Mapped[str] = mapped_column(String(18), default=new_flake_id)
+
+    __table_args__ = (
+        UniqueConstraint("account_id", "recipient_id"),
+        Index("ix_chat_account_activity", "account_id", "activity_id"),
+    )
+
+    @classmethod
+    def for_account(cls, viewer: Account, with_muted: bool = False) -> Select[tuple[Chat]]:
+        """The viewer's chats, leaving out those with accounts it blocks (and mutes, unless
+        `with_muted`), as Pleroma's chat list does."""
+        hidden = select(Block.target_id).where(Block.account_id == viewer.id)
+        if not with_muted:
+            muted = select(Mute.target_id).where(Mute.account_id == viewer.id, Mute.active())
+            hidden = hidden.union(muted)
+        active = exists().where(Account.id == cls.recipient_id, Account.is_active.is_(True))
+        return select(cls).where(cls.account_id == viewer.id, cls.recipient_id.not_in(hidden), active)
+
+
+class ChatMessage(db.Model):
+    """What was said, once; each participant's chat holds it through a ChatMessageReference."""
+
+    id: Mapped[str] = FlakeId()
+    account_id: Mapped[str] = AccountRef(index=False)  # the author; the key index leads with it
+    content: Mapped[str] = mapped_column(Text, default="")
+    media_id: Mapped[str | None] = mapped_column(
+        String(18), ForeignKey("media.id", ondelete="SET NULL"), default=None, index=True
+    )
+    emojis: Mapped[list] = mapped_column(JSON, default=list)
+    # Pleroma's Idempotency-Key header: echoed for a few minutes, and a retry returns the first.
+    idempotency_key: Mapped[str | None] = mapped_column(String(255), default=None)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    __table_args__ = (Index("ix_chat_message_account_key", "account_id", "idempotency_key"),)
+
+
+class ChatMessageReference(db.Model):
+    """A message as one chat shows it; its id is the message id that chat's owner sees."""
+
+    id: Mapped[str] = FlakeId()
+    chat_id: Mapped[str] = mapped_column(String(18), ForeignKey("chat.id", ondelete="CASCADE"))
+    message_id: Mapped[str] = mapped_column(
+        String(18), ForeignKey("chat_message.id", ondelete="CASCADE"), index=True
+    )
+    is_unread: Mapped[bool] = mapped_column(Boolean, default=False)
+
+    # (chat_id, id) pages a chat's messages; (chat_id, is_unread) counts its unread ones.
+    __table_args__ = (
+        Index("ix_chat_message_reference_chat_id_id", "chat_id", "id"),
+        Index("ix_chat_message_reference_chat_unread", "chat_id", "is_unread"),
+    )

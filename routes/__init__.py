@@ -57,6 +57,9 @@ PLEROMA_GROUPS: tuple[str, ...] = (
     "migration",
     "remote_interaction",
 )
+# Pleroma groups Pleroma serves under versioned prefixes only (/api/v1/pleroma, /api/v2/pleroma):
+# each blueprint carries its own /api prefix and is mounted once.
+PLEROMA_VERSIONED_GROUPS: tuple[str, ...] = ("chats",)
 
 
 def _load(name: str) -> APIBlueprint | None:
@@ -82,3 +85,7 @@ def register_blueprints(app: APIFlask) -> None:
     # One definition, two mounts (SPEC 1.8): the legacy prefix gets its own blueprint name.
     app.register_blueprint(pleroma, url_prefix="/api/v1/pleroma")
     app.register_blueprint(pleroma, url_prefix="/api/pleroma", name="pleroma_legacy")
+    for group in PLEROMA_VERSIONED_GROUPS:
+        bp = _load(f"routes.pleroma.{group}")
+        if bp is not None:
+            app.register_blueprint(bp)

@@ -50,6 +50,7 @@ FEATURES = (
     "exposable_reactions",
     "pleroma:bookmark_folders",
     "quote_posting",
+    "pleroma_chat_messages",
 )
 POST_FORMATS = ["text/plain", "text/html", "text/markdown", "text/bbcode"]
 # Polls are not implemented, but megalodon dereferences poll_limits unconditionally (CLIENTS.md 1).

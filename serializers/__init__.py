@@ -3,7 +3,8 @@ page needs in a constant number of queries, whatever its length; single forms ar
 of one item. Callers use the names re-exported here: `serializers.status_json(...)`.
 
 Modules only import those below them: common <- accounts <- reactions <- statuses <- reports <-
-notifications; media, apps, scrobbles, lists, markers and misc sit beside them."""
+notifications; chats (below notifications), media, apps, scrobbles, lists, markers and misc sit
+beside them."""
 
 from __future__ import annotations
 
@@ -14,6 +15,10 @@ from serializers.accounts import relationships_json
 from serializers.apps import app_json
 from serializers.apps import oauth_token_json
 from serializers.apps import oauth_tokens_json
+from serializers.chats import chat_json
+from serializers.chats import chat_message_json
+from serializers.chats import chat_messages_json
+from serializers.chats import chats_json
 from serializers.common import base_url
 from serializers.common import iso
 from serializers.common import media_url
@@ -45,6 +50,10 @@ __all__ = [
     "attachment_json",
     "backup_json",
     "base_url",
+    "chat_json",
+    "chat_message_json",
+    "chat_messages_json",
+    "chats_json",
     "bookmark_folder_json",
     "conversation_json",
     "conversations_json",

@@ -18,6 +18,7 @@ from models import Report
 from models import Status
 from models import db
 from serializers.accounts import account_json
+from serializers.chats import chat_messages_by_reference
 from serializers.common import iso
 from serializers.reports import _report
 from serializers.statuses import statuses_json
@@ -36,7 +37,11 @@ def notifications_json(notifications: Iterable[Notification], viewer: Account) -
     status_ids += [i for r in reports.values() for i in r.status_ids or []]
     statuses = {s.id: s for s in db.session.scalars(select(Status).where(Status.id.in_(status_ids)))}
     rendered = {d["id"]: d for d in statuses_json(statuses.values(), viewer)}
+    chat_messages = chat_messages_by_reference(n.chat_message_id for n in notifications if n.chat_message_id)
     data = [_notification(n, viewer, accounts, rendered, reports) for n in notifications]
+    for item, n in zip(data, notifications, strict=True):
+        if n.chat_message_id in chat_messages:
+            item["chat_message"] = chat_messages[n.chat_message_id]
     # with_muted lists notifications from muted accounts; Pleroma flags them (SPEC 20.4).
     muted = set(
         db.session.scalars(
