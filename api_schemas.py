@@ -285,6 +285,7 @@ class Tag(Out):
     name = string()
     url = string()
     history = List(Raw())
+    following = Boolean()  # on /api/v1/tags and followed_tags, for a signed-in reader
 
 
 class Application(Out):
@@ -544,6 +545,20 @@ class UserList(Out):
     title = string()
     replies_policy = string()
     exclusive = flag()
+
+
+class FeaturedTag(Out):
+    id = string()
+    name = string()
+    url = string()
+    statuses_count = integer()
+    last_status_at = string(nullable=True)
+
+
+class Suggestion(Out):
+    source = string()
+    sources = strings()
+    account = one(Account)
 
 
 class PushSubscription(Out):

@@ -475,8 +475,8 @@ class Status(db.Model):
 
     @classmethod
     def home_timeline(cls, viewer: Account, filters: TimelineFilters) -> Select[tuple[Status]]:
-        """Own posts, posts of accepted follows (their reblogs only where `reblogs` is on) and
-        statuses addressed to the viewer."""
+        """Own posts, posts of accepted follows (their reblogs only where `reblogs` is on),
+        statuses addressed to the viewer and public ones carrying a hashtag the viewer follows."""
         # Correlated EXISTS rather than IN lists: SQLite then walks the id index newest-first and
         # stops after a page, instead of collecting every followed account's statuses to sort.
         follows_author = exists().where(
@@ -485,7 +485,13 @@ class Status(db.Model):
             Follow.is_pending == false(),
         )
         addressed = exists().where(StatusMention.status_id == cls.id, StatusMention.account_id == viewer.id)
-        sources = or_(cls.account_id == viewer.id, follows_author, addressed)
+        # A followed hashtag brings in public statuses carrying it (Mastodon 4.0): a probe of the
+        # status' tags (primary key) against the viewer's follows (unique pair), per row.
+        followed_tag = exists().where(
+            StatusTag.status_id == cls.id, TagFollow.account_id == viewer.id, TagFollow.name == StatusTag.name
+        )
+        tagged = and_(cls.visibility.in_(TAGGABLE_VISIBILITIES), followed_tag)
+        sources = or_(cls.account_id == viewer.id, follows_author, addressed, tagged)
         reblogs_off = exists().where(
             Follow.follower_id == viewer.id,
             Follow.followee_id == cls.account_id,
@@ -1190,3 +1196,48 @@ class ChatMessageReference(db.Model):
         Index("ix_chat_message_reference_chat_id_id", "chat_id", "id"),
         Index("ix_chat_message_reference_chat_unread", "chat_id", "is_unread"),
     )
+
+
+# ---- Hashtags, featured tags and follow suggestions (SPEC 26)
+
+# Tag names are stored lower-cased (as StatusTag's), so every lookup is case-insensitive.
+TAG_NAME_MAX = 255
+# Statuses a tag's history, a featured tag's counts and a followed tag's home entries draw on.
+TAGGABLE_VISIBILITIES = ("public", "unlisted")
+
+
+class TagFollow(db.Model):
+    """A hashtag the account follows: its public statuses join the account's home timeline.
+    The id is the cursor of `/api/v1/followed_tags` pages."""
+
+    id: Mapped[str] = FlakeId()
+    account_id: Mapped[str] = AccountRef(index=False)  # the unique pair below covers it
+    name: Mapped[str] = mapped_column(String(TAG_NAME_MAX))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    __table_args__ = (UniqueConstraint("account_id", "name"),)
+
+
+class FeaturedTag(db.Model):
+    """A hashtag the account shows on its profile (Mastodon's featured tags)."""
+
+    id: Mapped[str] = FlakeId()
+    account_id: Mapped[str] = AccountRef(index=False)
+    name: Mapped[str] = mapped_column(String(TAG_NAME_MAX))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    __table_args__ = (UniqueConstraint("account_id", "name"),)
+
+    @classmethod
+    def of_account(cls, account_id: str) -> Select[tuple[FeaturedTag]]:
+        return select(cls).where(cls.account_id == account_id).order_by(cls.id)
+
+
+class SuggestionDismissal(db.Model):
+    """An account the owner asked not to be suggested again (DELETE /api/v1/suggestions/:id)."""
+
+    id: Mapped[str] = FlakeId()
+    account_id: Mapped[str] = AccountRef(index=False)
+    target_id: Mapped[str] = AccountRef()
+
+    __table_args__ = (UniqueConstraint("account_id", "target_id"),)

@@ -29,6 +29,7 @@ from models import utcnow
 from openapi import responds
 from services.accounts import RESTRICTED_NICKNAMES
 from services.media import DESCRIPTION_LIMIT
+from services.tags import MAX_FEATURED_TAGS
 
 bp = APIBlueprint("instance", __name__, tag="Instance")
 
@@ -122,7 +123,7 @@ def _configuration() -> dict:
     config = current_app.config
     return {
         "urls": {"streaming": _streaming_url()},
-        "accounts": {"max_featured_tags": 0},
+        "accounts": {"max_featured_tags": MAX_FEATURED_TAGS},
         "statuses": {
             "max_characters": config["MAX_TOOT_CHARS"],
             "max_media_attachments": MAX_MEDIA_ATTACHMENTS,

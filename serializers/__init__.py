@@ -3,8 +3,8 @@ page needs in a constant number of queries, whatever its length; single forms ar
 of one item. Callers use the names re-exported here: `serializers.status_json(...)`.
 
 Modules only import those below them: common <- accounts <- reactions <- statuses <- reports <-
-notifications; chats (below notifications), media, apps, scrobbles, lists, markers and misc sit
-beside them."""
+notifications; chats (below notifications), media, apps, scrobbles, lists, markers, tags and misc
+sit beside them; suggestions over accounts."""
 
 from __future__ import annotations
 
@@ -42,6 +42,11 @@ from serializers.scrobbles import scrobbles_json
 from serializers.statuses import status_json
 from serializers.statuses import status_source_json
 from serializers.statuses import statuses_json
+from serializers.suggestions import suggestions_json
+from serializers.tags import featured_tag_json
+from serializers.tags import featured_tags_json
+from serializers.tags import tag_json
+from serializers.tags import tags_json
 
 __all__ = [
     "account_json",
@@ -57,6 +62,8 @@ __all__ = [
     "bookmark_folder_json",
     "conversation_json",
     "conversations_json",
+    "featured_tag_json",
+    "featured_tags_json",
     "iso",
     "list_json",
     "marker_json",
@@ -78,4 +85,7 @@ __all__ = [
     "status_json",
     "status_source_json",
     "statuses_json",
+    "suggestions_json",
+    "tag_json",
+    "tags_json",
 ]

@@ -77,7 +77,7 @@ def test_instance_v2_mastodon_shape(app, client, account, path):
     assert body["configuration"]["statuses"]["max_characters"] == 5000
     assert body["configuration"]["media_attachments"]["image_size_limit"] == app.config["UPLOAD_LIMIT"]
     assert body["configuration"]["polls"]["max_options"] == 20
-    assert body["configuration"]["accounts"]["max_featured_tags"] == 0
+    assert body["configuration"]["accounts"]["max_featured_tags"] == 10
     assert body["registrations"] == {"enabled": True, "approval_required": False, "message": None}
     assert body["contact"] == {"email": "", "account": None}
     assert body["rules"] == []
