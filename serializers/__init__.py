@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from serializers.accounts import account_json
 from serializers.accounts import accounts_json
+from serializers.accounts import familiar_followers_json
 from serializers.accounts import relationship_json
 from serializers.accounts import relationships_json
 from serializers.apps import app_json
@@ -41,6 +42,7 @@ from serializers.statuses import statuses_json
 __all__ = [
     "account_json",
     "accounts_json",
+    "familiar_followers_json",
     "app_json",
     "attachment_json",
     "backup_json",
