@@ -218,6 +218,13 @@ class Relationship(Out):
     note = string()
 
 
+class FamiliarFollowers(Out):
+    """Mastodon's FamiliarFollowers (SPEC 26)."""
+
+    id = string()
+    accounts = many(Account)
+
+
 class Token(Out):
     """The answer of /oauth/token, registration and the MFA challenge (SPEC 2)."""
 

@@ -564,6 +564,8 @@ class Status(db.Model):
             author.append(Account.domain.is_not(None))
         if filters.instance:
             author.append(Account.domain == filters.instance)
+        if viewer is not None:  # one index probe on the author row the query reads anyway
+            author.append(~DomainBlock.hides(viewer.id, Account))
         conditions = [exists().where(Account.id == cls.account_id, *author)]
         if filters.only_media:
             # A reblog counts when the status it shares has media (Pleroma checks the object).
@@ -579,12 +581,18 @@ class Status(db.Model):
     def _viewer_filters(cls, viewer: Account, filters: TimelineFilters) -> list[ColumnElement[bool]]:
         hidden = cls.hidden_author_ids(viewer, filters.with_muted)
         original = aliased(cls)
+        original_author = aliased(Account)
+        blocked_domain = exists().where(
+            original_author.id == original.account_id, DomainBlock.hides(viewer.id, original_author)
+        )
         conditions = [
             cls.account_id.not_in(hidden),
-            # A reblog of a hidden author is hidden too, whoever shared it.
+            # A reblog of a hidden author (or of a blocked domain) is hidden too, whoever shared it.
             or_(
                 cls.reblog_of_id.is_(None),
-                ~exists().where(original.id == cls.reblog_of_id, original.account_id.in_(hidden)),
+                ~exists().where(
+                    original.id == cls.reblog_of_id, or_(original.account_id.in_(hidden), blocked_domain)
+                ),
             ),
         ]
         if not filters.with_muted:
@@ -756,8 +764,9 @@ class Notification(db.Model):
         exclude_visibilities: list[str] | None = None,
         with_muted: bool = False,
     ) -> Select[tuple[Notification]]:
-        """The viewer's notifications as the list endpoint filters them (SPEC 7). Blocks and mutes
-        are checked here rather than when notifying, so unmuting brings notifications back."""
+        """The viewer's notifications as the list endpoint filters them (SPEC 7). Blocks, domain
+        blocks and mutes are checked here rather than when notifying, so undoing one brings the
+        notifications back."""
         wanted = set(types or DEFAULT_NOTIFICATION_TYPES) - set(exclude_types or [])
         blocked = select(Block.target_id).where(Block.account_id == viewer.id)
         blockers = select(Block.account_id).where(Block.target_id == viewer.id)
@@ -765,7 +774,11 @@ class Notification(db.Model):
             cls.account_id == viewer.id,
             cls.type.in_(sorted(wanted)),
             cls.from_account_id.not_in(blocked.union(blockers)),
-            exists().where(Account.id == cls.from_account_id, Account.is_active.is_(True)),
+            exists().where(
+                Account.id == cls.from_account_id,
+                Account.is_active.is_(True),
+                ~DomainBlock.hides(viewer.id, Account),
+            ),
         )
         if from_account_id is not None:
             query = query.where(cls.from_account_id == from_account_id)
@@ -1239,5 +1252,39 @@ class SuggestionDismissal(db.Model):
     id: Mapped[str] = FlakeId()
     account_id: Mapped[str] = AccountRef(index=False)
     target_id: Mapped[str] = AccountRef()
+
+
+# ---- Domain blocks and account notes (SPEC 26)
+
+ACCOUNT_NOTE_LIMIT = 2000  # characters, as Mastodon
+
+
+class DomainBlock(db.Model):
+    """A user's block of a whole remote domain: its accounts' statuses and notifications stay out
+    of the user's timelines and notifications. `domain` is stored normalised (lower-case, IDNA)."""
+
+    id: Mapped[str] = FlakeId()
+    account_id: Mapped[str] = AccountRef(index=False)  # the unique pair below covers it
+    domain: Mapped[str] = mapped_column(String(255))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    # (account_id, domain) serves the list, the timeline probes and domain_blocking.
+    __table_args__ = (UniqueConstraint("account_id", "domain"),)
+
+    @classmethod
+    def hides(cls, viewer_id: str, author: Any) -> ColumnElement[bool]:
+        """Does the viewer block the domain of `author` (Account or an alias of it)? A local
+        author's NULL domain equals nothing, so the probe is false for it."""
+        return exists().where(cls.account_id == viewer_id, cls.domain == author.domain)
+
+
+class AccountNote(db.Model):
+    """The private comment an account keeps about another (Mastodon's account note)."""
+
+    id: Mapped[str] = FlakeId()
+    account_id: Mapped[str] = AccountRef(index=False)  # the unique pair below covers it
+    target_id: Mapped[str] = AccountRef()
+    comment: Mapped[str] = mapped_column(Text)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     __table_args__ = (UniqueConstraint("account_id", "target_id"),)

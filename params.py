@@ -136,4 +136,11 @@ def load_params(request: Request, schema: Any) -> dict:
 
 @parser.location_loader("query")
 def load_query(request: Request, schema: Any) -> dict:
-    return _wrap_lists(nest(request.args), schema)
+    data = nest(request.args)
+    # A GET's JSON body counts as its query (SPEC 1.3: every source, body over query):
+    # Mastodon.py sends familiar_followers' ids that way.
+    if request.method == "GET" and request.is_json:
+        body = request.get_json(silent=True)
+        if isinstance(body, dict):
+            data.update(body)
+    return _wrap_lists(data, schema)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from serializers.accounts import account_json
 from serializers.accounts import accounts_json
+from serializers.accounts import familiar_followers_json
 from serializers.accounts import relationship_json
 from serializers.accounts import relationships_json
 from serializers.apps import app_json
@@ -51,6 +52,7 @@ from serializers.tags import tags_json
 __all__ = [
     "account_json",
     "accounts_json",
+    "familiar_followers_json",
     "app_json",
     "attachment_json",
     "backup_json",

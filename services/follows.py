@@ -1,6 +1,6 @@
-"""Relationships between accounts (SPEC 3, 13): follows and follow requests, subscriptions,
-blocks, mutes and endorsements. Each operation changes its rows, the denormalised follower/following counters and
-the notifications in one transaction."""
+"""Relationships between accounts (SPEC 3, 13, 26): follows and follow requests, subscriptions,
+blocks, mutes, endorsements and private notes. Each operation changes its rows, the denormalised
+follower/following counters and the notifications in one transaction."""
 
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from errors import ApiError
 from models import Account
+from models import AccountNote
 from models import Block
 from models import Endorsement
 from models import Follow
@@ -56,7 +57,7 @@ def _count_follow(follower_id: str, followee_id: str, step: int) -> None:
     )
 
 
-def _drop_follow(follow: Follow) -> None:
+def drop_follow(follow: Follow) -> None:
     """Delete a follow or request, its counters, what it notified and its list memberships."""
     if not follow.is_pending:
         _count_follow(follow.follower_id, follow.followee_id, -1)
@@ -104,7 +105,7 @@ def unfollow(follower: Account, target: Account) -> None:
         raise ApiError(400, "Can not unfollow yourself")
     row = find_follow(follower.id, target.id)
     if row is not None:
-        _drop_follow(row)
+        drop_follow(row)
         _unendorse(follower.id, target.id)
     db.session.commit()
 
@@ -130,7 +131,7 @@ def authorize(target: Account, requester: Account) -> None:
 def reject(target: Account, requester: Account) -> None:
     """Refuse a pending request: it disappears with its notification."""
     row = _pending_request(requester, target)
-    _drop_follow(row)
+    drop_follow(row)
     db.session.commit()
 
 
@@ -179,7 +180,7 @@ def block(blocker: Account, target: Account) -> None:
         (Follow.follower_id == target.id) & (Follow.followee_id == blocker.id),
     )
     for row in db.session.scalars(select(Follow).where(pair)).all():
-        _drop_follow(row)
+        drop_follow(row)
     _unendorse(blocker.id, target.id)
     _unendorse(target.id, blocker.id)
     _set_subscription(blocker.id, target.id, False)
@@ -242,3 +243,35 @@ def _unendorse(account_id: str, target_id: str) -> None:
     db.session.execute(
         delete(Endorsement).where(Endorsement.account_id == account_id, Endorsement.target_id == target_id)
     )
+
+
+# ---------------------------------------------------------------------------------------------
+# Followers and notes (SPEC 26)
+
+
+def remove_follower(account: Account, follower: Account) -> None:
+    """End `follower`'s follow of `account` (or refuse its pending request, as Pleroma does),
+    counted like an unfollow; its endorsement of `account` ends with it."""
+    if follower.id == account.id:
+        raise ApiError(400, "Can not remove yourself from your followers")
+    begin_write()
+    row = find_follow(follower.id, account.id)
+    if row is not None:
+        drop_follow(row)
+        _unendorse(follower.id, account.id)
+    db.session.commit()
+
+
+def set_note(account: Account, target: Account, comment: str) -> None:
+    """Keep `comment` as the account's private note on `target`; an empty one deletes it."""
+    begin_write()
+    mine = (AccountNote.account_id == account.id, AccountNote.target_id == target.id)
+    if not comment:
+        db.session.execute(delete(AccountNote).where(*mine))
+    else:
+        row = db.session.scalar(select(AccountNote).where(*mine))
+        if row is None:
+            db.session.add(AccountNote(account_id=account.id, target_id=target.id, comment=comment))
+        else:
+            row.comment, row.updated_at = comment, utcnow()
+    db.session.commit()
