@@ -26,6 +26,7 @@ MASTODON_GROUPS = (
     "follow_requests",
     "endorsements",
     "lists",
+    "polls",
     "search",
     "instance",
     "discovery",
