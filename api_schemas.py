@@ -330,6 +330,26 @@ class StatusPleroma(Out):
     bookmark_folder = string(nullable=True)
 
 
+class PollOption(Out):
+    title = string()
+    votes_count = integer(nullable=True)  # null while the totals are hidden
+
+
+class Poll(Out):
+    """SPEC 26, Mastodon's Poll."""
+
+    id = string()
+    expires_at = string(nullable=True)
+    expired = flag()
+    multiple = flag()
+    votes_count = integer()
+    voters_count = integer(nullable=True)
+    voted = flag()
+    own_votes = List(Integer(), required=True)
+    options = many(PollOption)
+    emojis = many(Emoji)
+
+
 class Status(Out):
     """SPEC 20.3."""
 
@@ -362,7 +382,7 @@ class Status(Out):
     application = one(Application, nullable=True)
     language = string(nullable=True)
     card = Raw(required=True, allow_none=True)
-    poll = Raw(required=True, allow_none=True)
+    poll = one(Poll, nullable=True)
     quote = one(lambda: Status(), nullable=True)
     quote_id = string(nullable=True)
     emoji_reactions = many(ReactionSummary)

@@ -1288,3 +1288,41 @@ class AccountNote(db.Model):
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     __table_args__ = (UniqueConstraint("account_id", "target_id"),)
+
+
+# ---- Polls (SPEC 26; Mastodon's polls)
+
+
+class Poll(db.Model):
+    """The poll of a status: its option titles in order; votes are PollVote rows."""
+
+    id: Mapped[str] = FlakeId()
+    status_id: Mapped[str] = mapped_column(
+        String(18), ForeignKey("status.id", ondelete="CASCADE"), unique=True, index=True
+    )
+    options: Mapped[list] = mapped_column(JSON)
+    is_multiple: Mapped[bool] = mapped_column(Boolean, default=False)
+    hides_totals: Mapped[bool] = mapped_column(Boolean, default=False)
+    expires_at: Mapped[datetime] = mapped_column(DateTime)
+    # Set by the end_poll job once the voters and the author were notified (makes it run once).
+    is_closed: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    @staticmethod
+    def has_ended(expires_at: datetime) -> bool:
+        """Whether a poll ending at `expires_at` is over: read from the clock, so a poll counts
+        as ended even before the job that closes it has run."""
+        return expires_at <= utcnow()
+
+
+class PollVote(db.Model):
+    """One chosen option of one account (a multiple-choice vote is several rows)."""
+
+    id: Mapped[str] = FlakeId()
+    poll_id: Mapped[str] = mapped_column(String(18), ForeignKey("poll.id", ondelete="CASCADE"), index=False)
+    account_id: Mapped[str] = AccountRef()
+    choice: Mapped[int] = mapped_column(Integer)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    # (poll_id, account_id, choice) serves the tallies, the voters and one account's own votes.
+    __table_args__ = (UniqueConstraint("poll_id", "account_id", "choice"),)

@@ -156,6 +156,15 @@ def _state(reader: str | None) -> tuple[tuple, datetime | None]:
     return (noted[0], noted[1], emoji_packs.version()), noted[2]
 
 
+def true_until(moment: datetime) -> None:
+    """The answer being built stops being true at `moment` (a poll in it ends then, and the next
+    reading says `expired`): it is kept no longer, though nothing is written when a poll ends."""
+    if has_request_context():
+        earlier = request.environ.get("kenoma.true_until")
+        if earlier is None or moment < earlier:
+            request.environ["kenoma.true_until"] = moment
+
+
 def kept_until_change(view: Callable[..., Any]) -> Callable[..., Any]:
     """Keep a GET view's 200 answers until the database, the emoji packs or the reader's mutes
     change. Place it under require_auth (the reader is part of the key) and above the input
@@ -175,6 +184,9 @@ def kept_until_change(view: Callable[..., Any]) -> Callable[..., Any]:
         if kept is not None and kept.state == state and (kept.until is None or kept.until > utcnow()):
             return Response(kept.body, kept.status, kept.headers)
         response = current_app.make_response(view(*args, **kwargs))
+        ends = environ.get("kenoma.true_until")
+        if ends is not None and (until is None or ends < until):
+            until = ends
         if response.status_code == 200 and not response.is_streamed:
             headers = [(k, v) for k, v in response.headers.items() if k.lower() != "content-length"]
             store.put(key, Kept(state, until, response.get_data(), 200, headers))

@@ -32,6 +32,7 @@ MASTODON_GROUPS = (
     "tags",
     "featured_tags",
     "directory",
+    "polls",
     "search",
     "instance",
     "discovery",

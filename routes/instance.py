@@ -29,6 +29,7 @@ from models import utcnow
 from openapi import responds
 from services.accounts import RESTRICTED_NICKNAMES
 from services.media import DESCRIPTION_LIMIT
+from services.polls import POLL_LIMITS
 from services.tags import MAX_FEATURED_TAGS
 
 bp = APIBlueprint("instance", __name__, tag="Instance")
@@ -52,10 +53,9 @@ FEATURES = (
     "pleroma:bookmark_folders",
     "quote_posting",
     "pleroma_chat_messages",
+    "polls",
 )
 POST_FORMATS = ["text/plain", "text/html", "text/markdown", "text/bbcode"]
-# Polls are not implemented, but megalodon dereferences poll_limits unconditionally (CLIENTS.md 1).
-POLL_LIMITS = {"max_options": 20, "max_option_chars": 200, "min_expiration": 0, "max_expiration": 365 * 86400}
 FIELDS_LIMITS = {"max_fields": 4, "max_remote_fields": 20, "name_length": 255, "value_length": 2048}
 MAX_MEDIA_ATTACHMENTS = 1000  # Pleroma's default: effectively no limit
 NODEINFO_SCHEMA = "http://nodeinfo.diaspora.software/ns/schema/{}"

@@ -7,7 +7,7 @@ import re
 from apiflask import APIBlueprint
 from apiflask.fields import Integer
 from apiflask.fields import List
-from apiflask.fields import Raw
+from apiflask.fields import Nested
 from apiflask.fields import String
 from apiflask.validators import OneOf
 from apiflask.validators import Range
@@ -42,6 +42,7 @@ from params import Params
 from readcache import kept_until_change
 from services import interactions
 from services import reactions
+from services.polls import NewPoll
 from services.statuses import NewStatus
 from services.statuses import post_status
 
@@ -54,6 +55,14 @@ _LIST_VISIBILITY = re.compile(r"^list:\S+$")
 def _visibility_value(value: str | None) -> None:
     if value and value not in VISIBILITIES and not _LIST_VISIBILITY.match(value):
         raise ValidationError("Invalid value for enum.")
+
+
+class PollIn(Params):
+    # Limits, and what is missing, are checked when posting (services/polls.py): 422 as Mastodon.
+    options = List(String(), load_default=list)
+    expires_in = Integer(load_default=None, allow_none=True, validate=Range(min=0, max=INT_MAX))
+    multiple = Bool(load_default=False, allow_none=True)
+    hide_totals = Bool(load_default=False, allow_none=True)
 
 
 class StatusIn(Params):
@@ -70,7 +79,7 @@ class StatusIn(Params):
     expires_in = Integer(load_default=None, allow_none=True, validate=Range(max=INT_MAX))
     preview = Bool(load_default=False, allow_none=True)
     quote_id = IdStr(load_default=None, allow_none=True)
-    poll = Raw(load_default=None, allow_none=True)  # polls are out of scope (SPEC 23): ignored
+    poll = Nested(PollIn, load_default=None, allow_none=True)
     scheduled_at = String(load_default=None, allow_none=True)  # ignored (SPEC 4)
 
 
@@ -128,6 +137,18 @@ def _new_status(data: dict) -> NewStatus:
         app_website=app.website if app else None,
         idempotency_key=request.headers.get("Idempotency-Key") or None,
         conversation=_conversation(data["in_reply_to_conversation_id"]),
+        poll=_new_poll(data["poll"]),
+    )
+
+
+def _new_poll(poll: dict | None) -> NewPoll | None:
+    if not poll:
+        return None
+    return NewPoll(
+        options=list(poll["options"]),
+        expires_in=poll["expires_in"],
+        multiple=bool(poll["multiple"]),
+        hide_totals=bool(poll["hide_totals"]),
     )
 
 

@@ -35,6 +35,7 @@ from serializers.notifications import conversation_json
 from serializers.notifications import conversations_json
 from serializers.notifications import notification_json
 from serializers.notifications import notifications_json
+from serializers.polls import poll_json
 from serializers.reactions import reactions_json
 from serializers.reactions import reactions_of
 from serializers.reports import report_json
@@ -76,6 +77,7 @@ __all__ = [
     "notifications_json",
     "oauth_token_json",
     "oauth_tokens_json",
+    "poll_json",
     "push_subscription_json",
     "reactions_json",
     "reactions_of",

@@ -6,6 +6,7 @@ import functools
 import json
 from collections import defaultdict
 from collections.abc import Iterable
+from datetime import datetime
 from typing import Any
 from typing import NamedTuple
 
@@ -31,6 +32,8 @@ from models import EmojiReaction
 from models import Favourite
 from models import Media
 from models import Participation
+from models import Poll
+from models import PollVote
 from models import Status
 from models import StatusMention
 from models import StatusTag
@@ -40,6 +43,9 @@ from serializers.accounts import account_json
 from serializers.common import base_url
 from serializers.common import iso
 from serializers.media import attachment_json
+from serializers.polls import PollFacts
+from serializers.polls import option_shortcodes
+from serializers.polls import render_poll
 from serializers.reactions import _group_reactions
 from serializers.reactions import _hidden_reactors
 from serializers.reactions import _reaction_summaries
@@ -72,10 +78,11 @@ class _StatusBatch:
                 )
             }
         every = statuses + list(self.originals.values()) + list(self.quoted.values())
+        self._load_extras(every)
         shortcodes = [sc for s in every for sc in s.emojis or ()]
+        shortcodes += [sc for poll in self.polls.values() for sc in option_shortcodes(poll[1])]
         # Most statuses name no custom emoji: then the packs need not even be checked for changes.
         self.emoji = emoji_packs.emoji_by_shortcode(shortcodes) if shortcodes else {}
-        self._load_extras(every)
 
     def _load_extras(self, every: list[Status]) -> None:
         self.mentions: dict[str, list[tuple]] = defaultdict(list)
@@ -88,6 +95,11 @@ class _StatusBatch:
         self.reblogged: set[str] = set()
         self.muted_contexts: set[int] = set()
         self.participations: dict[int, str] = {}
+        # Polls by status id: (id, options, multiple, hides totals, expires_at), then their counts.
+        self.polls: dict[str, tuple[str, list[str], bool, bool, datetime]] = {}
+        self.poll_tallies: dict[str, dict[int, int]] = defaultdict(dict)
+        self.poll_voters: dict[str, int] = {}
+        self.poll_own: dict[str, list[int]] = defaultdict(list)
         reactions: list[tuple] = []
         statement, values = _extras_query(every, self.viewer)
         # all(): one fetchall, where iterating the result would fetch row by row.
@@ -112,6 +124,8 @@ class _StatusBatch:
                 self.muted_contexts.add(int(key))
             elif kind == "participation":
                 self.participations[int(key)] = a
+            elif kind.startswith("poll"):
+                self._poll_fact(kind, key, a, b, c, d, e)
         # UNION ALL keeps no order: each kind is put in the order the entities show it.
         for rows in self.mentions.values():
             rows.sort()
@@ -122,6 +136,29 @@ class _StatusBatch:
         reactions.sort(key=lambda r: r[4])
         viewer_id = self.viewer.id if self.viewer is not None else None
         self.reactions = _group_reactions(((s, n, u, a) for s, n, u, a, _ in reactions), viewer_id)
+
+    def _poll_fact(self, kind: str, key: str, a: Any, b: Any, c: Any, d: Any, e: Any) -> None:
+        if kind == "poll":
+            self.polls[key] = (a, orjson.loads(b), bool(int(c)), bool(int(d)), datetime.fromisoformat(e))
+        elif kind == "poll_tally":
+            self.poll_tallies[key][int(a)] = int(b)
+        elif kind == "poll_voters":
+            self.poll_voters[key] = int(a)
+        elif kind == "poll_own":
+            self.poll_own[key].append(int(a))
+
+    def poll(self, status: Status) -> dict | None:
+        found = self.polls.get(status.id)
+        if found is None:
+            return None
+        facts = PollFacts(
+            *found,
+            author_id=status.account_id,
+            tallies=self.poll_tallies.get(status.id, {}),
+            voters_count=self.poll_voters.get(status.id, 0),
+            own_votes=self.poll_own.get(status.id, []),
+        )
+        return render_poll(facts, self.viewer, self.emoji)
 
     def account(self, account: Account) -> dict:
         found = self.accounts.get(account.id)
@@ -187,7 +224,7 @@ class _StatusBatch:
             else None,
             "language": status.language,
             "card": None,
-            "poll": None,
+            "poll": None if as_reblog else self.poll(status),
             "quote": quote,
             "quote_id": status.quote_id,
             "emoji_reactions": reactions,
@@ -304,6 +341,7 @@ def _extras_statement(signed_in: bool, with_parents: bool, with_direct: bool, wi
             Media.position,
         ).where(Media.status_id.in_(_IDS)),
     ]
+    parts += _poll_parts(viewer)
     if with_parents:
         parts.append(
             _part("parent", Status.id, Account.nickname, Account.domain)
@@ -347,6 +385,36 @@ def _extras_statement(signed_in: bool, with_parents: bool, with_direct: bool, wi
                 )
             )
     return union_all(*parts)
+
+
+def _poll_parts(viewer: Any) -> list[Select]:
+    """The polls of the page's statuses, their tallies and voters (and the reader's votes)."""
+    parts = [
+        _part(
+            "poll",
+            Poll.status_id,
+            Poll.id,
+            Poll.options,
+            Poll.is_multiple,
+            Poll.hides_totals,
+            Poll.expires_at,
+        ).where(Poll.status_id.in_(_IDS)),
+        _part("poll_tally", Poll.status_id, PollVote.choice, func.count())
+        .join_from(PollVote, Poll, Poll.id == PollVote.poll_id)
+        .where(Poll.status_id.in_(_IDS))
+        .group_by(Poll.status_id, PollVote.choice),
+        _part("poll_voters", Poll.status_id, func.count(PollVote.account_id.distinct()))
+        .join_from(PollVote, Poll, Poll.id == PollVote.poll_id)
+        .where(Poll.status_id.in_(_IDS))
+        .group_by(Poll.status_id),
+    ]
+    if viewer is not None:
+        parts.append(
+            _part("poll_own", Poll.status_id, PollVote.choice)
+            .join_from(PollVote, Poll, Poll.id == PollVote.poll_id)
+            .where(Poll.status_id.in_(_IDS), PollVote.account_id == viewer.id)
+        )
+    return parts
 
 
 def statuses_json(statuses: Iterable[Status], viewer: Account | None) -> list[dict]:

@@ -41,6 +41,10 @@ from services.accounts import mention_resolver
 from services.notifications import ADD_NOTIFICATION
 from services.notifications import notification_values
 from services.notifications import stamped
+from services.polls import NewPoll
+from services.polls import check_new_poll
+from services.polls import insert_poll
+from services.polls import schedule_end
 
 CONTENT_TYPES = ("text/plain", "text/markdown", "text/html", "text/bbcode")
 QUOTABLE = ("public", "unlisted")
@@ -75,6 +79,7 @@ class NewStatus:
     idempotency_key: str | None = None
     # Pleroma: reply inside a direct conversation, addressing exactly its recipients (SPEC 15).
     conversation: Participation | None = None
+    poll: NewPoll | None = None
 
 
 def post_status(author: Account, new: NewStatus, commit: bool = True) -> Status:
@@ -88,6 +93,8 @@ def post_status(author: Account, new: NewStatus, commit: bool = True) -> Status:
     parent = _parent(author, new.in_reply_to_id)
     media = _media(author, new.media_ids)
     _check_text(new, media)
+    if new.poll is not None:
+        check_new_poll(new.poll, bool(media))
     visibility = _visibility(author, new, parent)
     _check_quote(author, new.quote_id)
     rendered = formatting.render_status(
@@ -100,6 +107,7 @@ def post_status(author: Account, new: NewStatus, commit: bool = True) -> Status:
     # concurrent writer could make stale), waiting on busy_timeout while another writer holds it.
     _insert(status, author, parent, audience, rendered.tags)
     _attach(status, media)
+    poll_id = insert_poll(status, new.poll) if new.poll is not None else None
     if notifications:
         db.session.connection().execute(ADD_NOTIFICATION, [stamped(n) for n in notifications])
     if visibility == "direct":
@@ -110,6 +118,8 @@ def post_status(author: Account, new: NewStatus, commit: bool = True) -> Status:
         commit_keeping_loaded()
         if status.expires_at is not None:  # the job function lives in services/interactions.py
             jobs.enqueue("expire_status", delay=new.expires_in, status_id=status.id)
+        if poll_id is not None and new.poll is not None:
+            schedule_end(poll_id, new.poll.expires_in)
     _adopt(status)
     return status
 

@@ -61,7 +61,7 @@ def test_instance_thumbnail_and_background_resolve(client):
 def test_instance_features_advertise_reactions_and_packs():
     assert "pleroma_emoji_reactions" in FEATURES
     assert "shareable_emoji_packs" in FEATURES
-    assert "polls" not in FEATURES  # not implemented: not advertised
+    assert "polls" in FEATURES
 
 
 @pytest.mark.parametrize("path", ["/api/v2/instance", "/api/v2/instance/"])

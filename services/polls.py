@@ -1,0 +1,170 @@
+"""Polls (SPEC 26): the limits, the poll of a new status, voting, and the job that ends a poll."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+
+from sqlalchemy import exists
+from sqlalchemy import insert
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+
+import jobs
+from errors import ApiError
+from jobs import job
+from models import Account
+from models import Poll
+from models import PollVote
+from models import Status
+from models import db
+from models import new_flake_id
+from models import utcnow
+from services.interactions import get_visible
+from services.notifications import ADD_NOTIFICATION
+from services.notifications import notification_values
+from services.notifications import stamped
+
+# Pleroma's names; the instance entity also shows them as Mastodon's `configuration.polls`.
+# Mastodon's bounds: 5 minutes to a year (Pleroma's default minimum is 0, SPEC 26 says 5 min).
+POLL_LIMITS = {
+    "max_options": 20,
+    "max_option_chars": 200,
+    "min_expiration": 300,
+    "max_expiration": 365 * 86400,
+}
+_ADD_POLL = insert(Poll)
+
+
+@dataclass
+class NewPoll:
+    """The `poll` of a status being posted, as the client gave it."""
+
+    options: list[str]
+    expires_in: int | None
+    multiple: bool = False
+    hide_totals: bool = False
+
+
+def check_new_poll(poll: NewPoll, has_media: bool) -> None:
+    """Refuse a poll the limits do not allow (422), before anything is written."""
+    if has_media:
+        raise ApiError(422, "Validation failed: A status with a poll cannot have media attachments")
+    options = poll.options
+    if len(options) < 2:
+        raise ApiError(422, "Validation failed: A poll needs at least 2 options")
+    if len(options) > POLL_LIMITS["max_options"]:
+        raise ApiError(422, f"Validation failed: A poll has at most {POLL_LIMITS['max_options']} options")
+    if any(not option.strip() for option in options):
+        raise ApiError(422, "Validation failed: Poll options cannot be empty")
+    if any(len(option) > POLL_LIMITS["max_option_chars"] for option in options):
+        raise ApiError(
+            422, f"Validation failed: Poll options are at most {POLL_LIMITS['max_option_chars']} characters"
+        )
+    if len(set(options)) != len(options):
+        raise ApiError(422, "Validation failed: Poll options must be different")
+    if poll.expires_in is None:
+        raise ApiError(422, "Validation failed: A poll needs expires_in")
+    if poll.expires_in < POLL_LIMITS["min_expiration"]:
+        raise ApiError(422, "Validation failed: The poll's expiration is too soon")
+    if poll.expires_in > POLL_LIMITS["max_expiration"]:
+        raise ApiError(422, "Validation failed: The poll's expiration is too far in the future")
+
+
+def insert_poll(status: Status, poll: NewPoll) -> str:
+    """Write the poll of a status being posted (inside its transaction); the poll's id."""
+    poll_id = new_flake_id()
+    db.session.connection().execute(
+        _ADD_POLL,
+        {
+            "id": poll_id,
+            "status_id": status.id,
+            "options": poll.options,
+            "is_multiple": poll.multiple,
+            "hides_totals": poll.hide_totals,
+            "expires_at": status.created_at + timedelta(seconds=poll.expires_in or 0),
+            "is_closed": False,
+            "created_at": status.created_at,
+        },
+    )
+    return poll_id
+
+
+def schedule_end(poll_id: str, expires_in: int | None) -> None:
+    """After the commit: the job that ends the poll when its time is up."""
+    jobs.enqueue("end_poll", delay=expires_in, poll_id=poll_id)
+
+
+def get_visible_poll(poll_id: str, viewer: Account | None) -> Poll:
+    """The poll if its status is one the viewer may see; 404 otherwise, as for a missing one."""
+    poll = db.session.get(Poll, poll_id)
+    if poll is None:
+        raise ApiError(404, "Record not found")
+    get_visible(poll.status_id, viewer)
+    return poll
+
+
+def vote(account: Account, poll: Poll, choices: list[int]) -> None:
+    """Record the account's choices: once per poll, one choice unless the poll is multiple."""
+    status = db.session.get(Status, poll.status_id)
+    if status is not None and status.account_id == account.id:
+        raise ApiError(422, "Validation failed: You cannot vote in your own poll")
+    if Poll.has_ended(poll.expires_at):
+        raise ApiError(422, "Validation failed: The poll has already ended")
+    wanted = list(dict.fromkeys(choices))
+    if not wanted:
+        raise ApiError(422, "Validation failed: Choose at least one option")
+    if any(choice < 0 or choice >= len(poll.options) for choice in wanted):
+        raise ApiError(422, "Validation failed: Invalid choice")
+    if len(wanted) > 1 and not poll.is_multiple:
+        raise ApiError(422, "Validation failed: This poll takes one choice")
+    if _has_voted(account, poll):
+        raise ApiError(422, "Validation failed: You have already voted on this poll")
+    rows = [{"id": new_flake_id(), "poll_id": poll.id, "account_id": account.id, "choice": c} for c in wanted]
+    try:
+        db.session.execute(insert(PollVote), [row | {"created_at": utcnow()} for row in rows])
+        db.session.commit()
+    except IntegrityError:  # the same vote sent twice at once
+        db.session.rollback()
+        raise ApiError(422, "Validation failed: You have already voted on this poll") from None
+
+
+def _has_voted(account: Account, poll: Poll) -> bool:
+    voted = exists().where(PollVote.poll_id == poll.id, PollVote.account_id == account.id)
+    return bool(db.session.scalar(select(voted)))
+
+
+@job
+def end_poll(poll_id: str) -> None:
+    """When a poll ends: a `poll` notification to every voter and to the author (Mastodon).
+    Reads count a poll as ended from its time alone; this job only sends the notifications."""
+    poll = db.session.get(Poll, poll_id)
+    if poll is None or poll.is_closed:
+        return
+    if not Poll.has_ended(poll.expires_at):  # run early (a clock step): try again at the end
+        jobs.enqueue("end_poll", eta=poll.expires_at, poll_id=poll.id)
+        return
+    status = db.session.get(Status, poll.status_id)
+    author = status.account if status is not None else None
+    if author is None:
+        return
+    voters = db.session.scalars(select(PollVote.account_id).where(PollVote.poll_id == poll.id).distinct())
+    rows = [v for v in (notification_values(a, author, "poll", status) for a in voters) if v is not None]
+    if author.domain is None:  # the author hears of its own poll's end, which notify() would drop
+        rows.append(_own_poll_notification(author, status))
+    if rows:
+        db.session.execute(ADD_NOTIFICATION, [stamped(row) for row in rows])
+    poll.is_closed = True
+    db.session.commit()
+
+
+def _own_poll_notification(author: Account, status: Status) -> dict:
+    return {
+        "account_id": author.id,
+        "from_account_id": author.id,
+        "type": "poll",
+        "status_id": status.id,
+        "target_account_id": None,
+        "emoji": None,
+        "emoji_url": None,
+    }
