@@ -1117,3 +1117,19 @@ class ListAccount(db.Model):
 
     # (list_id, account_id) serves the list's members; account_id alone its lists and exclusivity.
     __table_args__ = (UniqueConstraint("list_id", "account_id"),)
+
+
+# ---- Password reset
+
+
+class PasswordResetToken(db.Model):
+    """A one-use password-reset link (SPEC 26): kept as a SHA-256 of the secret sent by e-mail."""
+
+    token_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    account_id: Mapped[str] = AccountRef()
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # Expired ones are swept when new ones are made.
+    expires_at: Mapped[datetime] = mapped_column(index=True)
+    used_at: Mapped[datetime | None] = mapped_column(default=None)
+
+    account: Mapped[Account] = relationship(lazy="joined", innerjoin=True)

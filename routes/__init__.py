@@ -34,6 +34,7 @@ MASTODON_GROUPS = (
     "emoji_files",
     "oauth_tokens",
     "ostatus",
+    "password_reset",
 )
 # Pleroma groups in routes/pleroma/, served at /api/v1/pleroma and /api/pleroma alike.
 PLEROMA_GROUPS: tuple[str, ...] = (
@@ -56,6 +57,7 @@ PLEROMA_GROUPS: tuple[str, ...] = (
     "imports",
     "migration",
     "remote_interaction",
+    "password_reset",
 )
 
 
