@@ -28,6 +28,7 @@ import emoji_packs
 import errors
 import jobs
 import keys
+import mail
 import openapi
 import params  # noqa: F401 - registers the request parameter loaders
 import ratelimits
@@ -55,10 +56,19 @@ DEFAULTS: dict[str, Any] = {
     "RATELIMIT_ACCOUNT_CREATION": "25 per 30 minutes",  # registration; per address
     "RATELIMIT_PASSWORD": "5 per 30 minutes",  # password-checked account changes; per account
     "RATELIMIT_MFA_ACCOUNT": "10 per hour",  # wrong second-factor codes; per account, all addresses
+    "RATELIMIT_PASSWORD_RESET": "5 per 30 minutes",  # reset requests and form posts; per address
     "TRUSTED_PROXIES": 0,  # reverse proxies in front (nginx: 1); the client address is read behind them
     "INSTANCE_NAME": "Kenoma",
     "INSTANCE_DESCRIPTION": "A small Pleroma-compatible server",
     "INSTANCE_EMAIL": "",
+    # E-mail (mail.py): SMTP when MAIL_SERVER is set, else each message is a file in <instance>/mail/.
+    "MAIL_SERVER": "",
+    "MAIL_PORT": 25,
+    "MAIL_USERNAME": None,
+    "MAIL_PASSWORD": None,
+    "MAIL_USE_TLS": False,
+    "MAIL_DEFAULT_SENDER": "",  # empty: "<INSTANCE_NAME> <noreply@<BASE_URL's host>>"
+    "MAIL_TIMEOUT": 30,
     "MAX_TOOT_CHARS": 5000,
     "UPLOAD_LIMIT": 16 * 1024 * 1024,
     "AVATAR_UPLOAD_LIMIT": 2 * 1024 * 1024,
@@ -266,6 +276,7 @@ def create_app(test_config: dict | None = None) -> APIFlask:
     errors.register_error_handlers(app)
     security_headers.init_app(app)
     jobs.init_app(app)
+    mail.init_app(app)
     auth.init_oauth(app)
     ratelimits.init_app(app)
     readcache.init_app(app)

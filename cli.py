@@ -1,5 +1,5 @@
-"""`flask --app app user ...`: create and manage local accounts from the shell;
-`flask --app app db backup PATH`: copy the live database."""
+"""`flask --app app user ...`: create and manage local accounts from the shell, print a
+password-reset link; `flask --app app db backup PATH`: copy the live database."""
 
 from __future__ import annotations
 
@@ -17,6 +17,7 @@ from sqlalchemy import select
 from errors import ApiError
 from models import Account
 from models import db
+from services import password_reset
 from services.accounts import create_local_account
 from services.passwords import hash_password
 
@@ -60,6 +61,16 @@ def set_password(nickname: str, password: str) -> None:
     _local(nickname).password_hash = hash_password(password)
     db.session.commit()
     click.echo("ok")
+
+
+@user_cli.command("reset-password")
+@click.argument("nickname")
+def reset_password(nickname: str) -> None:
+    """Print a one-use link (valid 24 hours) that lets the account choose a new password."""
+    account = _local(nickname)
+    if not account.is_active:
+        raise click.ClickException(f"{nickname} is disabled")
+    click.echo(password_reset.reset_link(password_reset.new_reset_token(account)))
 
 
 @user_cli.command("set-admin")

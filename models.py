@@ -1326,3 +1326,19 @@ class PollVote(db.Model):
 
     # (poll_id, account_id, choice) serves the tallies, the voters and one account's own votes.
     __table_args__ = (UniqueConstraint("poll_id", "account_id", "choice"),)
+
+
+# ---- Password reset
+
+
+class PasswordResetToken(db.Model):
+    """A one-use password-reset link (SPEC 26): kept as a SHA-256 of the secret sent by e-mail."""
+
+    token_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    account_id: Mapped[str] = AccountRef()
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # Expired ones are swept when new ones are made.
+    expires_at: Mapped[datetime] = mapped_column(index=True)
+    used_at: Mapped[datetime | None] = mapped_column(default=None)
+
+    account: Mapped[Account] = relationship(lazy="joined", innerjoin=True)

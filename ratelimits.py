@@ -86,6 +86,10 @@ account_creation = limiter.limit(_configured("RATELIMIT_ACCOUNT_CREATION"))
 # require_auth so the caller is known when the limit is checked.
 password = limiter.shared_limit(_configured("RATELIMIT_PASSWORD"), scope="password", key_func=caller_or_ip)
 
+# Pleroma's :password_reset (5 per 30 minutes): reset requests (each may send an e-mail) and the
+# reset form's posts (each guesses a token), one budget per address for both.
+password_reset = limiter.shared_limit(_configured("RATELIMIT_PASSWORD_RESET"), scope="password-reset")
+
 
 # Wrong second-factor codes per account, from every address together: a distributed guesser
 # with the password cannot walk the 10^6 TOTP codes. Only failures count, so a user who gets

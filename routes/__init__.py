@@ -41,6 +41,7 @@ MASTODON_GROUPS = (
     "emoji_files",
     "oauth_tokens",
     "ostatus",
+    "password_reset",
 )
 # Pleroma groups in routes/pleroma/, served at /api/v1/pleroma and /api/pleroma alike.
 PLEROMA_GROUPS: tuple[str, ...] = (
@@ -63,6 +64,7 @@ PLEROMA_GROUPS: tuple[str, ...] = (
     "imports",
     "migration",
     "remote_interaction",
+    "password_reset",
 )
 # Pleroma groups Pleroma serves under versioned prefixes only (/api/v1/pleroma, /api/v2/pleroma):
 # each blueprint carries its own /api prefix and is mounted once.

@@ -301,7 +301,7 @@ def _nodeinfo_document(version: str) -> dict:
             },
             "accountActivationRequired": False,
             "invitesEnabled": False,
-            "mailerEnabled": False,
+            "mailerEnabled": bool(config["MAIL_SERVER"]),
             "features": list(FEATURES),
             "restrictedNicknames": list(RESTRICTED_NICKNAMES),
             "skipThreadContainment": True,

@@ -334,6 +334,17 @@ def test_access_log_leaves_query_strings_out() -> None:
     assert "<U>" in line and "s3cret" not in line
 
 
+def test_access_log_leaves_password_reset_tokens_out() -> None:
+    settings: dict[str, Any] = {}
+    exec((Path(__file__).resolve().parents[2] / "gunicorn.conf.py").read_text(), settings)
+    assert settings["logger_class"] is settings["RedactingLogger"]
+    redact = settings["redact_path"]
+    assert redact("/api/v1/pleroma/password_reset/s3cret-t0ken") == "/api/v1/pleroma/password_reset/[token]"
+    assert redact("/api/pleroma/password_reset/s3cret") == "/api/pleroma/password_reset/[token]"
+    assert redact("/api/v1/pleroma/password_reset") == "/api/v1/pleroma/password_reset"
+    assert redact("/api/v1/timelines/home") == "/api/v1/timelines/home"
+
+
 def test_failing_statements_are_logged_without_their_values(app: Flask) -> None:
     from sqlalchemy import text
     from sqlalchemy.exc import OperationalError

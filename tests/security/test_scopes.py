@@ -33,6 +33,8 @@ PUBLIC_WRITES = {
     "ostatus.follow_remotely",  # the form logs in itself, or carries a CSRF token
     "remote_interaction.remote_interaction",  # only looks up another server's URL template
     "pleroma_accounts.confirmation_resend",  # does nothing, reveals nothing
+    "password_reset.request_password_reset",  # mails a link to the address on file, reveals nothing
+    "password_reset.password_reset",  # the same, or the reset form: the e-mailed token is the proof
 }
 # Registration takes an app's token of any scope, as in Pleroma (`skip_auth` for create).
 APP_TOKEN_WRITES = {"accounts.register"}
