@@ -40,7 +40,8 @@ PUBLIC_WRITES = {
 APP_TOKEN_WRITES = {"accounts.register"}
 # Writes SPEC opens to any scope of a user's token: Pleroma-FE's session list revokes tokens with
 # whatever token it has (SPEC 19), and backups ask `read:backups` for POST as well (SPEC 18.2).
-SPEC_ANY_SCOPE_WRITES = {"oauth_tokens.revoke_token", "backups.create_backup"}
+# Mastodon's docs ask only `read` to dismiss a follow suggestion.
+SPEC_ANY_SCOPE_WRITES = {"oauth_tokens.revoke_token", "backups.create_backup", "directory.delete_suggestion"}
 INSUFFICIENT = re.compile(r"^Insufficient permissions: [a-z:]+( \| [a-z:]+)*\.$")
 
 
