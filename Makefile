@@ -30,7 +30,17 @@ migrate: $(VENV)/.installed
 run: migrate
 	KENOMA_PORT=$(PORT) MALLOC_ARENA_MAX=2 $(BIN)/gunicorn --config gunicorn.conf.py --bind 127.0.0.1:$(PORT) 'app:create_app()'
 
-test: $(VENV)/.installed-dev
+# The node client tests (tests/clients/test_megalodon.py) drive Kenoma with megalodon from npm,
+# pinned by tests/clients/node/package-lock.json. Without node and npm, Debian's packages are
+# installed (as `bench` installs wrk). The stamp is in node_modules, which npm ci recreates.
+NODE_DIR := tests/clients/node
+$(NODE_DIR)/node_modules/.installed: $(NODE_DIR)/package.json $(NODE_DIR)/package-lock.json
+	@command -v node >/dev/null && command -v npm >/dev/null || \
+		(apt-get update -qq && apt-get install -y -qq nodejs npm)
+	npm ci --prefix $(NODE_DIR) --no-audit --no-fund --loglevel=error
+	touch $@
+
+test: $(VENV)/.installed-dev $(NODE_DIR)/node_modules/.installed
 	$(BIN)/python -m pytest -q -n 2 --dist loadfile
 
 # The long schemathesis run over /openapi.json (FUZZ_EXAMPLES requests per operation, valid and

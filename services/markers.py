@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from sqlalchemy import update
+
 from models import Account
 from models import Marker
+from models import Notification
 from models import begin_write
 from models import commit_keeping_loaded
 from models import db
@@ -12,7 +15,9 @@ from models import utcnow
 
 def save_markers(account: Account, last_read_ids: dict[str, str]) -> list[Marker]:
     """Set `last_read_id` of each timeline given; `version` goes up by one on every save of an
-    existing marker (Mastodon's lock_version), a new marker starts at 0."""
+    existing marker (Mastodon's lock_version), a new marker starts at 0. Saving the notifications
+    marker also marks the account's notifications up to it as seen, as Pleroma does (SPEC 20:
+    `pleroma.is_seen` flips with the markers API too), so `pleroma.unread_count` counts the rest."""
     # Take the write lock before reading: two saves racing must not both insert the row.
     begin_write()
     found = {m.timeline: m for m in db.session.scalars(Marker.for_account(account, list(last_read_ids)))}
@@ -28,6 +33,16 @@ def save_markers(account: Account, last_read_ids: dict[str, str]) -> list[Marker
         marker.last_read_id = last_read_id
         marker.updated_at = now
         saved.append(marker)
+    if "notifications" in last_read_ids:
+        db.session.execute(
+            update(Notification)
+            .where(
+                Notification.account_id == account.id,
+                Notification.is_seen.is_(False),
+                Notification.id <= last_read_ids["notifications"],
+            )
+            .values(is_seen=True)
+        )
     db.session.flush()
     # Every column was set here, so the rows stay loaded for the answer.
     commit_keeping_loaded()

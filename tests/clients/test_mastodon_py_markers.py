@@ -63,13 +63,14 @@ def test_markers_round_trip(apis: dict[str, Mastodon]) -> None:
     both = alice.markers_set(["home", "notifications"], [status, notification])
     assert both.home.version == 1
     assert both.notifications.last_read_id == str(notification.id)
-    assert both.notifications.pleroma.unread_count == 1
+    assert both.notifications.pleroma.unread_count == 0  # saving it marked the notification seen
 
     got = alice.markers_get(["home", "notifications"])
     assert set(got) == {"home", "notifications"}
     assert got.home.last_read_id == str(status.id)
     assert got.home.version == 1
-    assert got.notifications.pleroma.unread_count == 1
+    assert got.notifications.pleroma.unread_count == 0
+    assert alice.notifications()[0].pleroma.is_seen is True
     assert set(alice.markers_get()) == {"home"}  # Mastodon.py's default asks for home only
 
     assert bob.markers_get(["home", "notifications"]) == {}

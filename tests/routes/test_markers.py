@@ -71,14 +71,22 @@ def test_version_goes_up_on_every_save(client: FlaskClient, account: Account, al
     assert db.session.scalar(select(db.func.count()).select_from(Marker)) == 2
 
 
-def test_saving_the_notifications_marker_does_not_mark_them_seen(
+def test_saving_the_notifications_marker_marks_them_seen(
     client: FlaskClient, account: Account, bob: Account, alice_h: dict
 ) -> None:
-    # Pleroma's POST /api/v1/markers only stores the position; notifications are marked seen
-    # with POST /api/v1/pleroma/notifications/read.
+    # SPEC 20.4 and Pleroma: the markers API flips `pleroma.is_seen` up to the marker, like
+    # POST /api/v1/pleroma/notifications/read with max_id; megalodon shows the count left.
     made = notified(account, bob, 3)
-    body = saved(client, alice_h, notifications=made[-1].id).get_json()
-    assert body["notifications"]["pleroma"]["unread_count"] == 3
+    others = notified(bob, account, 1)
+    body = saved(client, alice_h, notifications=made[1].id).get_json()
+    assert body["notifications"]["pleroma"]["unread_count"] == 1
+    db.session.expire_all()
+    assert [n.is_seen for n in made] == [True, True, False]
+    assert others[0].is_seen is False
+    listed = client.get("/api/v1/notifications", headers=alice_h).get_json()
+    assert [n["pleroma"]["is_seen"] for n in listed] == [False, True, True]
+    assert saved(client, alice_h, home=made[2].id).get_json()["home"]["last_read_id"] == made[2].id
+    assert client.get(URL + BOTH, headers=alice_h).get_json()["notifications"]["pleroma"]["unread_count"] == 1
 
 
 def test_unread_count_follows_notifications_read(
