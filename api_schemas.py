@@ -396,6 +396,27 @@ class StatusSource(Out):
     content_type = string()
 
 
+class EditPollOption(Out):
+    title = string()
+
+
+class EditPoll(Out):
+    options = many(EditPollOption)
+
+
+class StatusEdit(Out):
+    """Mastodon's StatusEdit: one version of an edited status."""
+
+    content = string()
+    spoiler_text = string()
+    sensitive = flag()
+    created_at = string()
+    account = one(Account)
+    poll = one(EditPoll, nullable=True)
+    media_attachments = many(Attachment)
+    emojis = many(Emoji)
+
+
 class Context(Out):
     ancestors = many(Status)
     descendants = many(Status)

@@ -1342,3 +1342,25 @@ class PasswordResetToken(db.Model):
     used_at: Mapped[datetime | None] = mapped_column(default=None)
 
     account: Mapped[Account] = relationship(lazy="joined", innerjoin=True)
+
+
+# ---- Status edits (SPEC 26; Mastodon's StatusEdit)
+
+
+class StatusEdit(db.Model):
+    """One version of an edited status, as it read from `created_at` on. The first edit also
+    stores the original (dated when it was posted), so the history is complete. Media are kept
+    as their columns at the time, since an edit may detach them."""
+
+    id: Mapped[str] = FlakeId()
+    status_id: Mapped[str] = mapped_column(String(18), ForeignKey("status.id", ondelete="CASCADE"))
+    content: Mapped[str] = mapped_column(Text, default="")
+    spoiler_text: Mapped[str] = mapped_column(Text, default="")
+    is_sensitive: Mapped[bool] = mapped_column(Boolean, default=False)
+    emojis: Mapped[list] = mapped_column(JSON, default=list)  # shortcodes used in the text
+    media: Mapped[list] = mapped_column(JSON, default=list)  # Media columns, in order
+    poll_options: Mapped[list | None] = mapped_column(JSON, default=None)  # titles; None: no poll
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    # The history reads one status' versions oldest first.
+    __table_args__ = (Index("ix_status_edit_status_id_created_at", "status_id", "created_at"),)

@@ -13,6 +13,7 @@ MASTODON_GROUPS = (
     "apps",
     "accounts",
     "statuses",
+    "status_edits",
     "timelines",
     "markers",
     "notifications",

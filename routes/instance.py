@@ -54,6 +54,7 @@ FEATURES = (
     "quote_posting",
     "pleroma_chat_messages",
     "polls",
+    "editing",
 )
 POST_FORMATS = ["text/plain", "text/html", "text/markdown", "text/bbcode"]
 FIELDS_LIMITS = {"max_fields": 4, "max_remote_fields": 20, "name_length": 255, "value_length": 2048}

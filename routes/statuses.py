@@ -137,11 +137,11 @@ def _new_status(data: dict) -> NewStatus:
         app_website=app.website if app else None,
         idempotency_key=request.headers.get("Idempotency-Key") or None,
         conversation=_conversation(data["in_reply_to_conversation_id"]),
-        poll=_new_poll(data["poll"]),
+        poll=new_poll(data["poll"]),
     )
 
 
-def _new_poll(poll: dict | None) -> NewPoll | None:
+def new_poll(poll: dict | None) -> NewPoll | None:
     if not poll:
         return None
     return NewPoll(

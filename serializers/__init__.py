@@ -41,6 +41,7 @@ from serializers.reactions import reactions_of
 from serializers.reports import report_json
 from serializers.scrobbles import scrobble_json
 from serializers.scrobbles import scrobbles_json
+from serializers.status_edits import status_edits_json
 from serializers.statuses import status_json
 from serializers.statuses import status_source_json
 from serializers.statuses import statuses_json
@@ -86,6 +87,7 @@ __all__ = [
     "report_json",
     "scrobble_json",
     "scrobbles_json",
+    "status_edits_json",
     "status_json",
     "status_source_json",
     "statuses_json",

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from datetime import timedelta
 
+from sqlalchemy import delete
 from sqlalchemy import exists
 from sqlalchemy import insert
 from sqlalchemy import select
@@ -71,9 +73,11 @@ def check_new_poll(poll: NewPoll, has_media: bool) -> None:
         raise ApiError(422, "Validation failed: The poll's expiration is too far in the future")
 
 
-def insert_poll(status: Status, poll: NewPoll) -> str:
-    """Write the poll of a status being posted (inside its transaction); the poll's id."""
+def insert_poll(status: Status, poll: NewPoll, start: datetime | None = None) -> str:
+    """Write the poll of a status being posted (inside its transaction), running from `start`
+    (the status' creation by default); the poll's id."""
     poll_id = new_flake_id()
+    start = start or status.created_at
     db.session.connection().execute(
         _ADD_POLL,
         {
@@ -82,12 +86,33 @@ def insert_poll(status: Status, poll: NewPoll) -> str:
             "options": poll.options,
             "is_multiple": poll.multiple,
             "hides_totals": poll.hide_totals,
-            "expires_at": status.created_at + timedelta(seconds=poll.expires_in or 0),
+            "expires_at": start + timedelta(seconds=poll.expires_in or 0),
             "is_closed": False,
-            "created_at": status.created_at,
+            "created_at": start,
         },
     )
     return poll_id
+
+
+def replace_poll(status: Status, poll: NewPoll | None) -> str | None:
+    """An edit's poll (Mastodon): none removes the poll; new options, or a change between one
+    and several choices, throw the votes away; the poll runs `expires_in` from now. The id of a
+    poll whose end must be scheduled after the commit, if any."""
+    current = db.session.scalar(select(Poll).where(Poll.status_id == status.id))
+    if poll is None:
+        if current is not None:
+            db.session.delete(current)
+        return None
+    if current is None:
+        return insert_poll(status, poll, start=utcnow())
+    if current.options != poll.options or current.is_multiple != poll.multiple:
+        db.session.execute(delete(PollVote).where(PollVote.poll_id == current.id))
+    current.options = list(poll.options)
+    current.is_multiple = poll.multiple
+    current.hides_totals = poll.hide_totals
+    current.expires_at = utcnow() + timedelta(seconds=poll.expires_in or 0)
+    current.is_closed = False
+    return current.id
 
 
 def schedule_end(poll_id: str, expires_in: int | None) -> None:

@@ -13,6 +13,7 @@ from sqlalchemy import bindparam
 from sqlalchemy import exists
 from sqlalchemy import insert
 from sqlalchemy import inspect
+from sqlalchemy import or_
 from sqlalchemy import select
 from sqlalchemy import update
 from sqlalchemy.orm import make_transient_to_detached
@@ -91,15 +92,13 @@ def post_status(author: Account, new: NewStatus, commit: bool = True) -> Status:
     if earlier is not None:
         return earlier
     parent = _parent(author, new.in_reply_to_id)
-    media = _media(author, new.media_ids)
-    _check_text(new, media)
+    media = owned_media(author, new.media_ids)
+    check_text(new, media)
     if new.poll is not None:
         check_new_poll(new.poll, bool(media))
     visibility = _visibility(author, new, parent)
     _check_quote(author, new.quote_id)
-    rendered = formatting.render_status(
-        new.text, new.content_type, current_app.config["BASE_URL"], mention_resolver()
-    )
+    rendered = render_text(new)
     status = _build(author, new, parent, visibility, rendered)
     audience = _audience(status, author, new, parent, rendered)
     notifications = _notifications(status, author, list(audience))
@@ -147,18 +146,33 @@ def _parent(author: Account, in_reply_to_id: str | None) -> Status | None:
     return parent
 
 
-def _media(author: Account, media_ids: list[str]) -> list[Media]:
+def owned_media(author: Account, media_ids: list[str], editing: Status | None = None) -> list[Media]:
+    """The author's uploads among `media_ids`, in the order given; an edit may also keep those
+    already on the edited status, but takes none attached to another one."""
     if not media_ids:
         return []
     # Unknown ids and other accounts' uploads are ignored (SPEC 4).
-    found = db.session.scalars(
-        select(Media).where(Media.id.in_(media_ids), Media.account_id == author.id)
-    ).all()
+    query = select(Media).where(Media.id.in_(media_ids), Media.account_id == author.id)
+    if editing is not None:
+        query = query.where(or_(Media.status_id.is_(None), Media.status_id == editing.id))
+    found = db.session.scalars(query).all()
     order = {mid: i for i, mid in enumerate(media_ids)}
     return sorted(found, key=lambda m: order[m.id])
 
 
-def _check_text(new: NewStatus, media: list[Media]) -> None:
+def render_text(new: NewStatus) -> formatting.Rendered:
+    """The status text as HTML, with its mentions, tags and custom emoji (posting and editing)."""
+    return formatting.render_status(
+        new.text, new.content_type, current_app.config["BASE_URL"], mention_resolver()
+    )
+
+
+def stored_content_type(content_type: str) -> str:
+    return content_type if content_type in CONTENT_TYPES else "text/plain"
+
+
+def check_text(new: NewStatus, media: list[Media]) -> None:
+    """The rules a status' text obeys, when posted and when edited (422 otherwise)."""
     if not new.text.strip() and not media:
         raise ApiError(422, "Cannot post an empty status without attachments")
     if len(new.text) + len(new.spoiler_text) > current_app.config["MAX_TOOT_CHARS"]:
@@ -206,7 +220,7 @@ def _build(
         uri=f"{current_app.config['BASE_URL']}/objects/{uuid.uuid4()}",
         source=new.text,
         content=rendered.html,
-        content_type=new.content_type if new.content_type in CONTENT_TYPES else "text/plain",
+        content_type=stored_content_type(new.content_type),
         spoiler_text=formatting.strip_tags(new.spoiler_text),  # plain text: no markup survives
         visibility=visibility,
         is_sensitive=new.sensitive,
