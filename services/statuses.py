@@ -152,7 +152,11 @@ def _media(author: Account, media_ids: list[str]) -> list[Media]:
         return []
     # Unknown ids and other accounts' uploads are ignored (SPEC 4).
     found = db.session.scalars(
-        select(Media).where(Media.id.in_(media_ids), Media.account_id == author.id)
+        select(Media).where(
+            Media.id.in_(media_ids),
+            Media.account_id == author.id,
+            Media.scheduled_status_id.is_(None),  # reserved for a scheduled status
+        )
     ).all()
     order = {mid: i for i, mid in enumerate(media_ids)}
     return sorted(found, key=lambda m: order[m.id])
