@@ -527,6 +527,15 @@ class Markers(Out):
     notifications = Nested(Marker)
 
 
+class ScheduledStatus(Out):
+    """SPEC 26, Mastodon's ScheduledStatus: `params` are the posting parameters as given."""
+
+    id = string()
+    scheduled_at = string()
+    params = obj()
+    media_attachments = many(Attachment)
+
+
 class ConversationPleroma(Out):
     recipients = many(Account)
 

@@ -70,6 +70,8 @@ DEFAULTS: dict[str, Any] = {
     "MAIL_DEFAULT_SENDER": "",  # empty: "<INSTANCE_NAME> <noreply@<BASE_URL's host>>"
     "MAIL_TIMEOUT": 30,
     "MAX_TOOT_CHARS": 5000,
+    # A scheduled status must be at least this far ahead (Mastodon: 5 minutes; SPEC 26).
+    "SCHEDULED_STATUSES_MIN_SECONDS": 300,
     "UPLOAD_LIMIT": 16 * 1024 * 1024,
     "AVATAR_UPLOAD_LIMIT": 2 * 1024 * 1024,
     "BANNER_UPLOAD_LIMIT": 2 * 1024 * 1024,

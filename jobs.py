@@ -20,10 +20,18 @@ MAX_POLL_DELAY = 0.25  # seconds between polls of an idle in-app consumer, at mo
 
 # Job functions by name; services register theirs with @job so a queued job names what to run.
 _REGISTRY: dict[str, Callable[..., Any]] = {}
+# Jobs queued whenever a consumer starts: sweeps for work that fell due while none ran.
+_AT_START: list[str] = []
 
 
 def job(func: Callable[..., Any]) -> Callable[..., Any]:
     _REGISTRY[func.__name__] = func
+    return func
+
+
+def at_consumer_start(func: Callable[..., Any]) -> Callable[..., Any]:
+    """Queue this job (registered with @job) each time a consumer starts."""
+    _AT_START.append(func.__name__)
     return func
 
 
@@ -75,6 +83,11 @@ class Jobs:
                 )
                 consumer.start()
                 self._consumer = consumer
+                self.enqueue_start_jobs()
+
+    def enqueue_start_jobs(self) -> None:
+        for name in _AT_START:
+            self.enqueue(name)
 
 
 def init_app(app: Flask) -> None:
@@ -86,6 +99,8 @@ def init_app(app: Flask) -> None:
     def run_jobs() -> None:
         """Run the job consumer in this process (instead of the in-app thread)."""
         click.echo("kenoma jobs consumer started")
+        with app.app_context():
+            jobs.enqueue_start_jobs()
         jobs.huey.create_consumer(workers=2, worker_type="thread", periodic=False).run()
 
 

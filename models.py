@@ -666,6 +666,10 @@ class Media(db.Model):
     status_id: Mapped[str | None] = mapped_column(
         String(18), ForeignKey("status.id", ondelete="SET NULL"), default=None, index=True
     )
+    # Reserved for a scheduled status until it is posted (SPEC 26); posting ignores reserved media.
+    scheduled_status_id: Mapped[str | None] = mapped_column(
+        String(18), ForeignKey("scheduled_status.id", ondelete="SET NULL"), default=None, index=True
+    )
     path: Mapped[str] = mapped_column(String(1024))  # relative to <instance>/media
     mime_type: Mapped[str] = mapped_column(String(255))
     description: Mapped[str] = mapped_column(Text, default="")
@@ -1364,3 +1368,24 @@ class StatusEdit(db.Model):
 
     # The history reads one status' versions oldest first.
     __table_args__ = (Index("ix_status_edit_status_id_created_at", "status_id", "created_at"),)
+
+
+# ---- Scheduled statuses (SPEC 26; Mastodon's ScheduledStatus)
+
+
+class ScheduledStatus(db.Model):
+    """A status to post at `scheduled_at`: what the client sent, kept as the entity's `params`."""
+
+    id: Mapped[str] = FlakeId()
+    account_id: Mapped[str] = AccountRef()
+    # The due sweep and the publishing job look rows up by time.
+    scheduled_at: Mapped[datetime] = mapped_column(DateTime, index=True)
+    params: Mapped[dict] = mapped_column(JSON)
+    # The posting app, shown on the status once posted (not part of the entity).
+    app_name: Mapped[str | None] = mapped_column(String(255), default=None)
+    app_website: Mapped[str | None] = mapped_column(String(1024), default=None)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    @classmethod
+    def owned_by(cls, account_id: str) -> Select[tuple[ScheduledStatus]]:
+        return select(cls).where(cls.account_id == account_id)

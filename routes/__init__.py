@@ -34,6 +34,7 @@ MASTODON_GROUPS = (
     "featured_tags",
     "directory",
     "polls",
+    "scheduled_statuses",
     "search",
     "instance",
     "discovery",

@@ -38,10 +38,12 @@ from pagination import paginate
 from params import INT_MAX
 from params import Bool
 from params import IdStr
+from params import Length
 from params import Params
 from readcache import kept_until_change
 from services import interactions
 from services import reactions
+from services import scheduled_statuses
 from services.polls import NewPoll
 from services.statuses import NewStatus
 from services.statuses import post_status
@@ -80,7 +82,8 @@ class StatusIn(Params):
     preview = Bool(load_default=False, allow_none=True)
     quote_id = IdStr(load_default=None, allow_none=True)
     poll = Nested(PollIn, load_default=None, allow_none=True)
-    scheduled_at = String(load_default=None, allow_none=True)  # ignored (SPEC 4)
+    # SPEC 26: kept as a scheduled status, posted at that time (services/scheduled_statuses.py).
+    scheduled_at = String(load_default=None, allow_none=True, validate=Length(max=64))
 
 
 class IdsIn(Params):
@@ -99,14 +102,24 @@ class BookmarkIn(Params):
 # ---------------------------------------------------------------------------------------------
 # Posting and reading
 
+# A status, or with `scheduled_at` the ScheduledStatus kept to post later.
+_POSTED = {
+    "oneOf": [
+        {"$ref": "#/components/schemas/Status"},
+        {"$ref": "#/components/schemas/ScheduledStatus"},
+    ]
+}
+
 
 @bp.post("")
 @require_auth("write:statuses")
 @bp.input(StatusIn, location="json_or_form", arg_name="data")
-@responds(api_schemas.Status, 404, 422)
+@responds(_POSTED, 404, 422)
 def create_status(data: dict) -> dict:
-    """Post a status (or, with `preview`, render it without saving)."""
+    """Post a status; with `preview` render it unsaved, with `scheduled_at` keep it for later."""
     new = _new_status(data)
+    if data["scheduled_at"] and not data["preview"]:
+        return serializers.scheduled_status_json(scheduled_statuses.schedule(me(), new, data["scheduled_at"]))
     if data["preview"]:
         # Render through the real code path, then throw the rows away.
         new.idempotency_key = None

@@ -4,7 +4,7 @@ of one item. Callers use the names re-exported here: `serializers.status_json(..
 
 Modules only import those below them: common <- accounts <- reactions <- statuses <- reports <-
 notifications; chats (below notifications), media, apps, scrobbles, lists, markers, tags and misc
-sit beside them; suggestions over accounts."""
+sit beside them; suggestions over accounts, scheduled statuses over media."""
 
 from __future__ import annotations
 
@@ -39,6 +39,8 @@ from serializers.polls import poll_json
 from serializers.reactions import reactions_json
 from serializers.reactions import reactions_of
 from serializers.reports import report_json
+from serializers.scheduled_statuses import scheduled_status_json
+from serializers.scheduled_statuses import scheduled_statuses_json
 from serializers.scrobbles import scrobble_json
 from serializers.scrobbles import scrobbles_json
 from serializers.status_edits import status_edits_json
@@ -85,6 +87,8 @@ __all__ = [
     "relationship_json",
     "relationships_json",
     "report_json",
+    "scheduled_status_json",
+    "scheduled_statuses_json",
     "scrobble_json",
     "scrobbles_json",
     "status_edits_json",

@@ -152,7 +152,11 @@ def owned_media(author: Account, media_ids: list[str], editing: Status | None = 
     if not media_ids:
         return []
     # Unknown ids and other accounts' uploads are ignored (SPEC 4).
-    query = select(Media).where(Media.id.in_(media_ids), Media.account_id == author.id)
+    query = select(Media).where(
+        Media.id.in_(media_ids),
+        Media.account_id == author.id,
+        Media.scheduled_status_id.is_(None),  # reserved for a scheduled status
+    )
     if editing is not None:
         query = query.where(or_(Media.status_id.is_(None), Media.status_id == editing.id))
     found = db.session.scalars(query).all()
