@@ -33,6 +33,7 @@ MASTODON_GROUPS = (
     "featured_tags",
     "directory",
     "polls",
+    "filters",
     "search",
     "instance",
     "discovery",
