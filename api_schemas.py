@@ -350,8 +350,53 @@ class Poll(Out):
     emojis = many(Emoji)
 
 
+class FilterKeyword(Out):
+    id = string()
+    keyword = string()
+    whole_word = flag()
+
+
+class FilterStatus(Out):
+    id = string()
+    status_id = string()
+
+
+class FilterHead(Out):
+    """A Filter without its rules, as a FilterResult names it."""
+
+    id = string()
+    title = string()
+    context = strings()
+    expires_at = string(nullable=True)
+    filter_action = string()
+
+
+class Filter(FilterHead):
+    """Mastodon's Filter (v2, SPEC 26)."""
+
+    keywords = many(FilterKeyword)
+    statuses = many(FilterStatus)
+
+
+class V1Filter(Out):
+    """Mastodon's v1 Filter: one keyword of a v2 filter."""
+
+    id = string()
+    phrase = string()
+    context = strings()
+    whole_word = flag()
+    expires_at = string(nullable=True)
+    irreversible = flag()
+
+
+class FilterResult(Out):
+    filter = one(FilterHead)
+    keyword_matches = List(String(), required=True, allow_none=True)
+    status_matches = List(String(), required=True, allow_none=True)
+
+
 class Status(Out):
-    """SPEC 20.3."""
+    """SPEC 20.3; `filtered` only for a signed-in reader."""
 
     id = string()
     uri = string()
@@ -386,6 +431,7 @@ class Status(Out):
     quote = one(lambda: Status(), nullable=True)
     quote_id = string(nullable=True)
     emoji_reactions = many(ReactionSummary)
+    filtered = List(Nested(FilterResult))
     pleroma = one(StatusPleroma)
 
 

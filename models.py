@@ -1389,3 +1389,66 @@ class ScheduledStatus(db.Model):
     @classmethod
     def owned_by(cls, account_id: str) -> Select[tuple[ScheduledStatus]]:
         return select(cls).where(cls.account_id == account_id)
+
+
+# ---- Filters (SPEC 26; Mastodon's filters v2, v1 as their one-keyword form)
+
+FILTER_CONTEXTS = ("home", "notifications", "public", "thread", "account")
+FILTER_ACTIONS = ("warn", "hide")
+
+
+class Filter(db.Model):
+    """A reader's filter: where it applies (`context`), what a match does, until when."""
+
+    id: Mapped[str] = FlakeId()
+    account_id: Mapped[str] = AccountRef()
+    title: Mapped[str] = mapped_column(String(256))
+    context: Mapped[list] = mapped_column(JSON)
+    action: Mapped[str] = mapped_column(String(8), default="warn")
+    expires_at: Mapped[datetime | None] = mapped_column(default=None)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    keywords: Mapped[list[FilterKeyword]] = relationship(
+        back_populates="filter",
+        order_by="FilterKeyword.id",
+        cascade="all, delete-orphan",
+        passive_deletes=True,
+    )
+    statuses: Mapped[list[FilterStatus]] = relationship(
+        back_populates="filter",
+        order_by="FilterStatus.id",
+        cascade="all, delete-orphan",
+        passive_deletes=True,
+    )
+
+    @classmethod
+    def owned_by(cls, account_id: str) -> Select[tuple[Filter]]:
+        return select(cls).where(cls.account_id == account_id).order_by(cls.id)
+
+    @staticmethod
+    def now() -> datetime:
+        """The moment filters are active at: read from the clock, nothing is written when a
+        filter expires."""
+        return utcnow()
+
+
+class FilterKeyword(db.Model):
+    id: Mapped[str] = FlakeId()
+    filter_id: Mapped[str] = mapped_column(
+        String(18), ForeignKey("filter.id", ondelete="CASCADE"), index=True
+    )
+    keyword: Mapped[str] = mapped_column(String(512))
+    is_whole_word: Mapped[bool] = mapped_column(Boolean, default=True)
+
+    filter: Mapped[Filter] = relationship(back_populates="keywords", lazy="joined", innerjoin=True)
+
+
+class FilterStatus(db.Model):
+    id: Mapped[str] = FlakeId()
+    # The unique (filter_id, status_id) below serves the lookups by filter.
+    filter_id: Mapped[str] = mapped_column(String(18), ForeignKey("filter.id", ondelete="CASCADE"))
+    status_id: Mapped[str] = StatusRef()
+
+    filter: Mapped[Filter] = relationship(back_populates="statuses", lazy="joined", innerjoin=True)
+
+    __table_args__ = (UniqueConstraint("filter_id", "status_id"),)

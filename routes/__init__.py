@@ -35,6 +35,7 @@ MASTODON_GROUPS = (
     "directory",
     "polls",
     "scheduled_statuses",
+    "filters",
     "search",
     "instance",
     "discovery",

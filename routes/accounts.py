@@ -308,7 +308,8 @@ def statuses(ref: str, data: dict) -> tuple[list, int, dict]:
     )
     query = account_service.statuses_query(account, viewer, filters)
     page = paginate(query, Status.id, page_params(data))
-    return serializers.statuses_json(page, viewer), 200, link_header([s.id for s in page])
+    # Filtered with the account context; the Link is the page as fetched, hidden ones included.
+    return serializers.statuses_json(page, viewer, "account"), 200, link_header([s.id for s in page])
 
 
 @bp.get("/<ref>/followers")

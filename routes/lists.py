@@ -171,4 +171,6 @@ def list_timeline(list_id: str, data: dict) -> Page:
     """Statuses of the list's members, newest first, replies kept per its replies_policy."""
     user_list = list_service.own_list(me(), list_id)
     statuses = paginate(user_list.timeline(me()), Status.id, page_params(data))
-    return serializers.statuses_json(statuses, me()), 200, link_header([s.id for s in statuses])
+    # Lists are filtered with the home context (Mastodon's); the Link is the page as fetched.
+    body = serializers.statuses_json(statuses, me(), "home")
+    return body, 200, link_header([s.id for s in statuses])

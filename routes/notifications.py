@@ -77,7 +77,9 @@ def list_notifications(data: dict) -> tuple[list[dict], int, dict[str, str]]:
         with_muted=data["with_muted"],
     )
     page = paginate(query, Notification.id, page_params(data))
-    return serializers.notifications_json(page, me()), 200, link_header([n.id for n in page])
+    # Hidden by a filter or not, the Link is the page as fetched.
+    body = serializers.notifications_json(page, me(), "notifications")
+    return body, 200, link_header([n.id for n in page])
 
 
 @bp.get("/<notification_id>")

@@ -227,8 +227,12 @@ def show_context(status_id: str) -> dict:
     """The thread around a status: ancestors oldest first, descendants depth-first."""
     viewer = current_account()
     ancestors, descendants = interactions.thread(interactions.get_visible(status_id, viewer), viewer)
-    rendered = serializers.statuses_json(ancestors + descendants, viewer)
-    return {"ancestors": rendered[: len(ancestors)], "descendants": rendered[len(ancestors) :]}
+    rendered = serializers.statuses_json(ancestors + descendants, viewer, "thread")
+    above = {s.id for s in ancestors}  # the reader's hide filters may have left some out
+    return {
+        "ancestors": [d for d in rendered if d["id"] in above],
+        "descendants": [d for d in rendered if d["id"] not in above],
+    }
 
 
 # ---------------------------------------------------------------------------------------------

@@ -63,12 +63,15 @@ def _filters(data: dict) -> TimelineFilters:
     )
 
 
-def _page(query: Select, data: dict, bind: dict | None = None) -> Page:
+def _page(query: Select, data: dict, bind: dict | None = None, context: str | None = None) -> Page:
     """One page of statuses, newest first, with its Link header. With `bind`, `query` is a cached
-    statement (models.cached_statement) and `bind` its values."""
+    statement (models.cached_statement) and `bind` its values. The reader's `hide` filters of
+    `context` leave statuses out of the answer, but the Link is the page as fetched, so the next
+    page starts after them (a page may come out short, as on Mastodon)."""
     statuses = paginate(query, Status.id, page_params(data), bind=bind)
     viewer = current_account()
-    return serializers.statuses_json(statuses, viewer), 200, link_header([s.id for s in statuses])
+    body = serializers.statuses_json(statuses, viewer, context)
+    return body, 200, link_header([s.id for s in statuses])
 
 
 def _cached(builder: Callable[..., Select], data: dict) -> tuple[Select, dict]:
@@ -86,7 +89,7 @@ def _cached(builder: Callable[..., Select], data: dict) -> tuple[Select, dict]:
 def home(data: dict) -> Page:
     """The caller's home timeline."""
     query, bind = _cached(Status.home_timeline, data)
-    return _page(query, data, bind)
+    return _page(query, data, bind, "home")
 
 
 @bp.get("/public")
@@ -97,7 +100,7 @@ def home(data: dict) -> Page:
 def public(data: dict) -> Page:
     """Public statuses (local=true: this instance only)."""
     query, bind = _cached(Status.public_timeline, data)
-    return _page(query, data, bind)
+    return _page(query, data, bind, "public")
 
 
 @bp.get("/tag/<hashtag>")
@@ -111,7 +114,7 @@ def hashtag(hashtag: str, data: dict) -> Page:
     all_of = [t.lower().lstrip("#") for t in data["all"]]
     none_of = [t.lower().lstrip("#") for t in data["none"]]
     query = Status.tag_timeline(current_account(), _filters(data), any_of, all_of, none_of)
-    return _page(query, data)
+    return _page(query, data, context="public")
 
 
 @bp.get("/direct")

@@ -4,7 +4,8 @@ of one item. Callers use the names re-exported here: `serializers.status_json(..
 
 Modules only import those below them: common <- accounts <- reactions <- statuses <- reports <-
 notifications; chats (below notifications), media, apps, scrobbles, lists, markers, tags and misc
-sit beside them; suggestions over accounts, scheduled statuses over media."""
+sit beside them; filters sits below statuses; suggestions over accounts, scheduled statuses over
+media."""
 
 from __future__ import annotations
 
@@ -23,6 +24,10 @@ from serializers.chats import chats_json
 from serializers.common import base_url
 from serializers.common import iso
 from serializers.common import media_url
+from serializers.filters import filter_json
+from serializers.filters import filter_keyword_json
+from serializers.filters import filter_status_json
+from serializers.filters import v1_filter_json
 from serializers.lists import list_json
 from serializers.markers import marker_json
 from serializers.markers import markers_json
@@ -70,6 +75,9 @@ __all__ = [
     "conversations_json",
     "featured_tag_json",
     "featured_tags_json",
+    "filter_json",
+    "filter_keyword_json",
+    "filter_status_json",
     "iso",
     "list_json",
     "marker_json",
@@ -98,4 +106,5 @@ __all__ = [
     "suggestions_json",
     "tag_json",
     "tags_json",
+    "v1_filter_json",
 ]

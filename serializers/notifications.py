@@ -24,7 +24,11 @@ from serializers.reports import _report
 from serializers.statuses import statuses_json
 
 
-def notifications_json(notifications: Iterable[Notification], viewer: Account) -> list[dict]:
+def notifications_json(
+    notifications: Iterable[Notification], viewer: Account, context: str | None = None
+) -> list[dict]:
+    """With context="notifications", a notification whose status the reader's `hide` filters
+    match is left out (its status is filtered like a timeline's)."""
     notifications = list(notifications)
     reports = _reports_of(notifications)
     account_ids = (
@@ -36,7 +40,9 @@ def notifications_json(notifications: Iterable[Notification], viewer: Account) -
     status_ids = [n.status_id for n in notifications if n.status_id]
     status_ids += [i for r in reports.values() for i in r.status_ids or []]
     statuses = {s.id: s for s in db.session.scalars(select(Status).where(Status.id.in_(status_ids)))}
-    rendered = {d["id"]: d for d in statuses_json(statuses.values(), viewer)}
+    rendered = {d["id"]: d for d in statuses_json(statuses.values(), viewer, context)}
+    hidden = statuses.keys() - rendered.keys()
+    notifications = [n for n in notifications if n.status_id not in hidden]
     chat_messages = chat_messages_by_reference(n.chat_message_id for n in notifications if n.chat_message_id)
     data = [_notification(n, viewer, accounts, rendered, reports) for n in notifications]
     for item, n in zip(data, notifications, strict=True):

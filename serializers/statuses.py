@@ -19,6 +19,7 @@ from sqlalchemy import column
 from sqlalchemy import func
 from sqlalchemy import literal_column
 from sqlalchemy import null
+from sqlalchemy import or_
 from sqlalchemy import select
 from sqlalchemy import type_coerce
 from sqlalchemy import union_all
@@ -30,6 +31,9 @@ from models import Account
 from models import Bookmark
 from models import EmojiReaction
 from models import Favourite
+from models import Filter
+from models import FilterKeyword
+from models import FilterStatus
 from models import Media
 from models import Participation
 from models import Poll
@@ -42,6 +46,7 @@ from models import db
 from serializers.accounts import account_json
 from serializers.common import base_url
 from serializers.common import iso
+from serializers.filters import FilterRules
 from serializers.media import attachment_json
 from serializers.polls import PollFacts
 from serializers.polls import option_shortcodes
@@ -57,8 +62,9 @@ class _StatusBatch:
     then one UNION ALL for every per-status fact (mentions, tags, media, parents' authors,
     reactions and the viewer's own state)."""
 
-    def __init__(self, statuses: list[Status], viewer: Account | None) -> None:
+    def __init__(self, statuses: list[Status], viewer: Account | None, context: str | None = None) -> None:
         self.viewer = viewer
+        self.context = context
         self.accounts: dict[str, dict] = {}  # account_json per account: a page repeats authors
         originals_ids = {s.reblog_of_id for s in statuses if s.reblog_of_id}
         self.originals: dict[str, Status] = {}
@@ -101,6 +107,7 @@ class _StatusBatch:
         self.poll_voters: dict[str, int] = {}
         self.poll_own: dict[str, list[int]] = defaultdict(list)
         reactions: list[tuple] = []
+        filter_rows: list[tuple] = []
         statement, values = _extras_query(every, self.viewer)
         # all(): one fetchall, where iterating the result would fetch row by row.
         for kind, key, a, b, c, d, e, f, g in db.session.execute(statement, values).all():
@@ -126,6 +133,8 @@ class _StatusBatch:
                 self.participations[int(key)] = a
             elif kind.startswith("poll"):
                 self._poll_fact(kind, key, a, b, c, d, e)
+            elif kind.startswith("filter"):
+                filter_rows.append((kind, key, a, b, c, d, e, f))
         # UNION ALL keeps no order: each kind is put in the order the entities show it.
         for rows in self.mentions.values():
             rows.sort()
@@ -136,6 +145,7 @@ class _StatusBatch:
         reactions.sort(key=lambda r: r[4])
         viewer_id = self.viewer.id if self.viewer is not None else None
         self.reactions = _group_reactions(((s, n, u, a) for s, n, u, a, _ in reactions), viewer_id)
+        self.filters = FilterRules(viewer_id, self.context, filter_rows) if viewer_id is not None else None
 
     def _poll_fact(self, kind: str, key: str, a: Any, b: Any, c: Any, d: Any, e: Any) -> None:
         if kind == "poll":
@@ -171,8 +181,29 @@ class _StatusBatch:
             original = self.originals.get(status.reblog_of_id)
             data = self._one(status, as_reblog=True)
             data["reblog"] = self._one(original) if original else None
+            if original is not None and "filtered" in data:
+                # A reblog is filtered on what it shares (Mastodon matches the status's proper).
+                data["filtered"] = self._filtered(original, (status.id, original.id), status.account_id)
             return data
         return self._one(status)
+
+    def _filtered(self, status: Status, ids: tuple[str, ...], author_id: str) -> list[dict]:
+        """The reader's FilterResults for a status; `[]` when nothing matches."""
+        if self.filters is None or not self.filters.rules or author_id == self.filters.viewer_id:
+            return []
+        poll = self.polls.get(status.id)
+        text = "\n\n".join(
+            [
+                status.spoiler_text or "",
+                formatting.html_to_text(status.content or ""),
+                *(poll[1] if poll else ()),
+                *(m.description or "" for m in self.media.get(status.id, ())),
+            ]
+        )
+        return self.filters.results(ids, text)
+
+    def hidden(self, rendered: dict) -> bool:
+        return self.filters is not None and self.filters.hides(rendered.get("filtered") or ())
 
     def _one(self, status: Status, as_reblog: bool = False, embed_quote: bool = True) -> dict:
         # A quoted status is embedded one level deep: its own quote stays a bare quote_id.
@@ -229,6 +260,8 @@ class _StatusBatch:
             "quote_id": status.quote_id,
             "emoji_reactions": reactions,
         }
+        if self.viewer is not None:
+            data["filtered"] = [] if as_reblog else self._filtered(status, (status.id,), status.account_id)
         data["pleroma"] = {
             "local": status.account.domain is None,
             "conversation_id": status.context_id,
@@ -300,6 +333,7 @@ def _extras_query(every: list[Status], viewer: Account | None) -> tuple[Any, dic
         values["viewer_id"] = viewer.id
         values["context_ids"] = _json_list(sorted({s.context_id for s in every}))
         values["direct_contexts"] = _json_list(direct_contexts)
+        values["now"] = Filter.now()
     return statement, values
 
 
@@ -384,7 +418,27 @@ def _extras_statement(signed_in: bool, with_parents: bool, with_direct: bool, wi
                     Participation.context_id.in_(_listed("direct_contexts")),
                 )
             )
+        parts += _filter_parts(viewer)
     return union_all(*parts)
+
+
+def _filter_parts(viewer: Any) -> list[Select]:
+    """The reader's active filters (key: the filter id), a row per keyword (or one without, for
+    a filter with none) and per filtered status: they do not depend on the page, but riding in
+    this statement spares a round trip on every page."""
+    columns = (Filter.title, Filter.context, Filter.action, Filter.expires_at)
+    active = (
+        Filter.account_id == viewer.id,
+        or_(Filter.expires_at.is_(None), Filter.expires_at > bindparam("now")),
+    )
+    return [
+        _part("filter_keyword", Filter.id, *columns, FilterKeyword.keyword, FilterKeyword.is_whole_word)
+        .outerjoin(FilterKeyword, FilterKeyword.filter_id == Filter.id)
+        .where(*active),
+        _part("filter_status", Filter.id, *columns, FilterStatus.status_id)
+        .join(FilterStatus, FilterStatus.filter_id == Filter.id)
+        .where(*active),
+    ]
 
 
 def _poll_parts(viewer: Any) -> list[Select]:
@@ -417,12 +471,17 @@ def _poll_parts(viewer: Any) -> list[Select]:
     return parts
 
 
-def statuses_json(statuses: Iterable[Status], viewer: Account | None) -> list[dict]:
+def statuses_json(
+    statuses: Iterable[Status], viewer: Account | None, context: str | None = None
+) -> list[dict]:
+    """With a filter `context` (home, public, thread, account, notifications), statuses the
+    reader's `hide` filters of that context match are left out; without, nothing is left out."""
     statuses = list(statuses)
     if not statuses:
         return []
-    batch = _StatusBatch(statuses, viewer)
-    return [batch.render(s) for s in statuses]
+    batch = _StatusBatch(statuses, viewer, context)
+    rendered = [batch.render(s) for s in statuses]
+    return [d for d in rendered if not batch.hidden(d)] if context is not None else rendered
 
 
 def status_json(status: Status, viewer: Account | None) -> dict:
