@@ -33,6 +33,7 @@ MASTODON_GROUPS = (
     "featured_tags",
     "directory",
     "polls",
+    "announcements",
     "search",
     "instance",
     "discovery",
@@ -42,6 +43,7 @@ MASTODON_GROUPS = (
     "oauth_tokens",
     "ostatus",
     "password_reset",
+    "email_confirmation",
 )
 # Pleroma groups in routes/pleroma/, served at /api/v1/pleroma and /api/pleroma alike.
 PLEROMA_GROUPS: tuple[str, ...] = (
