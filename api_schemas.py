@@ -846,3 +846,51 @@ NOTIFICATION_OR_LIST: dict = {
         {"type": "array", "items": {"$ref": "#/components/schemas/Notification"}},
     ],
 }
+
+
+# ---------------------------------------------------------------------------------------------
+# Announcements and registration awaiting e-mail confirmation (SPEC 26)
+
+
+class AnnouncementReaction(Out):
+    """`url`/`static_url` only for a custom emoji."""
+
+    name = string()
+    count = integer()
+    me = flag()
+    url = String()
+    static_url = String()
+
+
+class Announcement(Out):
+    """Mastodon's Announcement."""
+
+    id = string()
+    content = string()
+    starts_at = string(nullable=True)
+    ends_at = string(nullable=True)
+    all_day = flag()
+    published_at = string()
+    updated_at = string()
+    read = flag()
+    mentions = List(Dict(), required=True)
+    statuses = List(Dict(), required=True)
+    tags = List(Dict(), required=True)
+    emojis = List(Dict(), required=True)
+    reactions = many(AnnouncementReaction)
+
+
+class RegistrationPending(Out):
+    """Pleroma's answer to a registration that cannot log in yet."""
+
+    message = string()
+    identifier = string()
+
+
+TOKEN_OR_PENDING: dict = {
+    "description": "a token (logged in), or why the new account cannot log in yet",
+    "anyOf": [
+        {"$ref": "#/components/schemas/Token"},
+        {"$ref": "#/components/schemas/RegistrationPending"},
+    ],
+}

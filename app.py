@@ -45,6 +45,8 @@ DEFAULTS: dict[str, Any] = {
     "BASE_URL": "",
     "PORT": 5000,
     "REGISTRATIONS_OPEN": False,
+    # New accounts must open a link mailed to them before they can log in (SPEC 26, 29).
+    "ACCOUNT_ACTIVATION_REQUIRED": False,
     "EMOJI_DIR": str(ROOT / "static" / "emoji"),
     "ALLOW_PRIVATE_FETCH": False,
     # Rate limits (Flask-Limiter, ratelimits.py), Pleroma's :rate_limit defaults. `memory://` counts

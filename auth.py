@@ -39,6 +39,7 @@ from models import MfaSettings
 from models import Token
 from models import db
 from params import merged_params
+from services import email_confirmation
 from services.passwords import check_password
 from services.security import new_mfa_token
 from services.sessions import revoke
@@ -121,6 +122,8 @@ def _usable_account(account: Account | None) -> Account | None:
         return None
     if not account.is_active:
         raise ApiError(403, "Your account is currently disabled", identifier="account_is_disabled")
+    if email_confirmation.login_blocked(account):
+        raise ApiError(403, email_confirmation.LOGIN_BLOCKED, identifier="missing_confirmed_email")
     return account
 
 
@@ -367,6 +370,8 @@ def _verify_basic(username: str, password: str) -> Identity | None:
         return None
     account = Account.find_by_login(username)
     if account is None or not account.is_active or not check_password(account, password):
+        return None
+    if email_confirmation.login_blocked(account):
         return None
     if MfaSettings.is_enabled_for(account.id):  # a password alone is not enough (SPEC 1.1)
         raise ApiError(403, "Two-factor authentication enabled, you must use a access token.")

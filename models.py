@@ -1452,3 +1452,73 @@ class FilterStatus(db.Model):
     filter: Mapped[Filter] = relationship(back_populates="statuses", lazy="joined", innerjoin=True)
 
     __table_args__ = (UniqueConstraint("filter_id", "status_id"),)
+
+
+# ---- Announcements (SPEC 26; Mastodon's announcements, made by admins with the CLI)
+
+
+class Announcement(db.Model):
+    """An instance-wide announcement: shown while published and within starts_at/ends_at."""
+
+    id: Mapped[str] = FlakeId()
+    content_source: Mapped[str] = mapped_column(Text)
+    content_html: Mapped[str] = mapped_column(Text)
+    starts_at: Mapped[datetime | None] = mapped_column(default=None)
+    ends_at: Mapped[datetime | None] = mapped_column(default=None)
+    is_all_day: Mapped[bool] = mapped_column(Boolean, default=False)
+    # Listing filters on it (and on the window): the active ones are few, the table stays small.
+    published_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    @classmethod
+    def active(cls, now: datetime) -> Select[tuple[Announcement]]:
+        """Published and within its window at `now`, in Mastodon's chronological order (by
+        start, else publication)."""
+        return (
+            select(cls)
+            .where(
+                cls.published_at <= now,
+                or_(cls.starts_at.is_(None), cls.starts_at <= now),
+                or_(cls.ends_at.is_(None), cls.ends_at > now),
+            )
+            .order_by(func.coalesce(cls.starts_at, cls.published_at), cls.id)
+        )
+
+
+class AnnouncementRead(db.Model):
+    """An account dismissed (read) an announcement."""
+
+    id: Mapped[str] = FlakeId()
+    account_id: Mapped[str] = AccountRef(index=False)  # the unique pair below covers it
+    announcement_id: Mapped[str] = mapped_column(
+        String(18), ForeignKey("announcement.id", ondelete="CASCADE"), index=True
+    )
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    __table_args__ = (UniqueConstraint("account_id", "announcement_id"),)
+
+
+class AnnouncementReaction(db.Model):
+    """One account's emoji reaction to an announcement: a unicode emoji or a local shortcode."""
+
+    id: Mapped[str] = FlakeId()
+    account_id: Mapped[str] = AccountRef()
+    announcement_id: Mapped[str] = mapped_column(
+        String(18), ForeignKey("announcement.id", ondelete="CASCADE"), index=False
+    )
+    name: Mapped[str] = mapped_column(String(100))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    # (announcement_id, name, account_id) serves the counts, `me` and the idempotent put.
+    __table_args__ = (UniqueConstraint("announcement_id", "name", "account_id"),)
+
+
+# ---- E-mail confirmation at registration (SPEC 26, 29)
+
+
+class EmailConfirmationToken(db.Model):
+    """A one-use e-mail confirmation link, kept as a SHA-256 of the secret that was mailed."""
+
+    token_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    account_id: Mapped[str] = AccountRef()
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)

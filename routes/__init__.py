@@ -36,6 +36,7 @@ MASTODON_GROUPS = (
     "polls",
     "scheduled_statuses",
     "filters",
+    "announcements",
     "search",
     "instance",
     "discovery",
@@ -45,6 +46,7 @@ MASTODON_GROUPS = (
     "oauth_tokens",
     "ostatus",
     "password_reset",
+    "email_confirmation",
 )
 # Pleroma groups in routes/pleroma/, served at /api/v1/pleroma and /api/pleroma alike.
 PLEROMA_GROUPS: tuple[str, ...] = (

@@ -45,6 +45,7 @@ from params import Params
 from readcache import kept_until_change
 from services import accounts as account_service
 from services import captchas
+from services import email_confirmation
 from services import follows
 from services.accounts import StatusFilters
 from services.accounts import create_local_account
@@ -197,15 +198,19 @@ def account_page(rows: list, viewer: Account | None, with_relationships: bool) -
 @require_auth(app_token=True, optional=True)
 @ratelimits.account_creation
 @bp.input(RegisterIn, location="json_or_form", arg_name="data")
-@responds(api_schemas.Token, 400, 403)
+@responds(api_schemas.TOKEN_OR_PENDING, 400, 403)
 def register(data: dict) -> dict:
-    """Register an account; the answer is a token, so the client is logged in at once."""
+    """Register an account; the answer is a token, so the client is logged in at once, unless
+    the account must first confirm its e-mail address."""
     identity = current_identity()
     if identity is None or identity.token is None or identity.token.app is None:
         raise ApiError(403, "Invalid credentials")  # registration goes through an app's token
     if not current_app.config["REGISTRATIONS_OPEN"]:
         # Pleroma treats closed registrations as invite-only and asks for the invite token.
         raise ApiError(400, "Invalid token")
+    must_confirm = email_confirmation.is_required()
+    if must_confirm and not data["email"]:
+        raise ApiError(400, "Missing parameter: email")  # Pleroma's wording
     captchas.check(data)
     account = create_local_account(
         data["username"],
@@ -213,7 +218,12 @@ def register(data: dict) -> dict:
         email=data["email"],
         display_name=data["fullname"] or "",
         bio=data["bio"],
+        is_confirmed=not must_confirm,
     )
+    if must_confirm:
+        # Pleroma answers 200 without a token: the client tells the user to check their mail.
+        email_confirmation.request_confirmation(account)
+        return {"message": email_confirmation.REGISTERED, "identifier": "missing_confirmed_email"}
     # The app's scopes, less the admin ones (a new account is no admin), as /oauth/token answers.
     return issue_token(identity.token.app, account)
 

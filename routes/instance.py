@@ -109,7 +109,7 @@ def _upload_limits() -> dict[str, int]:
 def _pleroma_block(usage: dict[str, int]) -> dict:
     return {
         "metadata": {
-            "account_activation_required": False,
+            "account_activation_required": bool(current_app.config["ACCOUNT_ACTIVATION_REQUIRED"]),
             "features": list(FEATURES),
             "federation": {"enabled": False},
             "fields_limits": FIELDS_LIMITS,
@@ -300,7 +300,7 @@ def _nodeinfo_document(version: str) -> dict:
                 "nameLength": FIELDS_LIMITS["name_length"],
                 "valueLength": FIELDS_LIMITS["value_length"],
             },
-            "accountActivationRequired": False,
+            "accountActivationRequired": bool(config["ACCOUNT_ACTIVATION_REQUIRED"]),
             "invitesEnabled": False,
             "mailerEnabled": bool(config["MAIL_SERVER"]),
             "features": list(FEATURES),

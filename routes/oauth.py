@@ -33,6 +33,7 @@ from openapi import answer
 from openapi import responds
 from params import IdStr
 from params import Params
+from services import email_confirmation
 from services import security
 from services.passwords import check_password
 from services.sessions import revoke
@@ -185,6 +186,8 @@ def authorize_submit(params: dict) -> Response:
         return _login_page(client, data, scope, "This action is outside of authorized scopes", 401)
     if not account.is_active:
         return _login_page(client, data, scope, "Your account is currently disabled", 403)
+    if email_confirmation.login_blocked(account):
+        return _login_page(client, data, scope, email_confirmation.LOGIN_BLOCKED, 403)
     if not data.get("use_session") and MfaSettings.is_enabled_for(account.id):
         # The password was right; the second factor comes next, on its own page (SPEC 2).
         return _mfa_page(client, data, scope, security.new_mfa_token(account, client, scope))

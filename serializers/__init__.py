@@ -14,6 +14,7 @@ from serializers.accounts import accounts_json
 from serializers.accounts import familiar_followers_json
 from serializers.accounts import relationship_json
 from serializers.accounts import relationships_json
+from serializers.announcements import announcements_json
 from serializers.apps import app_json
 from serializers.apps import oauth_token_json
 from serializers.apps import oauth_tokens_json
@@ -59,6 +60,7 @@ from serializers.tags import tag_json
 from serializers.tags import tags_json
 
 __all__ = [
+    "announcements_json",
     "account_json",
     "accounts_json",
     "familiar_followers_json",

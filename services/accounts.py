@@ -105,6 +105,7 @@ def create_local_account(
     is_admin: bool = False,
     display_name: str = "",
     bio: str = "",
+    is_confirmed: bool = True,
 ) -> Account:
     problems = registration_errors(nickname, email)
     if problems:
@@ -116,6 +117,7 @@ def create_local_account(
         email=email or None,
         password_hash=hash_password(password),
         is_admin=is_admin,
+        is_confirmed=is_confirmed,
         display_name=formatting.strip_tags(display_name or ""),
         private_key=private_key,
         public_key=public_key,

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from sqlalchemy import func
+from sqlalchemy import select
 from sqlalchemy import update
 
 from models import Account
@@ -47,3 +49,26 @@ def save_markers(account: Account, last_read_ids: dict[str, str]) -> list[Marker
     # Every column was set here, so the rows stay loaded for the answer.
     commit_keeping_loaded()
     return saved
+
+
+def follow_read_notifications(account: Account) -> None:
+    """Move the `notifications` marker to the newest notification `account` has seen, as Pleroma
+    does whenever notifications are marked read (SPEC 14); one more `version`, as a save. The
+    caller commits, so the marker moves in the same transaction as the notifications."""
+    newest_seen = db.session.scalar(
+        select(func.max(Notification.id)).where(Notification.account_id == account.id, Notification.is_seen)
+    )
+    if newest_seen is None:
+        return
+    # The notifications were updated first: this transaction already holds the write lock, so
+    # two reads racing cannot both insert the marker.
+    marker = db.session.scalars(Marker.for_account(account, ["notifications"])).first()
+    if marker is None:
+        marker = Marker(account_id=account.id, timeline="notifications", version=0)
+        db.session.add(marker)
+    elif marker.last_read_id == newest_seen:
+        return
+    else:
+        marker.version += 1
+    marker.last_read_id = newest_seen
+    marker.updated_at = utcnow()

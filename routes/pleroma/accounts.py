@@ -20,6 +20,7 @@ from sqlalchemy import exists
 from werkzeug.datastructures import FileStorage
 
 import api_schemas
+import ratelimits
 import serializers
 from auth import current_account
 from auth import me
@@ -40,6 +41,7 @@ from pagination import paginate
 from params import Params
 from readcache import kept_until_change
 from serializers import media_url
+from services import email_confirmation
 from services import follows
 from services.accounts import discard_image
 from services.accounts import find_or_404
@@ -201,9 +203,12 @@ def _replace_image(column: str, value: FileStorage | str, limit_key: str) -> dic
 
 
 @bp.post("/accounts/confirmation_resend")
+@ratelimits.password_reset  # each call may send a mail: one budget with password resets
 @bp.doc(responses={204: "No Content"})
 @bp.input(ConfirmationResendIn, location="json_or_form", arg_name="data")
 @responds(None, status=204)
 def confirmation_resend(data: dict) -> Response:
-    """Always 204: Kenoma sends no e-mail and does not reveal whether the account exists."""
+    """Mail the confirmation link again to an unconfirmed account; always 204, whether or not an
+    account matched (no account probing)."""
+    email_confirmation.resend(data["email"] or data["nickname"] or "")
     return Response(status=204)

@@ -16,6 +16,7 @@ from models import db
 from openapi import responds
 from params import IdStr
 from params import Params
+from services import markers
 
 bp = APIBlueprint("pleroma_notifications", __name__, tag="Pleroma")
 
@@ -46,6 +47,8 @@ def _read_one(notification_id: str) -> dict:
         # Unlike GET /api/v1/notifications/:id (403), Pleroma answers 400 here (SPEC 21.5).
         raise ApiError(400, "Cannot get notification")
     notification.is_seen = True
+    db.session.flush()
+    markers.follow_read_notifications(me())
     db.session.commit()
     return serializers.notification_json(notification, me())
 
@@ -60,5 +63,6 @@ def _read_up_to(max_id: str) -> list:
         select(Notification).where(*mine_unseen).order_by(Notification.id.desc()).limit(MAX_MARKED_RETURNED)
     ).all()
     db.session.execute(update(Notification).where(*mine_unseen).values(is_seen=True))
+    markers.follow_read_notifications(me())
     db.session.commit()
     return serializers.notifications_json(changed, me())
