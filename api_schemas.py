@@ -78,6 +78,7 @@ class Success(Out):
 EMPTY: dict = {"type": "object", "maxProperties": 0, "description": "an empty object `{}`"}
 JSON_STRING: dict = {"type": "string"}
 ANY_OBJECT: dict = {"type": "object"}
+NULL: dict = {"type": "null", "description": "`null`"}
 
 
 # ---------------------------------------------------------------------------------------------

@@ -336,10 +336,10 @@ def frontend_configurations() -> dict:
 @bp.get("/api/v1/suggestions")
 @bp.get("/api/v1/trends")
 @bp.get("/api/v1/trends/tags")
-@bp.get("/api/v1/filters")
 @responds(api_schemas.ANY_LIST)
 def empty_list() -> list:
-    """Suggestions, trends and filters are not implemented; clients call them anyway (SPEC 23)."""
+    """Follow suggestions (v1) and trends answer nothing, as Pleroma's do; clients call them anyway
+    (SPEC 23). Suggestions proper are /api/v2/suggestions."""
     return []
 
 

@@ -11,6 +11,8 @@ from apiflask.fields import Nested
 from apiflask.fields import String
 from apiflask.validators import OneOf
 from apiflask.validators import Range
+from flask import Response
+from flask import current_app
 from flask import request
 from marshmallow import ValidationError
 from sqlalchemy import Select
@@ -217,6 +219,15 @@ def delete_status(status_id: str) -> dict:
 def show_source(status_id: str) -> dict:
     """The source text of a status, for editing."""
     return serializers.status_source_json(interactions.get_visible(status_id, current_account()))
+
+
+@bp.get("/<status_id>/card")
+@require_auth("read:statuses", optional=True)
+@responds(api_schemas.NULL)
+def show_card(status_id: str) -> Response:
+    """No link previews are fetched (SPEC 23): `null` for any status the caller may see."""
+    interactions.get_visible(status_id, current_account())
+    return current_app.json.response(None)
 
 
 @bp.get("/<status_id>/context")

@@ -199,7 +199,7 @@ def test_frontend_configurations_from_config(app, client):
 
 @pytest.mark.parametrize(
     "path",
-    ["/api/v1/suggestions", "/api/v1/trends", "/api/v1/trends/tags", "/api/v1/filters", "/api/v1/filters/"],
+    ["/api/v1/suggestions", "/api/v1/trends", "/api/v1/trends/tags"],
 )
 def test_unimplemented_lists_answer_empty(client, path):
     response = client.get(path)

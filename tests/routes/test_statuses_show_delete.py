@@ -197,3 +197,19 @@ def test_context_query_count_does_not_grow_with_the_thread(
         response = client.get(f"/api/v1/statuses/{root}/context", headers=bob_h)
     assert len(response.get_json()["descendants"]) == 9
     assert large.count == small.count
+
+
+def test_card_is_null_for_a_visible_status_and_404_otherwise(client, account, auth_headers, make_account):
+    # No link previews are fetched (SPEC 23): clients get `null`, not a 404, for a status they see.
+    headers = auth_headers(account)
+    public = client.post("/api/v1/statuses", data={"status": "see https://example.org"}, headers=headers)
+    card = client.get(f"/api/v1/statuses/{public.get_json()['id']}/card")
+    assert (card.status_code, card.mimetype, card.get_data(as_text=True).strip()) == (
+        200,
+        "application/json",
+        "null",
+    )
+    direct = client.post("/api/v1/statuses", data={"status": "psst", "visibility": "direct"}, headers=headers)
+    stranger = auth_headers(make_account("stranger"))
+    hidden = client.get(f"/api/v1/statuses/{direct.get_json()['id']}/card", headers=stranger)
+    assert (hidden.status_code, hidden.get_json()) == (404, {"error": "Record not found"})
