@@ -77,3 +77,42 @@ def _serve(tmp: Path) -> Iterator[LiveServer]:
 @pytest.fixture(scope="module")
 def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
     yield from _serve(tmp_path_factory.mktemp("live"))
+
+
+@pytest.fixture(scope="module")
+def server(live_server: LiveServer) -> LiveServer:
+    """The module's live server, under the name the client tests use."""
+    return live_server
+
+
+CLIENT_SCOPES = ["read", "write", "follow", "push"]
+PASSWORDS = {"alice": "alice-pw-123", "bob": "bob-pw-456", "carol": "carol-pw-789"}
+
+
+def mastodon_users(
+    server: LiveServer, app_name: str, nicknames: tuple[str, ...], version_check_mode: str = "none"
+) -> dict[str, Any]:
+    """Each nickname made with the CLI, then logged in through Mastodon.py's own app registration
+    and password login. Features newer than the Mastodon 2.7.2 that Pleroma's version string
+    announces need `version_check_mode="none"`, as an app that knows it talks to Pleroma sets it."""
+    from mastodon import Mastodon
+
+    for nickname in nicknames:
+        server.create_user(nickname, PASSWORDS[nickname], email=f"{nickname}@example.org")
+    client_id, client_secret = Mastodon.create_app(
+        app_name, scopes=CLIENT_SCOPES, api_base_url=server.base_url
+    )
+    users = {}
+    for nickname in nicknames:
+        api = Mastodon(
+            client_id=client_id,
+            client_secret=client_secret,
+            api_base_url=server.base_url,
+            feature_set="pleroma",
+            ratelimit_method="throw",
+            request_timeout=10,
+            version_check_mode=version_check_mode,
+        )
+        api.log_in(nickname, PASSWORDS[nickname], scopes=CLIENT_SCOPES, allow_http=True)
+        users[nickname] = api
+    return users

@@ -14,40 +14,15 @@ from mastodon import Mastodon
 from models import Account
 from models import db
 from services import follows
+from tests.clients.conftest import mastodon_users
 
 if TYPE_CHECKING:
     from tests.clients.conftest import LiveServer
 
-SCOPES = ["read", "write", "follow", "push"]
-PASSWORDS = {"alice": "alice-pw-123", "bob": "bob-pw-456", "carol": "carol-pw-789"}
-
-
-@pytest.fixture(scope="module")
-def server(live_server: LiveServer) -> LiveServer:
-    for nickname, password in PASSWORDS.items():
-        live_server.create_user(nickname, password, email=f"{nickname}@example.org")
-    return live_server
-
-
-def _logged_in(server: LiveServer, credentials: tuple[str, str], nickname: str) -> Mastodon:
-    client_id, client_secret = credentials
-    api = Mastodon(
-        client_id=client_id,
-        client_secret=client_secret,
-        api_base_url=server.base_url,
-        feature_set="pleroma",
-        ratelimit_method="throw",
-        request_timeout=10,
-        version_check_mode="none",
-    )
-    api.log_in(nickname, PASSWORDS[nickname], scopes=SCOPES, allow_http=True)
-    return api
-
 
 @pytest.fixture(scope="module")
 def apis(server: LiveServer) -> dict[str, Mastodon]:
-    credentials = Mastodon.create_app("Kenoma relations test", scopes=SCOPES, api_base_url=server.base_url)
-    return {nickname: _logged_in(server, credentials, nickname) for nickname in PASSWORDS}
+    return mastodon_users(server, "Kenoma relations test", ("alice", "bob", "carol"))
 
 
 def _remote_follower(server: LiveServer, followee_id: str) -> str:

@@ -20,41 +20,22 @@ from mastodon import MastodonAPIError
 
 import models
 from services import scheduled_statuses
+from tests.clients.conftest import mastodon_users
 from tests.routes.test_media import png_bytes
 
 if TYPE_CHECKING:
     from tests.clients.conftest import LiveServer
 
-SCOPES = ["read", "write", "follow", "push"]
-PASSWORDS = {"alice": "alice-pw-123", "bob": "bob-pw-456"}
-
 
 @pytest.fixture(scope="module")
 def server(live_server: LiveServer) -> LiveServer:
     live_server.app.config["SCHEDULED_STATUSES_MIN_SECONDS"] = 60
-    for nickname, password in PASSWORDS.items():
-        live_server.create_user(nickname, password, email=f"{nickname}@example.org")
     return live_server
-
-
-def _logged_in(server: LiveServer, credentials: tuple[str, str], nickname: str) -> Mastodon:
-    client_id, client_secret = credentials
-    api = Mastodon(
-        client_id=client_id,
-        client_secret=client_secret,
-        api_base_url=server.base_url,
-        feature_set="pleroma",
-        ratelimit_method="throw",
-        request_timeout=10,
-    )
-    api.log_in(nickname, PASSWORDS[nickname], scopes=SCOPES, allow_http=True)
-    return api
 
 
 @pytest.fixture(scope="module")
 def apis(server: LiveServer) -> dict[str, Mastodon]:
-    credentials = Mastodon.create_app("Kenoma scheduled test", scopes=SCOPES, api_base_url=server.base_url)
-    return {nickname: _logged_in(server, credentials, nickname) for nickname in PASSWORDS}
+    return mastodon_users(server, "Kenoma scheduled test", ("alice", "bob"), version_check_mode="created")
 
 
 def _in(seconds: int) -> datetime:
