@@ -7,7 +7,6 @@ only as a hash. Asking for the mail again never tells whether an account matched
 
 from __future__ import annotations
 
-import hashlib
 import secrets
 
 from flask import current_app
@@ -19,15 +18,12 @@ from errors import ApiError
 from models import Account
 from models import EmailConfirmationToken
 from models import db
+from services.passwords import secret_digest
 
 LINK_PATH = "/api/account/confirm_email/"
 INVALID = "This confirmation link is not valid."
 LOGIN_BLOCKED = "Your login is missing a confirmed e-mail address"
 REGISTERED = "You have been registered. Please check your email for further instructions."
-
-
-def _digest(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
 
 
 def is_required() -> bool:
@@ -74,7 +70,7 @@ def new_confirmation_token(account: Account) -> str:
     """A fresh one-use token; the account's earlier links stop working."""
     db.session.execute(delete(EmailConfirmationToken).where(EmailConfirmationToken.account_id == account.id))
     token = secrets.token_urlsafe(32)
-    db.session.add(EmailConfirmationToken(token_hash=_digest(token), account_id=account.id))
+    db.session.add(EmailConfirmationToken(token_hash=secret_digest(token), account_id=account.id))
     db.session.commit()
     return token
 
@@ -85,7 +81,7 @@ def confirmation_link(account: Account, token: str) -> str:
 
 def confirm(account_id: str, token: str) -> Account:
     """Confirm the account of a link; the link is spent. Unknown or spent → 404."""
-    row = db.session.get(EmailConfirmationToken, _digest(token or ""))
+    row = db.session.get(EmailConfirmationToken, secret_digest(token or ""))
     account = db.session.get(Account, account_id) if row is not None else None
     if row is None or account is None or row.account_id != account.id or not account.is_active:
         raise ApiError(404, INVALID)

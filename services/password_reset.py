@@ -7,7 +7,6 @@ sits in the job queue and the request does no more work for a known address than
 
 from __future__ import annotations
 
-import hashlib
 import secrets
 from datetime import timedelta
 
@@ -22,6 +21,7 @@ from models import PasswordResetToken
 from models import db
 from models import utcnow
 from services.passwords import hash_password
+from services.passwords import secret_digest
 from services.security import end_other_logins
 
 TOKEN_LIFETIME = timedelta(hours=24)
@@ -29,10 +29,6 @@ LINK_PATH = "/api/v1/pleroma/password_reset/"
 UNKNOWN = "This password reset link is not valid."
 USED = "This password reset link has already been used."
 EXPIRED = "This password reset link has expired."
-
-
-def _digest(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
 
 
 def request_reset(login: str) -> None:
@@ -64,7 +60,7 @@ def new_reset_token(account: Account) -> str:
     token = secrets.token_urlsafe(32)
     db.session.add(
         PasswordResetToken(
-            token_hash=_digest(token), account_id=account.id, expires_at=utcnow() + TOKEN_LIFETIME
+            token_hash=secret_digest(token), account_id=account.id, expires_at=utcnow() + TOKEN_LIFETIME
         )
     )
     db.session.commit()
@@ -78,7 +74,7 @@ def reset_link(token: str) -> str:
 def live_token(token: str) -> PasswordResetToken:
     """The stored token for `token` if it can still be used; else ApiError (404 unknown, 410
     used or expired) with a message for the page."""
-    row = db.session.get(PasswordResetToken, _digest(token or ""))
+    row = db.session.get(PasswordResetToken, secret_digest(token or ""))
     if row is None or not row.account.is_active:
         raise ApiError(404, UNKNOWN)
     if row.used_at is not None:

@@ -3,7 +3,6 @@ sessions and tokens, and disabling or deleting an account (SPEC 11, 12, 19)."""
 
 from __future__ import annotations
 
-import hashlib
 import hmac
 import re
 import secrets
@@ -38,6 +37,7 @@ from models import utcnow
 from services.backups import backups_dir
 from services.media import remove_file
 from services.passwords import hash_password
+from services.passwords import secret_digest
 from services.passwords import verify_hash
 from services.sessions import keep_current_session
 from services.sessions import revoke
@@ -161,17 +161,13 @@ def _totp_step(secret: str, code: str, last_step: int) -> int | None:
 # The MFA ticket: issued when the password was right, redeemed with the second factor
 
 
-def _digest(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
-
-
 def new_mfa_token(account: Account, client: App, scope: str) -> str:
     """A short-lived, single-use ticket naming the account, the app and the granted scope."""
     db.session.execute(delete(MfaToken).where(MfaToken.expires_at < utcnow()))
     token = secrets.token_urlsafe(32)
     db.session.add(
         MfaToken(
-            token_hash=_digest(token),
+            token_hash=secret_digest(token),
             account_id=account.id,
             app_id=client.id,
             scope=scope,
@@ -186,7 +182,7 @@ def ticket_account_id(token: str) -> str | None:
     """The account a live MFA ticket names (who a second-factor guess is aimed at), or None."""
     return db.session.scalar(
         select(MfaToken.account_id).where(
-            MfaToken.token_hash == _digest(token or ""), MfaToken.expires_at >= utcnow()
+            MfaToken.token_hash == secret_digest(token or ""), MfaToken.expires_at >= utcnow()
         )
     )
 
@@ -203,7 +199,7 @@ def redeem_mfa_token(token: str, client_id: str, challenge_type: str, code: str)
     """The login, if the ticket is live, belongs to the app and `code` passes; it is spent then.
 
     Wrong codes count against the ticket, which dies after MFA_TOKEN_ATTEMPTS of them."""
-    ticket = db.session.get(MfaToken, _digest(token or ""))
+    ticket = db.session.get(MfaToken, secret_digest(token or ""))
     if ticket is None or ticket.expires_at < utcnow() or ticket.app.client_id != client_id:
         return None
     if not ticket.account.is_active:
