@@ -25,6 +25,7 @@ from sqlalchemy import event
 import auth
 import cli
 import emoji_packs
+import engines
 import errors
 import jobs
 import keys
@@ -52,7 +53,9 @@ DEFAULTS: dict[str, Any] = {
     # Rate limits (Flask-Limiter, ratelimits.py), Pleroma's :rate_limit defaults. `memory://` counts
     # in each process: several gunicorn workers count separately unless this points at redis.
     "RATELIMIT_ENABLED": True,
-    "RATELIMIT_STORAGE_URI": "memory://",
+    "RATELIMIT_STORAGE_URI": "memory://",  # with REDIS_URL set, the counters live there
+    # Redis (SPEC 28): jobs, rate-limit counters and fan-out shared by several app servers.
+    "REDIS_URL": "",
     "RATELIMIT_HEADERS_ENABLED": True,  # X-RateLimit-* and Retry-After
     "RATELIMIT_AUTHENTICATION": "15 per minute",  # token, login form, MFA steps; per address
     "RATELIMIT_ACCOUNT_CREATION": "25 per 30 minutes",  # registration; per address
@@ -96,8 +99,8 @@ DEFAULTS: dict[str, Any] = {
     # orjson reads the JSON columns (fields, also_known_as...): a page of statuses decodes ~100.
     # hide_parameters: a failing statement's values (password hashes, tokens, bodies) stay out of
     # the error log; the statement itself is kept (SECURITY.md, "What is logged").
+    # The connect timeout is added per driver (engines.engine_options).
     "SQLALCHEMY_ENGINE_OPTIONS": {
-        "connect_args": {"timeout": 30},
         "json_deserializer": orjson.loads,
         "hide_parameters": True,
     },
@@ -131,6 +134,12 @@ def _configure(app: APIFlask, test_config: dict | None) -> None:
         app.config["SECRET_KEY"] = keys.secret_key(Path(app.instance_path))
     app.config["VAPID_PUBLIC_KEY"] = keys.vapid_public_key(Path(app.instance_path))
     app.config["MAX_CONTENT_LENGTH"] = app.config["UPLOAD_LIMIT"] + 1024 * 1024
+    app.config["SQLALCHEMY_ENGINE_OPTIONS"] = engines.engine_options(
+        app.config["SQLALCHEMY_DATABASE_URI"], app.config["SQLALCHEMY_ENGINE_OPTIONS"]
+    )
+    if app.config["REDIS_URL"] and app.config["RATELIMIT_STORAGE_URI"] == "memory://":
+        # Several app servers share one budget per address, as one server would.
+        app.config["RATELIMIT_STORAGE_URI"] = app.config["REDIS_URL"]
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
@@ -273,8 +282,10 @@ def create_app(test_config: dict | None = None) -> APIFlask:
     db.init_app(app)
     _register_migrate(app)
     with app.app_context():
-        event.listen(db.engine, "connect", _sqlite_pragmas)
-        writelock.install(db.engine)
+        if engines.is_sqlite(app):
+            # PostgreSQL has row locks and MVCC of its own: no pragmas, no shared write lock.
+            event.listen(db.engine, "connect", _sqlite_pragmas)
+            writelock.install(db.engine)
         if app.config["QUERY_COUNT_HEADER"]:
             _query_count_header(app)
     errors.register_error_handlers(app)

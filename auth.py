@@ -322,7 +322,7 @@ _multi = MultiAuth(bearer, basic)
 # one statement.
 _TOKEN_SQL = f"""
 SELECT t.id, t.account_id, t.scope, t.issued_at, t.expires_in, t.access_token_revoked_at,
-       t.refresh_token_revoked_at, a.is_active, (SELECT data_version FROM pragma_data_version()),
+       t.refresh_token_revoked_at, a.is_active, {readcache.STATE},
        {readcache.NEXT_MUTE_END.format(account="t.account_id")}, app.name, app.website
 FROM oauth_token AS t LEFT JOIN account AS a ON a.id = t.account_id
      LEFT JOIN oauth_app AS app ON app.id = t.app_id
@@ -341,7 +341,7 @@ def _token_row(value: str) -> tuple[tuple, int] | None:
     """(the token's row, the probe's serial) for a usable token, else None."""
     if not value:
         return None
-    row, serial = readcache.probe_row(_TOKEN_SQL, readcache.now_text(), value)
+    row, serial = readcache.probe_row(_TOKEN_SQL, readcache.now_param(), value)
     return (row, serial) if row is not None and _usable(*row[3:7]) else None
 
 

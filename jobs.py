@@ -1,5 +1,10 @@
-"""Background jobs on huey: a SqliteHuey in the instance folder, run by a consumer thread inside
-the app (or `flask jobs` as a separate worker), immediate in tests."""
+"""Background jobs on huey: a SqliteHuey in the instance folder, or with REDIS_URL set one RedisHuey
+queue that every app server shares (SPEC 28), run by a consumer thread inside the app (or
+`flask jobs` as a separate worker), immediate in tests.
+
+Each queued or scheduled job is taken by exactly one consumer, however many servers run one:
+huey pops a queued job atomically and moves a due scheduled job to the queue in one Redis script.
+"""
 
 from __future__ import annotations
 
@@ -12,9 +17,13 @@ from typing import Any
 import click
 from flask import Flask
 from flask import current_app
+from huey import Huey
+from huey import RedisHuey
 from huey import SqliteHuey
 from huey.api import Result
 from huey.consumer import Consumer
+
+import engines
 
 MAX_POLL_DELAY = 0.25  # seconds between polls of an idle in-app consumer, at most
 
@@ -45,12 +54,7 @@ class _InProcessConsumer(Consumer):
 class Jobs:
     def __init__(self, app: Flask) -> None:
         self.app = app
-        self.huey = SqliteHuey(
-            name="kenoma",
-            filename=str(Path(app.instance_path) / "jobs.db"),
-            immediate=bool(app.config["JOBS_IMMEDIATE"]),
-            results=False,
-        )
+        self.huey = _huey(app)
         self._lock = threading.Lock()
         self._consumer: Consumer | None = None
         self._run = self.huey.task(name="run_job", retries=0)(self._execute)
@@ -88,6 +92,14 @@ class Jobs:
     def enqueue_start_jobs(self) -> None:
         for name in _AT_START:
             self.enqueue(name)
+
+
+def _huey(app: Flask) -> Huey:
+    immediate = bool(app.config["JOBS_IMMEDIATE"])  # huey then keeps everything in memory
+    if engines.redis_url(app):
+        return RedisHuey(name="kenoma", url=engines.redis_url(app), immediate=immediate, results=False)
+    filename = str(Path(app.instance_path) / "jobs.db")
+    return SqliteHuey(name="kenoma", filename=filename, immediate=immediate, results=False)
 
 
 def init_app(app: Flask) -> None:

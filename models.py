@@ -23,6 +23,7 @@ from authlib.oauth2.rfc6749 import list_to_scope
 from authlib.oauth2.rfc6749 import scope_to_list
 from flask_sqlalchemy import SQLAlchemy
 from sqlalchemy import JSON
+from sqlalchemy import BigInteger
 from sqlalchemy import Boolean
 from sqlalchemy import ColumnElement
 from sqlalchemy import DateTime
@@ -47,6 +48,7 @@ from sqlalchemy.orm import aliased
 from sqlalchemy.orm import mapped_column
 from sqlalchemy.orm import relationship
 
+import portable_sql  # noqa: F401 - PostgreSQL renderings of SQLite spellings, before any query
 import scopes
 
 
@@ -352,6 +354,9 @@ class Token(db.Model, OAuth2TokenMixin):
     app_id: Mapped[int | None] = mapped_column(ForeignKey("oauth_app.id", ondelete="CASCADE"), index=True)
     account_id: Mapped[str | None] = AccountRef(nullable=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # auth.TOKEN_LIFETIME (about a century, in seconds) is past a 32-bit integer: PostgreSQL's
+    # INTEGER refuses it, SQLite's never minded.
+    expires_in: Mapped[int] = mapped_column(BigInteger, nullable=False, default=0)
 
     app: Mapped[App | None] = relationship(lazy="joined")
     account: Mapped[Account | None] = relationship(lazy="joined")
@@ -1060,8 +1065,11 @@ class Marker(db.Model):
         return select(cls).where(cls.account_id == account.id, cls.timeline.in_(timelines))
 
 
+_WRITE_LOCK_KEY = 0x4B454E4F  # "KENO": begin_write()'s advisory lock on PostgreSQL
+
+
 def begin_write() -> None:
-    """Take SQLite's write lock now (BEGIN IMMEDIATE), before the reads that decide a write.
+    """Take the write lock now (SQLite: BEGIN IMMEDIATE), before the reads that decide a write.
 
     pysqlite opens a transaction only at the first INSERT/UPDATE/DELETE, so reads before it see
     no lock: two identical requests racing (a double tap, a client retrying) would both find no
@@ -1071,9 +1079,15 @@ def begin_write() -> None:
     """
     connection = db.session.connection()
     raw = connection.connection.driver_connection
-    if isinstance(raw, sqlite3.Connection) and not raw.in_transaction:
-        # Through SQLAlchemy, so writelock.py sees it and queues this writer like the others.
-        connection.exec_driver_sql("BEGIN IMMEDIATE")
+    if isinstance(raw, sqlite3.Connection):
+        if not raw.in_transaction:
+            # Through SQLAlchemy, so writelock.py sees it and queues this writer like the others.
+            connection.exec_driver_sql("BEGIN IMMEDIATE")
+    elif connection.dialect.name == "postgresql":
+        # PostgreSQL's counterpart: these transactions queue on one lock until they end, so the
+        # reads that follow see whatever the previous one wrote (each statement reads the latest
+        # commits), on whichever app server it ran.
+        connection.exec_driver_sql(f"SELECT pg_advisory_xact_lock({_WRITE_LOCK_KEY})")
 
 
 def commit_keeping_loaded() -> None:
@@ -1254,8 +1268,11 @@ class SuggestionDismissal(db.Model):
     """An account the owner asked not to be suggested again (DELETE /api/v1/suggestions/:id)."""
 
     id: Mapped[str] = FlakeId()
-    account_id: Mapped[str] = AccountRef(index=False)
+    account_id: Mapped[str] = AccountRef(index=False)  # the unique pair below covers it
     target_id: Mapped[str] = AccountRef()
+
+    # The migration made it (3b8d6f1a2c70); SQLite's reflection never reported it missing here.
+    __table_args__ = (UniqueConstraint("account_id", "target_id"),)
 
 
 # ---- Domain blocks and account notes (SPEC 26)

@@ -14,10 +14,16 @@ of the key) and on the clock only through mutes with an end date: an answer for 
 no longer than the reader's next mute ends. The probe also serves auth.py's token lookup, which
 reads the state and the next mute end in the same statement: a kept answer costs that one
 statement, and no Session, pool checkout or ORM object.
+
+On PostgreSQL (SPEC 28) the probe is a psycopg connection in autocommit and the state is the text
+of the current snapshot (oldest running transaction : one past the newest finished one : those
+running): any transaction that wrote moves it when it starts or ends, whichever app server ran
+it, so every server retires its kept answers at the first write anywhere, as one server would.
 """
 
 from __future__ import annotations
 
+import functools
 import itertools
 import sqlite3
 import threading
@@ -33,9 +39,11 @@ from flask import current_app
 from flask import g
 from flask import has_request_context
 from flask import request
+from sqlalchemy.engine import URL
 from sqlalchemy.engine import make_url
 
 import emoji_packs
+import engines
 from models import utcnow
 
 _serials = itertools.count(1)
@@ -46,8 +54,12 @@ _SQLITE_DATETIME = "%Y-%m-%d %H:%M:%S.%f"
 NEXT_MUTE_END = (
     "(SELECT min(m.expires_at) FROM mute AS m WHERE m.account_id = {account} AND m.expires_at > ?)"
 )
-_STATE_SQL = "SELECT data_version FROM pragma_data_version()"
-_READER_STATE_SQL = f"SELECT ({_STATE_SQL}), {NEXT_MUTE_END.format(account='?')}"
+# The database state, as a scalar subquery (auth.py's token lookup reads it too). Written for
+# SQLite; _postgres_sql() swaps in PostgreSQL's.
+STATE = "(SELECT data_version FROM pragma_data_version())"
+_POSTGRES_STATE = "(SELECT pg_current_snapshot()::text)"
+_STATE_SQL = f"SELECT {STATE}"
+_READER_STATE_SQL = f"SELECT {STATE}, {NEXT_MUTE_END.format(account='?')}"
 
 
 class Kept(NamedTuple):
@@ -89,30 +101,46 @@ class Store:
 
 
 class _State:
-    def __init__(self, database: str, max_bytes: int) -> None:
-        self.database = database
+    def __init__(self, url: URL, max_bytes: int) -> None:
+        self.url = url
+        self.postgres = url.get_backend_name() == "postgresql"
         self.store = Store(max_bytes)
         self.probes = threading.local()  # per thread: (connection, serial); gone with the app
 
 
 def init_app(app: Any) -> None:
-    database = make_url(app.config["SQLALCHEMY_DATABASE_URI"]).database
-    if not database or database == ":memory:":
+    url = make_url(app.config["SQLALCHEMY_DATABASE_URI"])
+    if engines.is_sqlite(app) and (not url.database or url.database == ":memory:"):
         raise RuntimeError("Kenoma needs its SQLite database in a file (SQLALCHEMY_DATABASE_URI)")
-    app.extensions["kenoma_readcache"] = _State(database, app.config["READ_CACHE_BYTES"])
+    app.extensions["kenoma_readcache"] = _State(url, app.config["READ_CACHE_BYTES"])
 
 
-def _probe() -> tuple[sqlite3.Connection, int]:
+def _connect(state: _State) -> Any:
+    if state.postgres:
+        import psycopg  # lazy: the embedded layout never loads it
+
+        # libpq reads the URL as SQLAlchemy's, less the "+psycopg" driver name.
+        conninfo = state.url.set(drivername="postgresql").render_as_string(hide_password=False)
+        # Autocommit: each probe statement sees the latest commits, and no transaction idles.
+        return psycopg.connect(conninfo, autocommit=True, connect_timeout=engines.CONNECT_TIMEOUT_SECONDS)
+    connection = sqlite3.connect(state.url.database, timeout=30, isolation_level=None)
+    connection.execute("PRAGMA query_only = ON")  # a probe only reads; the sessions write
+    return connection
+
+
+def _probe() -> tuple[Any, int]:
     """This thread's probe connection, opened on first use: never before gunicorn forks."""
-    probes = current_app.extensions["kenoma_readcache"].probes
-    opened = getattr(probes, "opened", None)
+    state = current_app.extensions["kenoma_readcache"]
+    opened = getattr(state.probes, "opened", None)
     if opened is None:
-        connection = sqlite3.connect(
-            current_app.extensions["kenoma_readcache"].database, timeout=30, isolation_level=None
-        )
-        connection.execute("PRAGMA query_only = ON")  # a probe only reads; the sessions write
-        opened = probes.opened = (connection, next(_serials))
+        opened = state.probes.opened = (_connect(state), next(_serials))
     return opened
+
+
+@functools.lru_cache(maxsize=32)
+def _postgres_sql(sql: str) -> str:
+    """The probe's SQL (written for SQLite) for psycopg: PostgreSQL's state, %s placeholders."""
+    return sql.replace(STATE, _POSTGRES_STATE).replace("?", "%s")
 
 
 def probe_row(sql: str, *values: Any) -> tuple[tuple | None, int]:
@@ -121,6 +149,8 @@ def probe_row(sql: str, *values: Any) -> tuple[tuple | None, int]:
     connection, serial = _probe()
     if current_app.config["QUERY_COUNT_HEADER"]:
         count_statement()
+    if current_app.extensions["kenoma_readcache"].postgres:
+        return connection.execute(_postgres_sql(sql), values).fetchone(), serial
     return connection.execute(sql, values).fetchone(), serial
 
 
@@ -130,15 +160,20 @@ def count_statement() -> None:
         g.kenoma_queries = g.get("kenoma_queries", 0) + 1
 
 
-def now_text() -> str:
+def now_param() -> str | datetime:
+    """The time now, as the probe compares it with stored times: SQLAlchemy's text on SQLite."""
+    if current_app.extensions["kenoma_readcache"].postgres:
+        return utcnow()
     return utcnow().strftime(_SQLITE_DATETIME)
 
 
-def _time(value: str | None) -> datetime | None:
+def _time(value: str | datetime | None) -> datetime | None:
+    if isinstance(value, datetime):
+        return value
     return datetime.fromisoformat(value) if value else None
 
 
-def note_state(serial: int, data_version: int, next_mute: str | None) -> None:
+def note_state(serial: int, data_version: Any, next_mute: str | datetime | None) -> None:
     """auth.py read the state with the token on the probe: nothing more to ask."""
     request.environ["kenoma.state"] = (serial, data_version, _time(next_mute))
 
@@ -151,7 +186,7 @@ def _state(reader: str | None) -> tuple[tuple, datetime | None]:
             row, serial = probe_row(_STATE_SQL)
             noted = (serial, row[0], None)
         else:
-            row, serial = probe_row(_READER_STATE_SQL, now_text(), reader)
+            row, serial = probe_row(_READER_STATE_SQL, reader, now_param())
             noted = (serial, row[0], _time(row[1]))
     return (noted[0], noted[1], emoji_packs.version()), noted[2]
 

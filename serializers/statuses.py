@@ -12,16 +12,17 @@ from typing import NamedTuple
 
 import orjson
 from flask import current_app
+from sqlalchemy import Integer
 from sqlalchemy import Select
 from sqlalchemy import String
 from sqlalchemy import bindparam
+from sqlalchemy import cast
 from sqlalchemy import column
 from sqlalchemy import func
 from sqlalchemy import literal_column
 from sqlalchemy import null
 from sqlalchemy import or_
 from sqlalchemy import select
-from sqlalchemy import type_coerce
 from sqlalchemy import union_all
 
 import emoji_packs
@@ -43,6 +44,7 @@ from models import StatusMention
 from models import StatusTag
 from models import ThreadMute
 from models import db
+from portable_sql import as_text
 from serializers.accounts import account_json
 from serializers.common import base_url
 from serializers.common import iso
@@ -309,8 +311,8 @@ def _part(kind: str, key: Any, *values: Any) -> Select:
     """One member of the extras UNION ALL: (kind, key, a..g), untyped so no member's column type
     converts another's values."""
     padded = [*values, *([null()] * (_EXTRA_WIDTH - len(values)))]
-    columns = [literal_column(f"'{kind}'", String).label("kind"), type_coerce(key, String).label("key")]
-    columns += [type_coerce(v, String).label(f"c{i}") for i, v in enumerate(padded)]
+    columns = [literal_column(f"'{kind}'", String).label("kind"), as_text(key).label("key")]
+    columns += [as_text(v).label(f"c{i}") for i, v in enumerate(padded)]
     return select(*columns)
 
 
@@ -341,12 +343,13 @@ def _json_list(values: Iterable[Any]) -> str:
     return orjson.dumps(list(values)).decode()
 
 
-def _listed(name: str) -> Select:
+def _listed(name: str, numbers: bool = False) -> Select:
     """The members of a list given as one JSON array (see _json_list), for `IN`. An expanding
     bind parameter would make SQLAlchemy render the SQL again for every execution, which cost
     more than running it; this SQL is the same whatever the length, and SQLite still searches
-    the index once per member."""
-    return select(column("value")).select_from(func.json_each(bindparam(name, type_=String)))
+    the index once per member. `numbers`: integers, which PostgreSQL's members (text) are cast to."""
+    value = cast(column("value"), Integer) if numbers else column("value")
+    return select(value).select_from(func.json_each(bindparam(name, type_=String)))
 
 
 _IDS = _listed("ids")
@@ -408,14 +411,14 @@ def _extras_statement(signed_in: bool, with_parents: bool, with_direct: bool, wi
             ),
             _part("thread_mute", ThreadMute.context_id).where(
                 ThreadMute.account_id == viewer.id,
-                ThreadMute.context_id.in_(_listed("context_ids")),
+                ThreadMute.context_id.in_(_listed("context_ids", numbers=True)),
             ),
         ]
         if with_direct:
             parts.append(
                 _part("participation", Participation.context_id, Participation.id).where(
                     Participation.account_id == viewer.id,
-                    Participation.context_id.in_(_listed("direct_contexts")),
+                    Participation.context_id.in_(_listed("direct_contexts", numbers=True)),
                 )
             )
         parts += _filter_parts(viewer)

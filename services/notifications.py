@@ -10,9 +10,9 @@ from sqlalchemy import bindparam
 from sqlalchemy import delete
 from sqlalchemy import exists
 from sqlalchemy import false
-from sqlalchemy import func
 from sqlalchemy import insert
 from sqlalchemy import select
+from sqlalchemy import true
 
 from models import Account
 from models import Block
@@ -132,7 +132,7 @@ def notify_many(
             db.session.scalars(
                 select(Account.id).where(
                     Account.id.in_(chunk),
-                    func.json_extract(Account.notification_settings, "$.block_from_strangers") == 1,
+                    Account.notification_settings["block_from_strangers"].as_boolean() == true(),
                 )
             )
         )

@@ -19,12 +19,47 @@ from flask.testing import FlaskClient
 from sqlalchemy import event
 from werkzeug.serving import make_server
 
+import app as app_module
 from app import create_app
 from models import Account
 from models import db
+from tests import scaled
 from tests.emoji_fixtures import fixture_packs
 
 BASE_URL = "http://127.0.0.1:5000"
+
+
+@pytest.fixture(scope="session", autouse=True)
+def engines() -> Iterator[scaled.Engines | None]:
+    """KENOMA_TEST_DB=postgres: the session's throwaway PostgreSQL and Redis (tests/scaled.py),
+    and every app made in a test put onto them, one database per instance folder."""
+    if not scaled.SCALED:
+        yield None
+        return
+    started = scaled.Engines()
+    started.start()
+    scaled.current = started
+    original = app_module._configure
+
+    def configure(made: Flask, test_config: dict | None) -> None:
+        config = dict(test_config or {})
+        if "SQLALCHEMY_DATABASE_URI" not in config:  # a test that chose its database keeps it
+            config |= scaled.instance_config(made.instance_path)
+        original(made, config)
+
+    app_module._configure = configure
+    try:
+        yield started
+    finally:
+        app_module._configure = original
+        scaled.current = None
+        started.stop()
+
+
+@pytest.fixture(autouse=True)
+def _fresh_engines(engines: scaled.Engines | None) -> None:
+    if engines is not None:
+        engines.next_test()
 
 
 @pytest.fixture

@@ -1,0 +1,68 @@
+"""Which engines an instance runs on (SPEC 28): the database (SQLite, the embedded default, or
+PostgreSQL) and, when `REDIS_URL` is set, Redis for jobs, rate limits and fan-out.
+
+Everything that differs between the embedded and the scaled layout asks here rather than parsing
+the configuration itself, and every Redis user (jobs.py, ratelimits.py, streaming) gets its
+connection settings from one place.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+from typing import Any
+
+from flask import Flask
+from flask import current_app
+from sqlalchemy.engine import make_url
+
+if TYPE_CHECKING:
+    from redis import Redis
+
+# A new connection gives up after this long instead of hanging a request on a dead engine.
+CONNECT_TIMEOUT_SECONDS = 30
+
+
+def backend(app: Flask | None = None) -> str:
+    """ "sqlite" or "postgresql": the dialect of the configured database."""
+    config = (app or current_app).config
+    return make_url(config["SQLALCHEMY_DATABASE_URI"]).get_backend_name()
+
+
+def is_sqlite(app: Flask | None = None) -> bool:
+    return backend(app) == "sqlite"
+
+
+def engine_options(uri: str, configured: dict[str, Any]) -> dict[str, Any]:
+    """SQLAlchemy engine options for `uri`: the connect timeout is spelled per driver."""
+    options = dict(configured)
+    connect_args = dict(options.get("connect_args") or {})
+    if make_url(uri).get_backend_name() == "sqlite":
+        connect_args.setdefault("timeout", CONNECT_TIMEOUT_SECONDS)
+    else:
+        connect_args.pop("timeout", None)  # pysqlite's busy wait: libpq has no such option
+        connect_args.setdefault("connect_timeout", CONNECT_TIMEOUT_SECONDS)
+        # A server restarted under a pooled connection: test it at checkout, not mid-request.
+        options.setdefault("pool_pre_ping", True)
+    options["connect_args"] = connect_args
+    return options
+
+
+def redis_url(app: Flask | None = None) -> str:
+    """`REDIS_URL` (KENOMA_REDIS_URL), empty when the instance runs without Redis."""
+    return str((app or current_app).config.get("REDIS_URL") or "")
+
+
+def redis_client(app: Flask | None = None) -> Redis:
+    """The app's Redis client (a connection pool, shared by the threads of this process). Only
+    for an instance with REDIS_URL set."""
+    app = app or current_app
+    client = app.extensions.get("kenoma_redis")
+    if client is None:
+        url = redis_url(app)
+        if not url:
+            raise RuntimeError("REDIS_URL is not set")
+        from redis import Redis  # lazy: the embedded layout never loads it
+
+        client = Redis.from_url(url, socket_connect_timeout=CONNECT_TIMEOUT_SECONDS)
+        app.extensions["kenoma_redis"] = client
+    return client

@@ -1,0 +1,78 @@
+"""SQLite spellings that PostgreSQL renders its own way (SPEC 28: one code path, two databases).
+
+Services and serializers write their SQL once, in the dialect the embedded default runs. Where
+PostgreSQL has the same thing under another name, these compile hooks render it there, so no
+query has to ask which database it runs on. Imported by models.py, before any statement is built.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import Boolean
+from sqlalchemy import String
+from sqlalchemy.dialects.sqlite import dml as sqlite_dml
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.sql import functions
+
+
+@compiles(sqlite_dml.OnConflictDoNothing, "postgresql")
+@compiles(sqlite_dml.OnConflictDoUpdate, "postgresql")
+def _on_conflict(clause: Any, compiler: Any, **kw: Any) -> str:
+    """`INSERT ... ON CONFLICT` built with SQLite's insert(): PostgreSQL spells the clause the same
+    way, and its compiler reads one more attribute (a named constraint, which SQLite cannot name)."""
+    if not hasattr(clause, "constraint_target"):
+        clause.constraint_target = None
+    return getattr(compiler, f"visit_{clause.__visit_name__}")(clause, **kw)
+
+
+@compiles(functions.max, "postgresql")
+def _max(element: Any, compiler: Any, **kw: Any) -> str:
+    """SQLite's max() is also the scalar max(a, b) (PostgreSQL: GREATEST) and takes truth values
+    (PostgreSQL: bool_or)."""
+    arguments = list(element.clauses)
+    if len(arguments) > 1:
+        return f"GREATEST({compiler.process(element.clauses, **kw)})"
+    if isinstance(arguments[0].type, Boolean):
+        return f"bool_or({compiler.process(element.clause_expr, **kw)})"
+    return compiler.visit_function(element, **kw)
+
+
+class json_each(functions.GenericFunction):  # noqa: N801 - named as the SQL function
+    """SQLite's table of a JSON array's members (column `value`), one bound string for a list
+    of any length. `func.json_each(...)` is this class."""
+
+    type = String()
+    inherit_cache = True
+
+
+@compiles(json_each, "postgresql")
+def _json_each(element: Any, compiler: Any, **kw: Any) -> str:
+    # Members as text under the same column name; a caller comparing numbers casts `value`.
+    return f"json_array_elements_text(CAST({compiler.process(element.clause_expr, **kw)} AS JSON))"
+
+
+class as_text(functions.FunctionElement):  # noqa: N801 - reads as a SQL function
+    """A value in a UNION ALL whose members put different types in one column. SQLite keeps each
+    value's own type, so nothing is written there; PostgreSQL wants one type per column, so the
+    value is cast to text, truth values as 1 and 0 as SQLite stores them."""
+
+    type = String()
+    inherit_cache = True
+
+    def __init__(self, value: Any) -> None:
+        super().__init__(value)
+
+
+@compiles(as_text)
+def _as_text(element: Any, compiler: Any, **kw: Any) -> str:
+    return compiler.process(list(element.clauses)[0], **kw)
+
+
+@compiles(as_text, "postgresql")
+def _as_text_postgres(element: Any, compiler: Any, **kw: Any) -> str:
+    value = list(element.clauses)[0]
+    rendered = compiler.process(value, **kw)
+    if isinstance(value.type, Boolean):
+        return f"CAST(CAST({rendered} AS INTEGER) AS TEXT)"
+    return f"CAST({rendered} AS TEXT)"
