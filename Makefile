@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 PORT ?= 5000
 export FLASK_APP := app
 
-.PHONY: run test fuzz lint migrate clean bench bench-growth
+.PHONY: run test test-postgres engines fuzz lint migrate clean bench bench-growth
 
 # Each stamp is written only once its step has finished. A first run interrupted while the
 # environment was being made (Ctrl-C during `python -m venv`) leaves a .venv without a working
@@ -42,6 +42,17 @@ $(NODE_DIR)/node_modules/.installed: $(NODE_DIR)/package.json $(NODE_DIR)/packag
 
 test: $(VENV)/.installed-dev $(NODE_DIR)/node_modules/.installed
 	$(BIN)/python -m pytest -q -n 2 --dist loadfile
+
+# The scaled layout (SPEC 28, README "Scaling out"): the same suite, each app on PostgreSQL and
+# Redis. tests/scaled.py starts a throwaway server of each in a temporary folder on free ports and
+# stops them afterwards; nothing needs to be running. Debian's packages are installed when missing
+# (as `bench` installs wrk).
+engines:
+	@ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 && command -v redis-server >/dev/null || \
+		(apt-get update -qq && apt-get install -y -qq postgresql redis-server)
+
+test-postgres: $(VENV)/.installed-dev $(NODE_DIR)/node_modules/.installed engines
+	KENOMA_TEST_DB=postgres $(BIN)/python -m pytest -q -n 2 --dist loadfile
 
 # The long schemathesis run over /openapi.json (FUZZ_EXAMPLES requests per operation, valid and
 # invalid); `make test` runs the short one.
