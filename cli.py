@@ -1,10 +1,13 @@
 """`flask --app app user ...`: create and manage local accounts from the shell, print a
-password-reset link; `flask --app app db backup PATH`: copy the live database."""
+password-reset link; `flask --app app db backup PATH`: copy the live database (SQLite's online
+backup, or pg_dump on PostgreSQL)."""
 
 from __future__ import annotations
 
 import os
+import shutil
 import sqlite3
+import subprocess
 from contextlib import closing
 from pathlib import Path
 
@@ -14,6 +17,7 @@ from flask.cli import AppGroup
 from flask.cli import with_appcontext
 from sqlalchemy import select
 
+import engines
 from cli_announcements import announcement_cli
 from errors import ApiError
 from models import Account
@@ -114,16 +118,51 @@ def _copy_database(source: Path, target: Path) -> int:
         return dest.execute("PRAGMA page_count").fetchone()[0]
 
 
+def _pg_dump() -> str:
+    """PostgreSQL's pg_dump: on PATH, or where Debian keeps each version's programs."""
+    found = shutil.which("pg_dump")
+    versions = sorted(Path("/usr/lib/postgresql").glob("*/bin/pg_dump"), key=lambda p: p.parent.parent.name)
+    if found is None and versions:
+        found = str(versions[-1])
+    if found is None:
+        raise click.ClickException(
+            "pg_dump not found: install PostgreSQL's client programs (Debian: postgresql-client), "
+            "or back up with `pg_dump --format=custom` yourself"
+        )
+    return found
+
+
+def _dump_postgres(target: Path) -> str:
+    """pg_dump's custom format (restore with pg_restore): one consistent snapshot taken while the
+    servers write. The password goes in the environment, never on a command line."""
+    url = db.engine.url
+    conninfo = url.set(drivername="postgresql", password=None).render_as_string(hide_password=False)
+    env = {**os.environ, **({"PGPASSWORD": str(url.password)} if url.password else {})}
+    done = subprocess.run(
+        [_pg_dump(), "--format=custom", f"--file={target}", f"--dbname={conninfo}"],
+        env=env,
+        capture_output=True,
+        text=True,
+    )
+    if done.returncode != 0:
+        raise click.ClickException(f"pg_dump failed: {done.stderr.strip()}")
+    return "pg_dump custom format; restore with pg_restore"
+
+
 @click.command("backup")
 @click.argument("path", type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--force", is_flag=True, help="Overwrite PATH if it exists.")
 @with_appcontext
 def backup_database(path: Path, force: bool) -> None:
-    """Copy the database to PATH while the server runs (SQLite online backup)."""
-    source = _database_file()
+    """Copy the database to PATH while the server runs (SQLite online backup; pg_dump's custom
+    format on PostgreSQL)."""
     path = path.resolve()
-    if path == source:
-        raise click.ClickException("PATH is the live database itself")
+    if engines.is_sqlite():
+        source = _database_file()
+        if path == source:
+            raise click.ClickException("PATH is the live database itself")
+    else:
+        source = db.engine.url.render_as_string(hide_password=True)
     if (path.exists() or path.is_symlink()) and not force:
         raise click.ClickException(f"{path} exists; use --force to overwrite it")
     if not path.parent.is_dir():
@@ -132,13 +171,16 @@ def backup_database(path: Path, force: bool) -> None:
     partial = path.with_name(f"{path.name}.tmp")
     partial.unlink(missing_ok=True)
     try:
-        pages = _copy_database(source, partial)
+        if engines.is_sqlite():
+            made = f"{_copy_database(Path(source), partial)} pages"
+        else:
+            made = _dump_postgres(partial)
         _fsync(partial)
         os.replace(partial, path)
         _fsync(path.parent)
     finally:
         partial.unlink(missing_ok=True)
-    click.echo(f"backed up {source} to {path} ({pages} pages)")
+    click.echo(f"backed up {source} to {path} ({made})")
 
 
 def register(app: Flask) -> None:

@@ -13,6 +13,10 @@ from flask import Flask
 
 from models import Account
 from models import db
+from tests import scaled
+
+# SQLite's online backup; on PostgreSQL the command runs pg_dump (the last test).
+sqlite_only = pytest.mark.skipif(scaled.SCALED, reason="SQLite's online backup")
 
 
 def _backup(app: Flask, *args: str) -> tuple[int, str]:
@@ -20,6 +24,7 @@ def _backup(app: Flask, *args: str) -> tuple[int, str]:
     return result.exit_code, result.output
 
 
+@sqlite_only
 def test_backup_is_a_complete_self_contained_copy(
     app: Flask, make_account: Callable[..., Account], tmp_path: Path
 ) -> None:
@@ -37,6 +42,7 @@ def test_backup_is_a_complete_self_contained_copy(
     assert sorted(p.name for p in tmp_path.iterdir() if p.name.startswith("copy.db")) == ["copy.db"]
 
 
+@sqlite_only
 def test_backup_refuses_to_overwrite_without_force(
     app: Flask, make_account: Callable[..., Account], tmp_path: Path
 ) -> None:
@@ -54,6 +60,7 @@ def test_backup_refuses_to_overwrite_without_force(
         assert copy.execute("SELECT nickname FROM account").fetchall() == [("bob",)]
 
 
+@sqlite_only
 def test_backup_refuses_the_live_database_and_missing_folders(app: Flask, tmp_path: Path) -> None:
     live = Path(db.engine.url.database)
     code, output = _backup(app, "--force", str(live))
@@ -63,6 +70,7 @@ def test_backup_refuses_the_live_database_and_missing_folders(app: Flask, tmp_pa
     assert not (tmp_path / "no").exists()
 
 
+@sqlite_only
 def test_backup_leaves_no_partial_file_when_the_copy_fails(
     app: Flask, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -77,3 +85,25 @@ def test_backup_leaves_no_partial_file_when_the_copy_fails(
     code, _ = _backup(app, str(target))
     assert code != 0
     assert not any(p.name.startswith("copy.db") for p in tmp_path.iterdir())
+
+
+@pytest.mark.skipif(not scaled.SCALED, reason="needs the scaled engines (make test-postgres)")
+def test_backup_on_postgresql_is_a_pg_dump_archive(
+    app: Flask, make_account: Callable[..., Account], tmp_path: Path
+) -> None:
+    import subprocess
+
+    from cli import _pg_dump
+
+    make_account("alice")
+    target = tmp_path / "kenoma.dump"
+    code, output = _backup(app, str(target))
+    assert code == 0, output
+    assert "pg_restore" in output and "@" in output and not Path(f"{target}.tmp").exists()
+    assert target.read_bytes()[:5] == b"PGDMP"  # pg_dump's custom format
+    listing = subprocess.run(
+        [str(Path(_pg_dump()).with_name("pg_restore")), "--list", str(target)], capture_output=True, text=True
+    )
+    assert listing.returncode == 0 and "TABLE DATA public account" in listing.stdout
+    code, output = _backup(app, str(target))
+    assert code != 0 and "exists; use --force" in output
