@@ -10,6 +10,7 @@ from sqlalchemy import delete
 from sqlalchemy import exists
 from sqlalchemy import insert
 from sqlalchemy import select
+from sqlalchemy import update
 from sqlalchemy.exc import IntegrityError
 
 import jobs
@@ -173,13 +174,18 @@ def end_poll(poll_id: str) -> None:
     author = status.account if status is not None else None
     if author is None:
         return
+    # Claimed by the first statement that writes: a second run (a duplicate job on another app
+    # server) waits for this transaction and then finds the poll closed.
+    closing = update(Poll).where(Poll.id == poll.id, Poll.is_closed.is_(False)).values(is_closed=True)
+    if db.session.execute(closing).rowcount == 0:
+        db.session.rollback()
+        return
     voters = db.session.scalars(select(PollVote.account_id).where(PollVote.poll_id == poll.id).distinct())
     rows = [v for v in (notification_values(a, author, "poll", status) for a in voters) if v is not None]
     if author.domain is None:  # the author hears of its own poll's end, which notify() would drop
         rows.append(_own_poll_notification(author, status))
     if rows:
         db.session.execute(ADD_NOTIFICATION, [stamped(row) for row in rows])
-    poll.is_closed = True
     db.session.commit()
 
 
