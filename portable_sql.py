@@ -34,7 +34,7 @@ def _max(element: Any, compiler: Any, **kw: Any) -> str:
     if len(arguments) > 1:
         return f"GREATEST({compiler.process(element.clauses, **kw)})"
     if isinstance(arguments[0].type, Boolean):
-        return f"bool_or({compiler.process(element.clause_expr, **kw)})"
+        return f"bool_or({compiler.process(element.clauses, **kw)})"
     return compiler.visit_function(element, **kw)
 
 
