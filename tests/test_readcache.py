@@ -3,7 +3,6 @@ unchanged, never after."""
 
 from __future__ import annotations
 
-import sqlite3
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -12,7 +11,9 @@ from pathlib import Path
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
+from sqlalchemy import create_engine
 from sqlalchemy import event
+from sqlalchemy import text
 
 from app import create_app
 from models import Account
@@ -133,9 +134,12 @@ def test_a_write_through_the_api_retires_the_answer(client, account, bob, alice_
 def test_a_write_by_another_connection_retires_the_answer(app, client, account, alice_h):
     status = post(client, alice_h, status="before")
     assert client.get(PUBLIC).get_json()[0]["content"] == "before"
-    # Another process (a second worker, the CLI, a sqlite3 shell) commits behind the app's back.
-    with sqlite3.connect(Path(app.instance_path) / "kenoma.db") as other:
-        other.execute("UPDATE status SET content = 'after' WHERE id = ?", (status["id"],))
+    # Another process (a second worker or app server, the CLI, a sqlite3 or psql shell) commits
+    # behind the app's back: a connection of its own, not the app's pool.
+    other = create_engine(app.config["SQLALCHEMY_DATABASE_URI"])
+    with other.begin() as connection:
+        connection.execute(text("UPDATE status SET content = 'after' WHERE id = :id"), {"id": status["id"]})
+    other.dispose()
     assert client.get(PUBLIC).get_json()[0]["content"] == "after"
 
 

@@ -26,7 +26,7 @@ pytestmark = pytest.mark.skipif(not scaled.SCALED, reason="needs the scaled engi
 def servers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Server, Server]]:
     """Started once for the module (each test flushes Redis, so rate limits start afresh)."""
     tmp_path = tmp_path_factory.mktemp("scaled")
-    shared = tmp_path / "shared"
+    shared = tmp_path / "both"
     engines = scaled.instance_env(shared / "instance", empty=True)
     env = {
         **engines,
