@@ -65,7 +65,8 @@ lint: $(VENV)/.installed-dev
 
 # Kenoma under gunicorn against bare floors measured in the same run (bench/README.md).
 # GROWTH=100000 make bench (or make bench-growth) also measures home and favourites at 100k statuses.
-bench: $(VENV)/.installed
+# BENCH_DB=postgres make bench: Kenoma on a throwaway PostgreSQL and Redis (bench/README.md).
+bench: $(VENV)/.installed $(if $(filter postgres,$(BENCH_DB)),engines)
 	@command -v wrk >/dev/null || (apt-get update -qq && apt-get install -y -qq wrk)
 	$(BIN)/python bench/run.py
 

@@ -4,7 +4,8 @@ count and time. Prints one table; exits 1 when a target is missed.
 
 Environment: BENCH_SECONDS (one pass, default 3), BENCH_ROUNDS (interleaved rounds, default 5),
 GROWTH (e.g. 100000: also measure home and favourites with that many statuses), BENCH_KEEP=1
-(keep the temporary folder and its logs)."""
+(keep the temporary folder and its logs), BENCH_DB=postgres (Kenoma on a throwaway PostgreSQL and
+Redis, started as the test suite starts them: tests/scaled.py)."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
@@ -35,6 +37,7 @@ from rows import kenoma_rows  # noqa: E402
 from rows import measure  # noqa: E402
 from seeding import build_schema  # noqa: E402
 from seeding import seed  # noqa: E402
+from servers import ENGINE_ENV  # noqa: E402
 from servers import Server  # noqa: E402
 from servers import kenoma_env  # noqa: E402
 from settings import BENCH  # noqa: E402
@@ -62,15 +65,36 @@ def main() -> int:
     logs.mkdir()
     servers: dict[str, Server] = {}
     notes: list[str] = []
+    engines = _start_engines(notes) if os.environ.get("BENCH_DB") == "postgres" else None
     try:
         return run(workdir, logs, servers, notes, began)
     finally:
         for server in servers.values():
             server.stop(timeout=15)
+        if engines is not None:
+            engines.stop()
         if os.environ.get("BENCH_KEEP"):
             print(f"kept {workdir}")
         else:
             shutil.rmtree(workdir, ignore_errors=True)
+
+
+def _start_engines(notes: list[str]) -> Any:
+    """A throwaway PostgreSQL and Redis for every Kenoma process of the run (the floors keep
+    SQLite: they measure the bare stack, not Kenoma's engines)."""
+    sys.path.insert(0, str(ROOT))
+    from tests.scaled import Engines
+
+    engines = Engines()
+    engines.start()
+    ENGINE_ENV.update(
+        {
+            "KENOMA_SQLALCHEMY_DATABASE_URI": engines.databases.empty_database(),
+            "KENOMA_REDIS_URL": engines.redis.url,
+        }
+    )
+    notes.append("database: PostgreSQL + Redis (BENCH_DB=postgres)")
+    return engines
 
 
 def run(workdir: Path, logs: Path, servers: dict[str, Server], notes: list[str], began: float) -> int:

@@ -108,8 +108,13 @@ class Server:
         return time.perf_counter() - sent
 
 
+# BENCH_DB=postgres: KENOMA_SQLALCHEMY_DATABASE_URI and KENOMA_REDIS_URL of the throwaway engines
+# run.py started (tests/scaled.py), given to every Kenoma process.
+ENGINE_ENV: dict[str, str] = {}
+
+
 def kenoma_env(workdir: Path, port: int, count_queries: bool) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("KENOMA_")}
+    env = {k: v for k, v in os.environ.items() if not k.startswith("KENOMA_")} | ENGINE_ENV
     env.update(
         {
             "FLASK_APP": "app",
