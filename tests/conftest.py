@@ -43,7 +43,8 @@ def engines() -> Iterator[scaled.Engines | None]:
 
     def configure(made: Flask, test_config: dict | None) -> None:
         config = dict(test_config or {})
-        if "SQLALCHEMY_DATABASE_URI" not in config:  # a test that chose its database keeps it
+        # A test that chose its database keeps it; one marked `embedded` keeps the SQLite file.
+        if "SQLALCHEMY_DATABASE_URI" not in config and not started.embedded:
             config |= scaled.instance_config(made.instance_path)
         original(made, config)
 
@@ -57,9 +58,10 @@ def engines() -> Iterator[scaled.Engines | None]:
 
 
 @pytest.fixture(autouse=True)
-def _fresh_engines(engines: scaled.Engines | None) -> None:
+def _fresh_engines(engines: scaled.Engines | None, request: pytest.FixtureRequest) -> None:
     if engines is not None:
         engines.next_test()
+        engines.embedded = request.node.get_closest_marker("embedded") is not None
 
 
 @pytest.fixture

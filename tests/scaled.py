@@ -223,6 +223,7 @@ class Engines:
         self.postgres = Postgres(self.folder / "postgres")
         self.redis = Redis(self.folder / "redis")
         self.databases = Databases(self.postgres)
+        self.embedded = False  # the running test is marked `embedded`: its apps stay on SQLite
 
     def start(self) -> None:
         try:

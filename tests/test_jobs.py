@@ -96,7 +96,10 @@ def queued_app(tmp_path: Path) -> Iterator[Flask]:
 def test_consumer_thread_runs_an_enqueued_job(queued_app: Flask) -> None:
     queue = queued_app.extensions["kenoma_jobs"]
     assert not queue.huey.immediate
-    assert Path(queue.huey.storage.filename) == Path(queued_app.instance_path) / "jobs.db"
+    if queued_app.config["REDIS_URL"]:  # the scaled layout: one Redis queue for every server
+        assert type(queue.huey).__name__ == "RedisHuey"
+    else:
+        assert Path(queue.huey.storage.filename) == Path(queued_app.instance_path) / "jobs.db"
     # The first request starts the in-process consumer.
     queued_app.test_client().get("/api/v1/instance")
     assert queue._consumer is not None
