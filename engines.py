@@ -43,6 +43,11 @@ def engine_options(uri: str, configured: dict[str, Any]) -> dict[str, Any]:
         connect_args.setdefault("connect_timeout", CONNECT_TIMEOUT_SECONDS)
         # A server restarted under a pooled connection: test it at checkout, not mid-request.
         options.setdefault("pool_pre_ping", True)
+        # Services read an INSERT ... ON CONFLICT DO NOTHING's rowcount to learn whether it added
+        # the row; SQLAlchemy keeps it for psycopg only when asked.
+        options["execution_options"] = {"preserve_rowcount": True} | dict(
+            options.get("execution_options") or {}
+        )
     options["connect_args"] = connect_args
     return options
 

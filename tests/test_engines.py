@@ -14,7 +14,7 @@ def test_engine_options_spell_the_timeout_per_driver() -> None:
     assert lite == {"hide_parameters": True, "connect_args": {"timeout": engines.CONNECT_TIMEOUT_SECONDS}}
     pg = engines.engine_options("postgresql+psycopg://k@db/kenoma", {"connect_args": {"timeout": 30}})
     assert pg["connect_args"] == {"connect_timeout": engines.CONNECT_TIMEOUT_SECONDS}
-    assert pg["pool_pre_ping"] is True
+    assert pg["pool_pre_ping"] is True and pg["execution_options"] == {"preserve_rowcount": True}
 
 
 def test_the_app_knows_its_engines(app: Flask) -> None:
