@@ -52,7 +52,7 @@ def _histories(names: list[str]) -> dict[str, dict[str, tuple[int, int]]]:
     )
     found: dict[str, dict[str, tuple[int, int]]] = defaultdict(dict)
     for name, when, uses, accounts in db.session.execute(query):
-        found[name][when] = (uses, accounts)
+        found[name][str(when)] = (uses, accounts)  # SQLite's date() gives text, PostgreSQL's a date
     return found
 
 
