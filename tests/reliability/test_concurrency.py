@@ -28,6 +28,10 @@ from tests.reliability.conftest import counter_mismatches
 from tests.reliability.conftest import flask_cli
 from tests.reliability.conftest import integrity
 
+# The embedded layout under test (SQLite's writers under gunicorn): servers and seeding
+# stay on SQLite in the scaled run (tests/scaled.py); test_scaled_servers.py covers that one.
+pytestmark = pytest.mark.embedded
+
 CLIENTS = 16
 WRITES = 400
 SEED_STATUSES = 2  # per account, before the clients start: the shared targets of favourites and reactions

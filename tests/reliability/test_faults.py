@@ -36,6 +36,10 @@ from tests.reliability.conftest import counter_mismatches
 from tests.reliability.conftest import flask_cli
 from tests.reliability.conftest import integrity
 
+# The embedded layout under test (SIGKILL against SQLite's WAL and the instance folder): servers and seeding
+# stay on SQLite in the scaled run (tests/scaled.py); test_scaled_servers.py covers that one.
+pytestmark = pytest.mark.embedded
+
 IMPORTED = 10_000
 
 
