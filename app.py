@@ -34,6 +34,7 @@ import params  # noqa: F401 - registers the request parameter loaders
 import ratelimits
 import readcache
 import security_headers
+import streaming.hub
 import writelock
 from models import db
 from routes import register_blueprints
@@ -280,6 +281,7 @@ def create_app(test_config: dict | None = None) -> APIFlask:
     errors.register_error_handlers(app)
     security_headers.init_app(app)
     jobs.init_app(app)
+    streaming.hub.init_app(app)
     mail.init_app(app)
     auth.init_oauth(app)
     ratelimits.init_app(app)

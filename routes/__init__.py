@@ -41,6 +41,7 @@ MASTODON_GROUPS = (
     "instance",
     "discovery",
     "push",
+    "streaming",
     "reports",
     "emoji_files",
     "oauth_tokens",

@@ -35,6 +35,7 @@ from models import utcnow
 from services.notifications import notify
 from services.notifications import withdraw
 from services.pleroma_misc import own_folder
+from streaming import events as stream_events
 
 MAX_PINNED = 5
 OPEN_VISIBILITIES = ("public", "unlisted", "local")
@@ -141,6 +142,11 @@ def _reblog_visibility(status: Status, wanted: str | None) -> str:
 
 def unreblog(account: Account, status: Status) -> Status:
     status = original_of(status)
+    wrapper = db.session.scalar(
+        select(Status).where(Status.account_id == account.id, Status.reblog_of_id == status.id)
+    )
+    if wrapper is not None:
+        stream_events.status_deleted(wrapper)
     removed = db.session.execute(
         delete(Status).where(Status.account_id == account.id, Status.reblog_of_id == status.id)
     ).rowcount
@@ -227,6 +233,7 @@ def unmute_thread(account: Account, status: Status) -> Status:
 def delete_status(status: Status) -> None:
     """Delete a status; the database cascades its notifications, favourites, bookmarks, mentions,
     tags and reblogs. Replies keep their dangling `in_reply_to_id` (SPEC 4)."""
+    stream_events.status_deleted(status)
     if status.reblog_of_id is not None:
         _add_to(Status.reblogs_count, status.reblog_of_id, -1)
         withdraw("reblog", status.account_id, status_id=status.reblog_of_id)

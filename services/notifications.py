@@ -24,6 +24,7 @@ from models import cached_statement
 from models import db
 from models import new_flake_id
 from models import utcnow
+from streaming import events as stream_events
 
 # IN lists stay well under SQLite's bound-parameter limit.
 CHUNK = 500
@@ -110,7 +111,9 @@ ADD_NOTIFICATION = insert(Notification)
 
 def stamped(values: dict) -> dict:
     """Id and time given when the row is written, so notification ids follow commit order."""
-    return values | {"id": new_flake_id(), "report_id": None, "is_seen": False, "created_at": utcnow()}
+    notification_id = new_flake_id()
+    stream_events.notification_created(notification_id)  # sent once the insert has committed
+    return values | {"id": notification_id, "report_id": None, "is_seen": False, "created_at": utcnow()}
 
 
 def notify_many(
@@ -163,6 +166,8 @@ def notify_many(
         ]
     if rows:
         db.session.execute(insert(Notification), rows)
+        for row in rows:
+            stream_events.notification_created(row["id"])
     return len(rows)
 
 

@@ -35,6 +35,7 @@ from services.statuses import check_text
 from services.statuses import owned_media
 from services.statuses import render_text
 from services.statuses import stored_content_type
+from streaming import events as stream_events
 
 MAX_DESCRIPTION = 1500  # Mastodon's limit on an attachment's description
 
@@ -100,6 +101,7 @@ def edit_status(author: Account, status: Status, change: StatusChange) -> Status
     db.session.flush()
     db.session.add(snapshot(status, now))
     _notify_update(status, author)
+    stream_events.status_updated(status.id)
     db.session.commit()
     if poll_id is not None and new.poll is not None:
         schedule_end(poll_id, new.poll.expires_in)

@@ -46,6 +46,7 @@ from services.polls import NewPoll
 from services.polls import check_new_poll
 from services.polls import insert_poll
 from services.polls import schedule_end
+from streaming import events as stream_events
 
 CONTENT_TYPES = ("text/plain", "text/markdown", "text/html", "text/bbcode")
 QUOTABLE = ("public", "unlisted")
@@ -111,6 +112,8 @@ def post_status(author: Account, new: NewStatus, commit: bool = True) -> Status:
         db.session.connection().execute(ADD_NOTIFICATION, [stamped(n) for n in notifications])
     if visibility == "direct":
         update_participations(status, author, list(audience), new.conversation)
+        stream_events.conversation_updated(status.id)
+    stream_events.status_created(status.id)
     if new.idempotency_key:
         db.session.add(IdempotencyKey(account_id=author.id, key=new.idempotency_key, status_id=status.id))
     if commit:

@@ -1,0 +1,119 @@
+"""Publishing streaming events: queued on the session, sent once its transaction has committed.
+
+A service that makes a change calls one of the functions below inside its transaction; the
+events wait in the session and go out from the `after_commit` hook (a rollback drops them), so a
+recipient never hears of a row it could not read yet. Events carry ids, not rendered entities:
+each process renders them for its own connections' readers (streaming.dispatch)."""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from typing import Any
+
+import orjson
+from flask import current_app
+from flask import has_app_context
+from sqlalchemy import event
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from models import Notification
+from models import Status
+from models import StatusMention
+from models import db
+
+log = logging.getLogger(__name__)
+
+_PENDING = "kenoma_stream_events"
+# app.extensions key of the app's sender: a callable taking one committed batch (bytes).
+SENDER = "kenoma_streaming_sender"
+
+
+def _sender() -> Callable[[bytes], None] | None:
+    return current_app.extensions.get(SENDER) if has_app_context() else None
+
+
+def publish(kind: str, **data: Any) -> None:
+    """Queue an event for after the current transaction's commit."""
+    if _sender() is None:
+        return
+    pending = db.session.info.setdefault(_PENDING, [])
+    item = {"kind": kind, **data}
+    if item not in pending:
+        pending.append(item)
+
+
+def status_created(status_id: str) -> None:
+    publish("status", id=status_id)
+
+
+def status_updated(status_id: str) -> None:
+    publish("status.update", id=status_id)
+
+
+def status_deleted(status: Status) -> None:
+    """What deciding its recipients needs, read before the row goes."""
+    if _sender() is None:
+        return
+    addressed = select(StatusMention.account_id).where(StatusMention.status_id == status.id)
+    publish(
+        "delete",
+        id=status.id,
+        account_id=status.account_id,
+        visibility=status.visibility,
+        reblog_of_id=status.reblog_of_id,
+        addressed=list(db.session.scalars(addressed)),
+    )
+
+
+def notification_created(notification_id: str) -> None:
+    publish("notification", id=notification_id)
+
+
+def conversation_updated(status_id: str) -> None:
+    publish("conversation", id=status_id)
+
+
+def filters_changed(account_id: str) -> None:
+    publish("filters_changed", account_id=account_id)
+
+
+def chat_updated(chat_id: str) -> None:
+    publish("chat", id=chat_id)
+
+
+def follow_relationship(state: str, follower_id: str, followee_id: str) -> None:
+    publish("follow_relationship", state=state, follower_id=follower_id, followee_id=followee_id)
+
+
+@event.listens_for(Session, "after_flush")
+def _rows_added(session: Session, _context: Any) -> None:
+    """Statuses and notifications added through the ORM (reblogs, notify(), other packages)
+    publish themselves; the Core inserts of post_status and friends call the functions above."""
+    if _sender() is None:
+        return
+    for row in session.new:
+        if isinstance(row, Notification):
+            session.info.setdefault(_PENDING, []).append({"kind": "notification", "id": row.id})
+        elif isinstance(row, Status):
+            session.info.setdefault(_PENDING, []).append({"kind": "status", "id": row.id})
+
+
+@event.listens_for(Session, "after_commit")
+def _committed(session: Session) -> None:
+    events = session.info.pop(_PENDING, None)
+    sender = _sender()
+    if not events or sender is None:
+        return
+    batch = orjson.dumps({"events": events, "at": time.time()})
+    try:
+        sender(batch)
+    except Exception:  # the write is done: a lost event must not turn it into an error
+        log.exception("streaming events not sent")
+
+
+@event.listens_for(Session, "after_rollback")
+def _rolled_back(session: Session) -> None:
+    session.info.pop(_PENDING, None)
