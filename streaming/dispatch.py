@@ -133,8 +133,11 @@ def _notification(item: dict, connections: list[StreamConnection]) -> None:
     viewer = db.session.get(Account, notification.account_id)
     if viewer is None:
         return
-    # The list endpoint's rules (blocks, domain blocks, mutes, muted threads) decide.
-    listed = Notification.for_account(viewer).where(Notification.id == notification.id)
+    # The list endpoint's rules (blocks, domain blocks, mutes, muted threads) decide; every type
+    # is streamed, those the list leaves out by default (chat mentions, reports) too.
+    listed = Notification.for_account(viewer, types=[notification.type]).where(
+        Notification.id == notification.id
+    )
     if db.session.scalar(listed.with_only_columns(Notification.id)) is None:
         return
     payload = _one(serializers.notifications_json([notification], viewer, "notifications"))

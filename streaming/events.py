@@ -16,9 +16,15 @@ import orjson
 from flask import current_app
 from flask import has_app_context
 from sqlalchemy import event
+from sqlalchemy import inspect
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from models import ChatMessageReference
+from models import Filter
+from models import FilterKeyword
+from models import FilterStatus
+from models import Follow
 from models import Notification
 from models import Status
 from models import StatusMention
@@ -89,16 +95,38 @@ def follow_relationship(state: str, follower_id: str, followee_id: str) -> None:
 
 
 @event.listens_for(Session, "after_flush")
-def _rows_added(session: Session, _context: Any) -> None:
-    """Statuses and notifications added through the ORM (reblogs, notify(), other packages)
-    publish themselves; the Core inserts of post_status and friends call the functions above."""
+def _rows_changed(session: Session, _context: Any) -> None:
+    """Changes made through the ORM publish themselves, whoever makes them (a service, the
+    federation inbox): new statuses and notifications, filter edits, follow states, chat
+    messages. The Core inserts of post_status and stamped() call the functions above."""
     if _sender() is None:
         return
+    filter_ids: set[str] = set()
     for row in session.new:
         if isinstance(row, Notification):
-            session.info.setdefault(_PENDING, []).append({"kind": "notification", "id": row.id})
+            notification_created(row.id)
         elif isinstance(row, Status):
-            session.info.setdefault(_PENDING, []).append({"kind": "status", "id": row.id})
+            status_created(row.id)
+        elif isinstance(row, ChatMessageReference):
+            chat_updated(row.chat_id)
+        elif isinstance(row, Follow):
+            state = "follow_pending" if row.is_pending else "follow_accept"
+            follow_relationship(state, row.follower_id, row.followee_id)
+    for row in session.dirty:
+        if isinstance(row, Follow) and inspect(row).attrs.is_pending.history.deleted == [True]:
+            follow_relationship("follow_accept", row.follower_id, row.followee_id)
+    for row in session.deleted:
+        if isinstance(row, Follow) and row.is_pending:
+            follow_relationship("follow_reject", row.follower_id, row.followee_id)
+    for row in (*session.new, *session.dirty, *session.deleted):
+        if isinstance(row, Filter):
+            filters_changed(row.account_id)
+        elif isinstance(row, (FilterKeyword, FilterStatus)):
+            filter_ids.add(row.filter_id)
+    if filter_ids:
+        owners = session.scalars(select(Filter.account_id).where(Filter.id.in_(filter_ids)).distinct())
+        for account_id in owners:
+            filters_changed(account_id)
 
 
 @event.listens_for(Session, "after_commit")

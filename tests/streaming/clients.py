@@ -4,11 +4,10 @@ SSE one (requests), each reading in a thread into a queue of decoded events."""
 from __future__ import annotations
 
 import json
-import queue
 import socket
 import threading
 import time
-from typing import Any
+from collections.abc import Callable
 from urllib.parse import urlencode
 from urllib.parse import urlparse
 
@@ -25,39 +24,36 @@ from wsproto.events import TextMessage
 
 
 class StreamClient:
+    """Every frame received is kept in `frames`; wait_for() takes the first unconsumed match."""
+
     def __init__(self) -> None:
-        self.events: queue.Queue = queue.Queue()
+        self.frames: list[dict] = []
+        self._taken: set[int] = set()
+        self._arrived = threading.Condition()
 
-    def next(self, timeout: float = 3.0) -> dict:
-        return self.events.get(timeout=timeout)
+    def put(self, frame: dict) -> None:
+        with self._arrived:
+            self.frames.append(frame)
+            self._arrived.notify_all()
 
-    def wait_for(self, event: str, timeout: float = 3.0, **match: Any) -> dict:
-        """The next event named `event` (whose decoded payload matches `match`); others skipped."""
+    def wait_for(self, event: str, timeout: float = 3.0, where: Callable[[dict], bool] | None = None) -> dict:
+        """The first frame named `event` (and satisfying `where`) not taken yet."""
         deadline = time.monotonic() + timeout
-        while True:
-            left = deadline - time.monotonic()
-            if left <= 0:
-                raise AssertionError(f"no {event} event within {timeout}s")
-            try:
-                item = self.events.get(timeout=left)
-            except queue.Empty:
-                continue
-            if item.get("event") != event:
-                continue
-            payload = item.get("decoded")
-            if all(isinstance(payload, dict) and payload.get(k) == v for k, v in match.items()):
-                return item
+        with self._arrived:
+            while True:
+                for index, frame in enumerate(self.frames):
+                    if index in self._taken or frame.get("event") != event:
+                        continue
+                    if where is None or where(frame):
+                        self._taken.add(index)
+                        return frame
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    raise AssertionError(f"no {event} event within {timeout}s: {self.names()}")
+                self._arrived.wait(left)
 
-    def drain(self, seconds: float = 0.5) -> list[dict]:
-        """Every event arriving within `seconds`."""
-        got = []
-        deadline = time.monotonic() + seconds
-        while (left := deadline - time.monotonic()) > 0:
-            try:
-                got.append(self.events.get(timeout=left))
-            except queue.Empty:
-                break
-        return got
+    def names(self) -> list[str]:
+        return [f.get("event", "?") for f in self.frames]
 
 
 def _decoded(frame: dict) -> dict:
@@ -99,7 +95,7 @@ class WsClient(StreamClient):
                 elif isinstance(event, RejectConnection):
                     self.rejected = event.status_code
                 elif isinstance(event, TextMessage):
-                    self.events.put(_decoded(json.loads(event.data)))
+                    self.put(_decoded(json.loads(event.data)))
 
     def _read(self) -> None:
         while True:
@@ -108,16 +104,16 @@ class WsClient(StreamClient):
             except OSError:
                 data = b""
             if not data:
-                self.events.put({"event": "_closed"})
+                self.put({"event": "_closed"})
                 return
             self.ws.receive_data(data)
             for event in self.ws.events():
                 if isinstance(event, TextMessage):
-                    self.events.put(_decoded(json.loads(event.data)))
+                    self.put(_decoded(json.loads(event.data)))
                 elif isinstance(event, Ping):
                     self.sock.sendall(self.ws.send(event.response()))
                 elif isinstance(event, CloseConnection):
-                    self.events.put({"event": "_closed"})
+                    self.put({"event": "_closed"})
                     return
 
     def send(self, body: dict) -> None:
@@ -155,17 +151,17 @@ class SseClient(StreamClient):
         try:
             for line in self.response.iter_lines(chunk_size=1, decode_unicode=True):
                 if line.startswith(":"):
-                    self.events.put({"event": "_comment", "text": line})
+                    self.put({"event": "_comment", "text": line})
                 elif line.startswith("event: "):
                     event["event"] = line[7:]
                 elif line.startswith("data: "):
                     event["payload"] = line[6:]
                 elif line == "" and event:
-                    self.events.put(_decoded(event))
+                    self.put(_decoded(event))
                     event = {}
         except Exception:
             pass
-        self.events.put({"event": "_closed"})
+        self.put({"event": "_closed"})
 
     def close(self) -> None:
         self.response.close()
