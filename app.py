@@ -90,6 +90,8 @@ DEFAULTS: dict[str, Any] = {
     "CAPTCHA_SECONDS_VALID": 300,
     "FRONTEND_CONFIGURATIONS": {},
     "JOBS_IMMEDIATE": False,
+    # Seconds between streaming heartbeats (an SSE comment, a websocket ping); SPEC 25.1: <= 30.
+    "STREAMING_HEARTBEAT": 25,
     "JOBS_CONSUMER_THREAD": True,
     "SESSION_COOKIE_NAME": "_pleroma_key",
     "ARGON2_TIME_COST": 3,  # argon2-cffi's defaults

@@ -112,10 +112,11 @@ class Hub:
     # -- the loop thread -----------------------------------------------------------------------
 
     def _run(self) -> None:
-        next_beat = time.monotonic() + HEARTBEAT_SECONDS
+        beat = float(self.app.config.get("STREAMING_HEARTBEAT", HEARTBEAT_SECONDS))
+        next_beat = time.monotonic() + beat
         while True:
             touched: set[StreamConnection] = set()
-            for key, mask in self._selector.select(timeout=HEARTBEAT_SECONDS / 5):  # type: ignore[union-attr]
+            for key, mask in self._selector.select(timeout=min(beat, 5.0)):  # type: ignore[union-attr]
                 if key.data is None:
                     _drain(key.fileobj)  # type: ignore[arg-type]
                     continue
@@ -126,7 +127,7 @@ class Hub:
                         self._client_message(conn, message)
             touched |= self._take_inbox()
             if time.monotonic() >= next_beat:
-                next_beat = time.monotonic() + HEARTBEAT_SECONDS
+                next_beat = time.monotonic() + beat
                 for conn in self.connections:
                     conn.heartbeat()
                 touched |= self.connections
