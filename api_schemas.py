@@ -669,6 +669,8 @@ class PushSubscription(Out):
     id = string()
     endpoint = string()
     alerts = obj()
+    policy = string()
+    standard = flag()
     server_key = string()
 
 

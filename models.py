@@ -933,6 +933,10 @@ class PushSubscription(db.Model):
     key_p256dh: Mapped[str] = mapped_column(String(255))
     key_auth: Mapped[str] = mapped_column(String(255))
     alerts: Mapped[dict] = mapped_column(JSON, default=dict)
+    # Whose notifications are pushed (SPEC 25.2): all, followed, follower, none.
+    policy: Mapped[str] = mapped_column(String(16), default="all", server_default="all")
+    # Created with standard=true (Mastodon 4.4): RFC 8291 aes128gcm instead of the older aesgcm.
+    is_standard: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     # Replacing a subscription must give it a new id, never the deleted one's again.

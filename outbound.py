@@ -333,6 +333,12 @@ def _session(allow_private: bool) -> requests.Session:
     return session
 
 
+def guarded_session(allow_private: bool) -> requests.Session:
+    """A requests session whose every connection passes the guard above, for a library that
+    makes its own request with it (pywebpush posting to a subscription's push service)."""
+    return _session(allow_private)
+
+
 # --- request / redirect / body --------------------------------------------------------
 
 

@@ -60,8 +60,10 @@ def _give_back(info: dict | None) -> None:
         held.release()
 
 
-@event.listens_for(Session, "after_commit")
-@event.listens_for(Session, "after_rollback")
+# insert=True: released before any other after_commit hook runs (streaming's sends its events
+# and queues push jobs there, which must not happen under the lock, nor wait on it).
+@event.listens_for(Session, "after_commit", insert=True)
+@event.listens_for(Session, "after_rollback", insert=True)
 def _session_ended(_session: Session) -> None:
     _give_back(getattr(_holder, "info", None))
     _holder.info = None

@@ -112,7 +112,7 @@ ADD_NOTIFICATION = insert(Notification)
 def stamped(values: dict) -> dict:
     """Id and time given when the row is written, so notification ids follow commit order."""
     notification_id = new_flake_id()
-    stream_events.notification_created(notification_id)  # sent once the insert has committed
+    stream_events.notification_created(notification_id, values["account_id"])  # sent once committed
     return values | {"id": notification_id, "report_id": None, "is_seen": False, "created_at": utcnow()}
 
 
@@ -167,7 +167,7 @@ def notify_many(
     if rows:
         db.session.execute(insert(Notification), rows)
         for row in rows:
-            stream_events.notification_created(row["id"])
+            stream_events.notification_created(row["id"], row["account_id"])
     return len(rows)
 
 

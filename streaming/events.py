@@ -20,12 +20,14 @@ from sqlalchemy import inspect
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+import jobs
 from models import ChatMessageReference
 from models import Filter
 from models import FilterKeyword
 from models import FilterStatus
 from models import Follow
 from models import Notification
+from models import PushSubscription
 from models import Status
 from models import StatusMention
 from models import db
@@ -33,6 +35,7 @@ from models import db
 log = logging.getLogger(__name__)
 
 _PENDING = "kenoma_stream_events"
+_PUSH = "kenoma_push_notifications"  # (notification id, recipient id) to push once committed
 # app.extensions key of the app's sender: a callable taking one committed batch (bytes).
 SENDER = "kenoma_streaming_sender"
 
@@ -74,8 +77,12 @@ def status_deleted(status: Status) -> None:
     )
 
 
-def notification_created(notification_id: str) -> None:
+def notification_created(notification_id: str, account_id: str | None = None) -> None:
+    """Streamed to the recipient, and pushed (services/web_push.py) if it has a push
+    subscription, which is looked up after the commit (nothing is read under the write lock)."""
     publish("notification", id=notification_id)
+    if account_id is not None and has_app_context():
+        db.session.info.setdefault(_PUSH, []).append((notification_id, account_id))
 
 
 def conversation_updated(status_id: str) -> None:
@@ -99,12 +106,10 @@ def _rows_changed(session: Session, _context: Any) -> None:
     """Changes made through the ORM publish themselves, whoever makes them (a service, the
     federation inbox): new statuses and notifications, filter edits, follow states, chat
     messages. The Core inserts of post_status and stamped() call the functions above."""
-    if _sender() is None:
-        return
     filter_ids: set[str] = set()
     for row in session.new:
         if isinstance(row, Notification):
-            notification_created(row.id)
+            notification_created(row.id, row.account_id)
         elif isinstance(row, Status):
             status_created(row.id)
         elif isinstance(row, ChatMessageReference):
@@ -131,6 +136,9 @@ def _rows_changed(session: Session, _context: Any) -> None:
 
 @event.listens_for(Session, "after_commit")
 def _committed(session: Session) -> None:
+    pushes = session.info.pop(_PUSH, None)
+    if pushes:
+        _queue_pushes(pushes)
     events = session.info.pop(_PENDING, None)
     sender = _sender()
     if not events or sender is None:
@@ -142,6 +150,22 @@ def _committed(session: Session) -> None:
         log.exception("streaming events not sent")
 
 
+def _queue_pushes(pushes: list[tuple[str, str]]) -> None:
+    """One job for the notifications whose recipients have a push subscription. The committed
+    session cannot run SQL here, so the lookup takes a connection of its own."""
+    recipients = sorted({account_id for _, account_id in pushes})
+    query = select(PushSubscription.account_id).where(PushSubscription.account_id.in_(recipients))
+    try:
+        with db.engine.connect() as connection:
+            subscribed = set(connection.scalars(query))
+        wanted = [nid for nid, account_id in pushes if account_id in subscribed]
+        if wanted:
+            jobs.enqueue("send_web_push", notification_ids=wanted)
+    except Exception:  # the write is done: a lost push must not turn it into an error
+        log.exception("web push not queued")
+
+
 @event.listens_for(Session, "after_rollback")
 def _rolled_back(session: Session) -> None:
-    session.info.pop(_PENDING, None)
+    for key in (_PENDING, _PUSH):
+        session.info.pop(key, None)
