@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 PORT ?= 5000
 export FLASK_APP := app
 
-.PHONY: run test fuzz lint migrate clean bench bench-growth
+.PHONY: run test fuzz lint migrate clean bench bench-growth bench-streaming
 
 # Each stamp is written only once its step has finished. A first run interrupted while the
 # environment was being made (Ctrl-C during `python -m venv`) leaves a .venv without a working
@@ -60,6 +60,11 @@ bench: $(VENV)/.installed
 
 bench-growth:
 	GROWTH=100000 $(MAKE) bench
+
+# The streaming API: 500 idle SSE connections (memory, REST beside them, commit -> frame delay).
+bench-streaming: $(VENV)/.installed
+	@command -v wrk >/dev/null || (apt-get update -qq && apt-get install -y -qq wrk)
+	$(BIN)/python bench/streaming.py
 
 clean:
 	rm -rf $(VENV)

@@ -101,11 +101,15 @@ def _status_payloads(event: str) -> Callable[[dict, list[StreamConnection]], Non
             return
         viewers = _viewers(targets)
         rendered: dict[tuple[str | None, str], str | None] = {}
+        # One probe per reader and stream, however many connections the reader holds.
+        shown: dict[tuple[str | None, Subscription], bool] = {}
         for conn, sub in targets:
             viewer = viewers.get(conn.account_id) if conn.account_id else None
             if conn.account_id and viewer is None:
                 continue  # the account is gone
-            if not _shows(status, sub, viewer):
+            if (conn.account_id, sub) not in shown:
+                shown[conn.account_id, sub] = _shows(status, sub, viewer)
+            if not shown[conn.account_id, sub]:
                 continue
             context = CONTEXTS.get(sub.stream, "public")
             key = (conn.account_id, context)
