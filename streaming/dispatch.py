@@ -15,6 +15,7 @@ from typing import Any
 import orjson
 from sqlalchemy import Select
 from sqlalchemy import select
+from sqlalchemy import union
 
 import serializers
 from models import Account
@@ -25,6 +26,9 @@ from models import ListAccount
 from models import Notification
 from models import Participation
 from models import Status
+from models import StatusMention
+from models import StatusTag
+from models import TagFollow
 from models import TimelineFilters
 from models import db
 from streaming.connections import StreamConnection
@@ -100,6 +104,7 @@ def _status_payloads(event: str) -> Callable[[dict, list[StreamConnection]], Non
         if status is None or not targets or status.visibility == "direct":
             return
         viewers = _viewers(targets)
+        homes = _home_candidates(status, {c.account_id for c, s in targets if s.stream == "user"} - {None})
         rendered: dict[tuple[str | None, str], str | None] = {}
         # One probe per reader and stream, however many connections the reader holds.
         shown: dict[tuple[str | None, Subscription], bool] = {}
@@ -107,6 +112,8 @@ def _status_payloads(event: str) -> Callable[[dict, list[StreamConnection]], Non
             viewer = viewers.get(conn.account_id) if conn.account_id else None
             if conn.account_id and viewer is None:
                 continue  # the account is gone
+            if sub.stream == "user" and conn.account_id not in homes:
+                continue
             if (conn.account_id, sub) not in shown:
                 shown[conn.account_id, sub] = _shows(status, sub, viewer)
             if not shown[conn.account_id, sub]:
@@ -119,6 +126,29 @@ def _status_payloads(event: str) -> Callable[[dict, list[StreamConnection]], Non
                 conn.send_event(sub, event, rendered[key])
 
     return handle
+
+
+def _home_candidates(status: Status, readers: set[str | None]) -> set[str | None]:
+    """The readers whose home timeline could hold the status, asked for all of them at once:
+    home_timeline's sources (the author, its followers, the addressed, followers of one of its
+    tags). Only a necessary condition, so that the readers with nothing to do with the status
+    cost no probe; the timeline probe (_shows) still decides for each candidate."""
+    if not readers:
+        return set()
+    ids = sorted(r for r in readers if r is not None)
+    followers = select(Follow.follower_id).where(
+        Follow.followee_id == status.account_id, Follow.follower_id.in_(ids), Follow.is_pending.is_(False)
+    )
+    addressed = select(StatusMention.account_id).where(
+        StatusMention.status_id == status.id, StatusMention.account_id.in_(ids)
+    )
+    tagged = (
+        select(TagFollow.account_id)
+        .join(StatusTag, StatusTag.name == TagFollow.name)
+        .where(StatusTag.status_id == status.id, TagFollow.account_id.in_(ids))
+    )
+    found: set[str | None] = set(db.session.scalars(union(followers, addressed, tagged)))
+    return found | ({status.account_id} & set(ids))
 
 
 def _one(items: list[dict]) -> str | None:
