@@ -135,7 +135,17 @@ def test_readers_never_get_what_they_may_not_see(server: Server, accounts: dict)
     bob = accounts["bob"][1]
     user = _both_workers_stream(server, lambda: WsClient(server.url, {"stream": "user"}, protocol=bob))
     public = _both_workers_stream(server, lambda: SseClient(server.url, "public", token=bob))
+    _post(
+        server,
+        bob,
+        "/api/v2/filters",
+        title="no spoilers",
+        filter_action="hide",
+        **{"context[]": ["home", "public"], "keywords_attributes[][keyword]": "spoilerword"},
+    )
     hidden = [
+        # alice is followed, but bob's `hide` filter matches (home and public contexts).
+        _post(server, accounts["alice"][1], "/api/v1/statuses", status="the spoilerword is out"),
         _post(
             server, accounts["carol"][1], "/api/v1/statuses", status="followers only", visibility="private"
         ),
