@@ -87,7 +87,17 @@ def _hand_over(conn_class: type, who: Identity | None, first: bytes, subs: list[
     except TakeOverError as error:
         raise ApiError(400, str(error)) from error
     conn = conn_class(sock, who.account_id if who else None, who.scopes if who else None)
-    hub_of(current_app).adopt(conn, first, subs)
+    hub = hub_of(current_app)
+    hub.resolve_token = _resolve_token
+    hub.adopt(conn, first, subs)
+
+
+def _resolve_token(token: str) -> tuple[str, frozenset[str] | None] | None:
+    """For the hub's `pleroma:authenticate`: the caller a token names, as the handshake finds it."""
+    identity = token_identity(token)
+    if identity is None or identity.account_id is None:
+        return None
+    return identity.account_id, identity.scopes
 
 
 @bp.get("/health")

@@ -21,6 +21,7 @@ import selectors
 import socket
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -74,7 +75,10 @@ class Hub:
         self._pid = 0
         self._selector: selectors.BaseSelector | None = None
         self._wake_w: socket.socket | None = None
+        self._next_beat = 0.0
         self.delivered: list[float] = []  # commit -> frame delays (bench, tests), bounded below
+        # token -> (account id, scopes) or None; given by the route (streaming never imports auth)
+        self.resolve_token: Callable[[str], tuple[str, frozenset[str] | None] | None] | None = None
 
     # -- from other threads ------------------------------------------------------------------
 
@@ -113,26 +117,40 @@ class Hub:
 
     def _run(self) -> None:
         beat = float(self.app.config.get("STREAMING_HEARTBEAT", HEARTBEAT_SECONDS))
-        next_beat = time.monotonic() + beat
+        self._next_beat = time.monotonic() + beat
         while True:
-            touched: set[StreamConnection] = set()
-            for key, mask in self._selector.select(timeout=min(beat, 5.0)):  # type: ignore[union-attr]
-                if key.data is None:
-                    _drain(key.fileobj)  # type: ignore[arg-type]
-                    continue
-                conn: StreamConnection = key.data
-                touched.add(conn)
-                if mask & selectors.EVENT_READ:
-                    for message in conn.readable():
-                        self._client_message(conn, message)
-            touched |= self._take_inbox()
-            if time.monotonic() >= next_beat:
-                next_beat = time.monotonic() + beat
-                for conn in self.connections:
-                    conn.heartbeat()
-                touched |= self.connections
-            for conn in touched:
-                self._settle(conn)
+            try:
+                self._turn(beat)
+            except Exception:  # whatever went wrong, the loop goes on for the other connections
+                log.exception("streaming: loop turn failed")
+
+    def _turn(self, beat: float) -> None:
+        """One pass: read what is readable, take new connections and batches, beat, write."""
+        touched: set[StreamConnection] = set()
+        for key, mask in self._selector.select(timeout=min(beat, 5.0)):  # type: ignore[union-attr]
+            if key.data is None:
+                _drain(key.fileobj)  # type: ignore[arg-type]
+                continue
+            conn: StreamConnection = key.data
+            touched.add(conn)
+            if mask & selectors.EVENT_READ:
+                self._read(conn)
+        touched |= self._take_inbox()
+        if time.monotonic() >= self._next_beat:
+            self._next_beat = time.monotonic() + beat
+            for conn in self.connections:
+                conn.heartbeat()
+            touched |= self.connections
+        for conn in touched:
+            self._settle(conn)
+
+    def _read(self, conn: StreamConnection) -> None:
+        try:
+            for message in conn.readable():
+                self._client_message(conn, message)
+        except Exception:  # one connection's failure must not stop the loop of all
+            log.exception("streaming: client message failed; connection closed")
+            conn.closed = True
 
     def _take_inbox(self) -> set[StreamConnection]:
         touched: set[StreamConnection] = set()
@@ -146,8 +164,12 @@ class Hub:
                 _, conn, first, subscriptions = item
                 conn.queue(first)
                 conn.subscriptions.update(subscriptions)
+                try:
+                    self._selector.register(conn.sock, selectors.EVENT_READ, conn)  # type: ignore[union-attr]
+                except (ValueError, OSError):  # the client left before the loop took it
+                    conn.close()
+                    continue
                 self.connections.add(conn)
-                self._selector.register(conn.sock, selectors.EVENT_READ, conn)  # type: ignore[union-attr]
                 touched.add(conn)
             else:
                 batches.append(item[1])
@@ -178,7 +200,10 @@ class Hub:
             self._forget(conn)
             return
         mask = selectors.EVENT_READ | (selectors.EVENT_WRITE if conn.out else 0)
-        self._selector.modify(conn.sock, mask, conn)  # type: ignore[union-attr]
+        try:
+            self._selector.modify(conn.sock, mask, conn)  # type: ignore[union-attr]
+        except (KeyError, ValueError, OSError):  # its socket went away under it
+            self._forget(conn)
 
     def _forget(self, conn: StreamConnection) -> None:
         if conn in self.connections:
@@ -192,6 +217,9 @@ class Hub:
     def _client_message(self, conn: StreamConnection, message: dict) -> None:
         """Mastodon's subscribe/unsubscribe, acknowledged as Pleroma does (pleroma:respond)."""
         kind = message.get("type")
+        if kind == "pleroma:authenticate":
+            self._authenticate(conn, message.get("token"))
+            return
         if kind not in ("subscribe", "unsubscribe"):
             return
         try:
@@ -211,6 +239,22 @@ class Hub:
             result = "success" if sub in conn.subscriptions else "ignored"
             conn.subscriptions.discard(sub)
         _respond(conn, kind, result)
+
+    def _authenticate(self, conn: StreamConnection, token: Any) -> None:
+        """Pleroma's `pleroma:authenticate`: a token given after the connection opened."""
+        if conn.account_id is not None:
+            _respond(conn, "pleroma:authenticate", "error", "already_authenticated")
+            return
+        found = None
+        if isinstance(token, str) and token and self.resolve_token is not None:
+            # The token check notes what it read on the request (readcache.py): give it one.
+            with self.app.test_request_context("/api/v1/streaming"):
+                found = self.resolve_token(token)
+        if found is None:
+            _respond(conn, "pleroma:authenticate", "error", "unauthorized")
+            return
+        conn.account_id, conn.scopes = found
+        _respond(conn, "pleroma:authenticate", "success")
 
 
 def _respond(conn: StreamConnection, kind: str, result: str, error: str | None = None) -> None:

@@ -202,3 +202,20 @@ def test_user_stream_hears_filters_follows_and_chats(server: Server, accounts: d
         assert frame["decoded"]["last_message"]["content"] == "hi bob"
         note = reader.wait_for("notification", where=lambda f: f["decoded"]["type"] == "pleroma:chat_mention")
         assert note["decoded"]["chat_message"]["content"] == "hi bob"
+
+
+def test_authenticate_after_connecting(server: Server, accounts: dict) -> None:
+    """Pleroma's unified socket: no token at first, `pleroma:authenticate`, then a user stream."""
+    bob = accounts["bob"][1]
+    ws = WsClient(server.url)
+    ws.send({"type": "subscribe", "stream": "user"})
+    refused = ws.wait_for("pleroma:respond")["decoded"]
+    assert refused == {"type": "subscribe", "result": "error", "error": "unauthorized"}
+    ws.send({"type": "pleroma:authenticate", "token": "wrong"})
+    assert ws.wait_for("pleroma:respond")["decoded"]["error"] == "unauthorized"
+    ws.send({"type": "pleroma:authenticate", "token": bob})
+    assert ws.wait_for("pleroma:respond")["decoded"] == {"type": "pleroma:authenticate", "result": "success"}
+    ws.send({"type": "subscribe", "stream": "user"})
+    assert ws.wait_for("pleroma:respond")["decoded"] == {"type": "subscribe", "result": "success"}
+    status = _post(server, accounts["alice"][1], "/api/v1/statuses", status="welcome aboard")
+    assert ws.wait_for("update", where=lambda f: _mentions(f, status["id"]))["stream"] == ["user"]
