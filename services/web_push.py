@@ -19,7 +19,6 @@ from sqlalchemy import select
 
 import formatting
 import jobs
-import outbound
 from jobs import job
 from models import Account
 from models import Follow
@@ -147,6 +146,8 @@ def _deliver(subscription: PushSubscription, notification: Notification) -> bool
     from py_vapid import Vapid02
     from pywebpush import WebPushException  # lazy: pywebpush loads aiohttp (~10 MB)
     from pywebpush import webpush
+
+    import outbound  # lazy, as the libraries below: a server that never pushes loads none
 
     info = {
         "endpoint": subscription.endpoint,
