@@ -40,6 +40,7 @@ MASTODON_GROUPS = (
     "search",
     "instance",
     "discovery",
+    "activitypub",
     "push",
     "reports",
     "emoji_files",
