@@ -49,6 +49,10 @@ DEFAULTS: dict[str, Any] = {
     "ACCOUNT_ACTIVATION_REQUIRED": False,
     "EMOJI_DIR": str(ROOT / "static" / "emoji"),
     "ALLOW_PRIVATE_FETCH": False,
+    # ActivityPub (SPEC 24): inboxes and deliveries; instances neither accepted from nor sent to
+    # (comma-separated domains, `*.example` for subdomains).
+    "FEDERATING": True,
+    "BLOCKED_INSTANCES": [],
     # Rate limits (Flask-Limiter, ratelimits.py), Pleroma's :rate_limit defaults. `memory://` counts
     # in each process: several gunicorn workers count separately unless this points at redis.
     "RATELIMIT_ENABLED": True,
@@ -125,6 +129,10 @@ def _configure(app: APIFlask, test_config: dict | None) -> None:
     app.config.from_prefixed_env("KENOMA")
     if test_config:
         app.config.update(test_config)
+    blocked = app.config["BLOCKED_INSTANCES"]
+    if isinstance(blocked, str):
+        blocked = blocked.split(",")
+    app.config["BLOCKED_INSTANCES"] = [name.strip().lower() for name in blocked if name.strip()]
     base_url = app.config["BASE_URL"] or f"http://127.0.0.1:{app.config['PORT']}"
     app.config["BASE_URL"] = base_url.rstrip("/")
     if not app.config.get("SECRET_KEY"):

@@ -195,6 +195,17 @@ class Account(db.Model):
     session_epoch: Mapped[int] = mapped_column(Integer, default=0)
     public_key: Mapped[str | None] = mapped_column(Text, default=None)
     private_key: Mapped[str | None] = mapped_column(Text, default=None)
+    # Remote actors (SPEC 24): where to deliver, which key signs for them, and the profile parts
+    # that live on their server (image URLs, custom emoji) — all null/empty for local accounts.
+    key_id: Mapped[str | None] = mapped_column(String(1024), default=None, index=True)
+    inbox: Mapped[str | None] = mapped_column(String(1024), default=None)
+    shared_inbox: Mapped[str | None] = mapped_column(String(1024), default=None)
+    followers_url: Mapped[str | None] = mapped_column(String(1024), default=None)
+    url: Mapped[str | None] = mapped_column(String(1024), default=None)
+    avatar_url: Mapped[str | None] = mapped_column(String(1024), default=None)
+    header_url: Mapped[str | None] = mapped_column(String(1024), default=None)
+    emoji_urls: Mapped[dict] = mapped_column(JSON, default=dict)  # shortcode -> image URL
+    fetched_at: Mapped[datetime | None] = mapped_column(default=None)
     # Counters kept by services in the same transaction as the change, so that serialising a
     # page of accounts never counts rows.
     followers_count: Mapped[int] = mapped_column(Integer, default=0)
@@ -415,6 +426,9 @@ class Status(db.Model):
     app_name: Mapped[str | None] = mapped_column(String(255), default=None)
     app_website: Mapped[str | None] = mapped_column(String(1024), default=None)
     emojis: Mapped[list] = mapped_column(JSON, default=list)  # shortcodes used in the text
+    # Remote statuses: their page on the author's server and their custom emoji's images.
+    url: Mapped[str | None] = mapped_column(String(1024), default=None)
+    emoji_urls: Mapped[dict] = mapped_column(JSON, default=dict)  # shortcode -> image URL
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     edited_at: Mapped[datetime | None] = mapped_column(default=None)
     expires_at: Mapped[datetime | None] = mapped_column(default=None)
@@ -429,6 +443,8 @@ class Status(db.Model):
     __table_args__ = (
         Index("ix_status_account_id_id", "account_id", "id"),
         Index("ix_status_visibility_id", "visibility", "id"),
+        # Inbound activities name statuses by their ActivityPub id (SPEC 24.4).
+        Index("ix_status_uri", "uri"),
         # One reblog per account and status, even when two requests race.
         UniqueConstraint("account_id", "reblog_of_id"),
     )
@@ -671,6 +687,7 @@ class Media(db.Model):
         String(18), ForeignKey("scheduled_status.id", ondelete="SET NULL"), default=None, index=True
     )
     path: Mapped[str] = mapped_column(String(1024))  # relative to <instance>/media
+    remote_url: Mapped[str | None] = mapped_column(String(1024), default=None)  # a remote attachment
     mime_type: Mapped[str] = mapped_column(String(255))
     description: Mapped[str] = mapped_column(Text, default="")
     focus: Mapped[str | None] = mapped_column(String(64), default=None)
@@ -1522,3 +1539,23 @@ class EmailConfirmationToken(db.Model):
     token_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
     account_id: Mapped[str] = AccountRef()
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Activity(db.Model):
+    """An ActivityPub activity Kenoma sent or accepted (SPEC 24). Inbound ones make replays
+    no-ops (their `ap_id` is unique); local ones keep the JSON that was delivered, so
+    `/activities/<uuid>` can serve it and an `Undo` can name it."""
+
+    id: Mapped[str] = FlakeId()
+    ap_id: Mapped[str] = mapped_column(String(1024), unique=True)
+    type: Mapped[str] = mapped_column(String(32))
+    actor_id: Mapped[str | None] = mapped_column(
+        String(18), ForeignKey("account.id", ondelete="CASCADE"), default=None
+    )
+    object_id: Mapped[str] = mapped_column(String(1024), default="")  # the object's ap_id
+    is_local: Mapped[bool] = mapped_column(Boolean, default=False)
+    data: Mapped[dict | None] = mapped_column(JSON, default=None)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    # (type, actor, object) finds the Like or Follow an Undo takes back, both directions.
+    __table_args__ = (Index("ix_activity_type_actor_object", "type", "actor_id", "object_id"),)

@@ -41,6 +41,7 @@ MASTODON_GROUPS = (
     "instance",
     "discovery",
     "activitypub",
+    "inboxes",
     "push",
     "reports",
     "emoji_files",

@@ -46,6 +46,7 @@ from models import db
 from serializers.accounts import account_json
 from serializers.common import base_url
 from serializers.common import iso
+from serializers.common import remote_emojis
 from serializers.filters import FilterRules
 from serializers.media import attachment_json
 from serializers.polls import PollFacts
@@ -226,7 +227,7 @@ class _StatusBatch:
         data: dict[str, Any] = {
             "id": status.id,
             "uri": status.uri,
-            "url": f"{root}/notice/{status.id}",
+            "url": status.url or f"{root}/notice/{status.id}",
             "account": self.account(status.account),
             "in_reply_to_id": status.in_reply_to_id,
             "in_reply_to_account_id": status.in_reply_to_account_id,
@@ -235,7 +236,8 @@ class _StatusBatch:
             "text": None,
             "created_at": iso(status.created_at),
             "edited_at": iso(status.edited_at),
-            "emojis": [self.emoji[sc] for sc in status.emojis or () if sc in self.emoji],
+            "emojis": [self.emoji[sc] for sc in status.emojis or () if sc in self.emoji]
+            + remote_emojis(status.emoji_urls),
             "replies_count": 0 if as_reblog else status.replies_count,
             "reblogs_count": 0 if as_reblog else status.reblogs_count,
             "favourites_count": 0 if as_reblog else status.favourites_count,

@@ -27,11 +27,13 @@ from models import ClientApp
 from models import Favourite
 from models import Participation
 from models import Status
+from models import StatusMention
 from models import ThreadMute
 from models import begin_write
 from models import db
 from models import new_flake_id
 from models import utcnow
+from services import events
 from services.notifications import notify
 from services.notifications import withdraw
 from services.pleroma_misc import own_folder
@@ -227,6 +229,18 @@ def unmute_thread(account: Account, status: Status) -> Status:
 def delete_status(status: Status) -> None:
     """Delete a status; the database cascades its notifications, favourites, bookmarks, mentions,
     tags and reblogs. Replies keep their dangling `in_reply_to_id` (SPEC 4)."""
+    addressed = db.session.scalars(
+        select(StatusMention.account_id).where(StatusMention.status_id == status.id)
+    )
+    events.emit(
+        events.status_deleted,
+        status_id=status.id,
+        uri=status.uri,
+        author_id=status.account_id,
+        visibility=status.visibility,
+        reblog_of_id=status.reblog_of_id,
+        addressed_ids=list(addressed),
+    )
     if status.reblog_of_id is not None:
         _add_to(Status.reblogs_count, status.reblog_of_id, -1)
         withdraw("reblog", status.account_id, status_id=status.reblog_of_id)

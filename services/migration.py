@@ -6,7 +6,6 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from flask import current_app
 from sqlalchemy import select
 
 import jobs
@@ -96,20 +95,12 @@ def _fresh_aliases(target: Account) -> list[str] | None:
     trusting the copy kept when it was first seen (SPEC 11)."""
     if target.is_local:
         return list(target.also_known_as or [])
-    import outbound  # lazy: requests and urllib3 (~5 MB) only in processes that fetch remotes
+    from federation.actors import fetch_actor  # lazy: signing and fetching only where needed
 
-    try:
-        actor = outbound.fetch_json(
-            target.ap_id, allow_private=current_app.config["ALLOW_PRIVATE_FETCH"], accept=remote.AP_TYPES
-        )
-    except outbound.FetchError:
+    refreshed = fetch_actor(target.ap_id)  # signed: GoToSocial refuses unsigned fetches
+    if refreshed is None:
         return None
-    if not isinstance(actor, dict):
-        return None
-    aliases = [a for a in actor.get("alsoKnownAs") or [] if isinstance(a, str)]
-    target.also_known_as = aliases  # keep the stored copy current as well
-    db.session.commit()
-    return aliases
+    return list(refreshed.also_known_as or [])
 
 
 @jobs.job

@@ -38,6 +38,7 @@ from models import commit_keeping_loaded
 from models import db
 from models import new_flake_id
 from models import utcnow
+from services import events
 from services.accounts import mention_resolver
 from services.notifications import ADD_NOTIFICATION
 from services.notifications import notification_values
@@ -113,6 +114,7 @@ def post_status(author: Account, new: NewStatus, commit: bool = True) -> Status:
         update_participations(status, author, list(audience), new.conversation)
     if new.idempotency_key:
         db.session.add(IdempotencyKey(account_id=author.id, key=new.idempotency_key, status_id=status.id))
+    events.emit(events.status_posted, status_id=status.id, local=True)
     if commit:
         commit_keeping_loaded()
         if status.expires_at is not None:  # the job function lives in services/interactions.py
@@ -246,6 +248,27 @@ def _build(
         reblogs_count=0,
         replies_count=0,
     )
+
+
+def store_remote(
+    status: Status, parent: Status | None, audience: dict[str, bool], tags: list[str], media: list[Media]
+) -> Status:
+    """Store a status that arrived from another server (SPEC 24.4), built by federation: the
+    same rows, counters, notifications and conversation as a local post, then commit."""
+    author = status.account
+    notifications = _notifications(status, author, list(audience))
+    _insert(status, author, parent, audience, tags)
+    for position, item in enumerate(media):
+        item.status_id, item.position = status.id, position
+        db.session.add(item)
+    if notifications:
+        db.session.connection().execute(ADD_NOTIFICATION, [stamped(n) for n in notifications])
+    if status.visibility == "direct":
+        update_participations(status, author, list(audience))
+    events.emit(events.status_posted, status_id=status.id, local=False)
+    commit_keeping_loaded()
+    _adopt(status)
+    return status
 
 
 def _conversation_context(conversation: Participation | None) -> Context:

@@ -97,7 +97,7 @@ def test_actor_bot_and_avatar(client, account):
     db.session.commit()
     actor = client.get("/users/alice").get_json(force=True)
     assert actor["type"] == "Service"
-    assert actor["icon"] == {"type": "Image", "url": f"{BASE_URL}/media/XYZ/me.png"}
+    assert actor["icon"] == {"type": "Image", "mediaType": "image/png", "url": f"{BASE_URL}/media/XYZ/me.png"}
 
 
 def test_actor_unknown_is_json_404(client):
