@@ -11,6 +11,7 @@ from flask import Response
 from flask import current_app
 from flask import request
 
+import federation.features  # noqa: F401 - registers every activity family's handlers and jobs
 from errors import ApiError
 from federation import inbox as inbound
 from models import Account
