@@ -303,6 +303,11 @@ class _MediaRow(NamedTuple):
     def meta(self) -> dict:
         return json.loads(self.meta_json) if self.meta_json else {}
 
+    @property
+    def remote_url(self) -> str | None:
+        """A remote attachment's URL (the batch query reads it in place of the path)."""
+        return self.path if self.path.startswith(("http://", "https://")) else None
+
 
 _EXTRA_WIDTH = 7  # payload columns of the extras query; each kind fills what it needs
 
@@ -369,7 +374,7 @@ def _extras_statement(signed_in: bool, with_parents: bool, with_direct: bool, wi
             "media",
             Media.status_id,
             Media.id,
-            Media.path,
+            func.coalesce(Media.remote_url, Media.path),  # a remote attachment: its URL
             Media.mime_type,
             Media.description,
             Media.focus,
