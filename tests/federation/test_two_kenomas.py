@@ -98,3 +98,29 @@ def test_unfollow_and_replayed_activities_change_nothing_more(peers):
     carol = here.account(there.acct_of("carol"), "dave")
     here.post(f"/api/v1/accounts/{carol['id']}/unfollow", "dave")
     assert there.get(f"/api/v1/accounts/{there.account('carol', 'carol')['id']}/followers", "carol") == []
+
+
+def test_attachments_stay_on_their_server(peers):
+    import io
+
+    from PIL import Image
+
+    here, there = peers
+    _follow(here, "dave", there.acct_of("carol"))
+    png = io.BytesIO()
+    Image.new("RGB", (4, 4), "red").save(png, "PNG")
+    uploaded = there.call(
+        "POST",
+        "/api/v1/media",
+        "carol",
+        files={"file": ("red.png", png.getvalue(), "image/png")},
+        data={"description": "a red square"},
+    )
+    assert uploaded.status_code == 200, uploaded.text
+    posted = there.post_status("carol", "with a picture", media_ids=[uploaded.json()["id"]])
+    shown = here.get("/api/v1/timelines/home", "dave")[0]
+    assert shown["uri"] == posted["uri"]
+    [attachment] = shown["media_attachments"]
+    assert attachment["url"] == posted["media_attachments"][0]["url"]
+    assert attachment["url"].startswith(there.url) and attachment["description"] == "a red square"
+    assert attachment["type"] == "image"
