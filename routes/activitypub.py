@@ -54,14 +54,14 @@ def wants_activity_json() -> bool:
 
 
 def wants_html() -> bool:
-    """A browser: it prefers HTML to JSON (an empty Accept is not a browser)."""
-    accepted = request.accept_mimetypes
-    if wants_activity_json() or not accepted:
+    """A browser: it names text/html and likes it at least as much as JSON (`*/*` alone, as
+    curl sends, or no Accept at all is not a browser)."""
+    if wants_activity_json():
         return False
-    return (
-        accepted.quality("text/html") > 0
-        and accepted.best_match(["text/html", "application/json"]) == "text/html"
-    )
+    accepted = list(request.accept_mimetypes)
+    html = max((q for value, q in accepted if value == "text/html"), default=0)
+    json_q = max((q for value, q in accepted if value == "application/json"), default=0)
+    return html > 0 and html >= json_q
 
 
 def _frontend_index() -> Path | None:
