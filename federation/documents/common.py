@@ -54,8 +54,7 @@ def with_context(document: dict) -> dict:
 
 def followers_of(account: Account) -> str:
     """The followers collection of an account; a remote actor's is read from its document."""
-    remote = getattr(account, "followers_url", None)  # the column federation's models add
-    return remote or f"{account.ap_id}/followers"
+    return account.followers_url or f"{account.ap_id}/followers"
 
 
 def addressing(status: Status, mentioned: Iterable[str] = ()) -> tuple[list[str], list[str]]:

@@ -166,7 +166,7 @@ class NoteBatch:
 
     @staticmethod
     def _attachment(media: Media) -> dict:
-        url = getattr(media, "remote_url", None) or media_url(media.path)  # remote_url: remote media
+        url = media.remote_url or media_url(media.path)
         data: dict[str, Any] = {
             "type": "Document",
             "mediaType": media.mime_type,
