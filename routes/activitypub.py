@@ -178,11 +178,18 @@ def _missing(uuid: str) -> Response:
 
 
 @bp.get("/objects/<uuid>")
-@responds(AP_DOCUMENT, 410, content_type=ACTIVITY_JSON)
+@responds(
+    AP_DOCUMENT, 410, content_type=ACTIVITY_JSON, also={302: answer(None, 302, headers=LOCATION_HEADER)}
+)
 def show_object(uuid: str) -> Response:
-    """The Note (or Question) of a public or unlisted local status."""
+    """The Note (or Question) of a public or unlisted local status; a browser is sent to the
+    status' page (/notice/<id>)."""
     status = _readable_object(uuid)
-    return _missing(uuid) if status is None else activity_response(documents.note(status))
+    if status is None:
+        return _missing(uuid)
+    if wants_html():
+        return redirect(f"/notice/{status.id}", code=302)
+    return activity_response(documents.note(status))
 
 
 @bp.get("/objects/<uuid>/activity")

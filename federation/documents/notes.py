@@ -139,6 +139,8 @@ class NoteBatch:
             "attachment": [self._attachment(m) for m in self.media.get(status.id, ())],
             "url": f"{base_url()}/notice/{status.id}",
         }
+        if status.language:
+            data["contentMap"] = {status.language: status.content}
         if status.edited_at is not None:
             data["updated"] = iso(status.edited_at)
         if status.quote_id and status.quote_id in self.uris:

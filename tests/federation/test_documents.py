@@ -175,6 +175,7 @@ def test_note_has_every_field(app, client, post, alice_h, account, bob, emoji_pa
         in_reply_to_id=parent.id,
         quote_id=quoted.id,
         media_ids=[media["id"]],
+        language="en",
     )
 
     note = documents.note(status)
@@ -184,6 +185,7 @@ def test_note_has_every_field(app, client, post, alice_h, account, bob, emoji_pa
     assert note["attributedTo"] == account.ap_id
     assert note["content"] == status.content and "Kenoma" in note["content"]
     assert note["source"] == {"content": "hey @bob #Kenoma :kenoma:", "mediaType": "text/plain"}
+    assert note["contentMap"] == {"en": note["content"]}
     assert note["summary"] == "cw"
     assert note["sensitive"] is True
     assert note["published"].endswith("Z")
@@ -213,6 +215,7 @@ def test_note_has_every_field(app, client, post, alice_h, account, bob, emoji_pa
     assert expanded[0]["@type"] == [f"{AS}Note"]
     assert first(expanded, f"{AS}inReplyTo") == {"@id": parent.uri}
     assert first(expanded, f"{AS}sensitive")["@value"] is True
+    assert {"@value": note["content"], "@language": "en"} in expanded[0][f"{AS}content"]
     assert first(expanded, "http://ostatus.org#conversation") == {"@id": note["context"]}
     types = {tag["@type"][0] for tag in expanded[0][f"{AS}tag"]}
     assert types == {f"{AS}Mention", f"{AS}Hashtag", "http://joinmastodon.org/ns#Emoji"}

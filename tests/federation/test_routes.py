@@ -238,6 +238,8 @@ def test_object_of_an_open_status(client, post, alice_h, visibility):
     assert response.status_code == 200 and response.mimetype == AP
     note = response.get_json(force=True)
     assert note["id"] == status.uri and note["type"] == "Note"
+    browser = client.get(f"/objects/{_uuid(status)}", headers={"Accept": BROWSER})
+    assert browser.status_code == 302 and browser.headers["Location"] == f"/notice/{status.id}"
     create = get_ap(client, f"/objects/{_uuid(status)}/activity").get_json(force=True)
     assert create["id"] == f"{status.uri}/activity" and create["object"]["id"] == status.uri
 
