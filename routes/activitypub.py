@@ -212,7 +212,9 @@ def notice(status_id: str) -> Response:
     if wants_activity_json():
         return _notice_document(status_id)
     # Quoted: an id with a newline or `?` must not reach the Location header as it came.
-    return _frontend_page() or redirect(f"/api/v1/statuses/{quote(status_id, safe='')}", code=302)
+    response = _frontend_page() or redirect(f"/api/v1/statuses/{quote(status_id, safe='')}", code=302)
+    response.vary.add("Accept")  # the same URL is also the Note: caches must keep them apart
+    return response
 
 
 def _notice_document(status_id: str) -> Response:

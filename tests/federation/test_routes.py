@@ -271,6 +271,7 @@ def test_notice_negotiates(client, post, alice_h, bob_h, frontend):
     assert page.mimetype == "text/html" and page.headers["Cache-Control"] == "no-cache"
     api = client.get(f"/notice/{status.id}", headers={"Accept": "application/json"})
     assert api.status_code == 302 and api.headers["Location"] == f"/api/v1/statuses/{status.id}"
+    assert all("Accept" in r.headers["Vary"] for r in (note, page, api))
     reblog_id = client.post(f"/api/v1/statuses/{status.id}/reblog", headers=bob_h).get_json()["id"]
     announce = get_ap(client, f"/notice/{reblog_id}").get_json(force=True)
     assert announce["type"] == "Announce" and announce["object"] == status.uri
