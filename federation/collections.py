@@ -14,6 +14,7 @@ from federation.documents import create
 from federation.documents import ordered_collection
 from federation.documents import ordered_collection_page
 from federation.documents import with_context
+from federation.documents import without_context
 from models import Account
 from models import Follow
 from models import Status
@@ -57,17 +58,15 @@ def outbox_page(account: Account, max_id: str | None) -> dict:
         originals = {s.id: s for s in db.session.scalars(select(Status).where(Status.id.in_(original_ids)))}
     batch = NoteBatch([s for s in statuses if not s.reblog_of_id])
     items = [
-        _bare(announce(s, originals.get(s.reblog_of_id)) if s.reblog_of_id else create(s, batch=batch))
+        without_context(
+            announce(s, originals.get(s.reblog_of_id)) if s.reblog_of_id else create(s, batch=batch)
+        )
         for s in statuses
         if not s.reblog_of_id or s.reblog_of_id in originals
     ]
     outbox_id = f"{account.ap_id}/outbox"
     more = _page_url(outbox_id, statuses[-1].id) if len(statuses) == PAGE_SIZE else None
     return ordered_collection_page(_page_url(outbox_id, max_id), outbox_id, items, more)
-
-
-def _bare(document: dict) -> dict:
-    return {k: v for k, v in document.items() if k != "@context"}
 
 
 # ---- Followers and following

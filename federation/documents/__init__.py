@@ -42,6 +42,7 @@ from federation.documents.common import ordered_collection_page
 from federation.documents.common import tombstone
 from federation.documents.common import visibility_from
 from federation.documents.common import with_context
+from federation.documents.common import without_context
 from federation.documents.notes import NoteBatch
 from federation.documents.notes import note
 from federation.documents.notes import note_objects
@@ -82,4 +83,5 @@ __all__ = [
     "update_note",
     "visibility_from",
     "with_context",
+    "without_context",
 ]

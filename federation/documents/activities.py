@@ -14,6 +14,7 @@ from federation.documents.common import addressing
 from federation.documents.common import followers_of
 from federation.documents.common import tombstone
 from federation.documents.common import with_context
+from federation.documents.common import without_context
 from federation.documents.notes import NoteBatch
 from models import Account
 from models import Status
@@ -153,17 +154,10 @@ def follow(follower: Account, followee: Account, activity_id: str) -> dict:
     )
 
 
-def _bare(activity: dict | str) -> dict | str:
-    """An activity to embed: without its own `@context`."""
-    if isinstance(activity, dict):
-        return {k: v for k, v in activity.items() if k != "@context"}
-    return activity
-
-
 def _answer(
     kind: str, followee: Account, follow_activity: dict | str, activity_id: str, follower: str | None
 ) -> dict:
-    inner = _bare(follow_activity)
+    inner = without_context(follow_activity) if isinstance(follow_activity, dict) else follow_activity
     if follower is None and isinstance(inner, dict):
         follower = inner.get("actor") if isinstance(inner.get("actor"), str) else None
     return with_context(
@@ -194,8 +188,7 @@ def reject(
 
 def undo(actor: Account, inner: dict, activity_id: str) -> dict:
     """Undo of one of the actor's activities, embedded whole, addressed as it was."""
-    body = _bare(inner)
-    assert isinstance(body, dict)
+    body = without_context(inner)
     return with_context(
         {
             "id": activity_id,

@@ -52,6 +52,11 @@ def with_context(document: dict) -> dict:
     return {"@context": CONTEXT, **document}
 
 
+def without_context(document: dict) -> dict:
+    """A document to embed in another (an activity's object, a page's item)."""
+    return {k: v for k, v in document.items() if k != "@context"}
+
+
 def followers_of(account: Account) -> str:
     """The followers collection of an account; a remote actor's is read from its document."""
     return account.followers_url or f"{account.ap_id}/followers"
