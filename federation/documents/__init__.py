@@ -5,7 +5,7 @@ document, pure functions over models, shared by the GET routes and by delivery.
     actors      a local account's Person/Service, the instance actor, Emoji tags
     notes       Note/Question of a local status, batch-loaded for pages
     activities  Create, Announce, Delete, Like, EmojiReact, Follow, Accept, Reject, Undo, Block,
-                Update, Move, Flag, Add, Remove
+                Update, Move, Flag, Add, Remove, poll votes
 """
 
 from __future__ import annotations
@@ -22,6 +22,7 @@ from federation.documents.activities import flag
 from federation.documents.activities import follow
 from federation.documents.activities import like
 from federation.documents.activities import move
+from federation.documents.activities import poll_vote
 from federation.documents.activities import reject
 from federation.documents.activities import remove
 from federation.documents.activities import undo
@@ -75,6 +76,7 @@ __all__ = [
     "note_objects",
     "ordered_collection",
     "ordered_collection_page",
+    "poll_vote",
     "reject",
     "remove",
     "tombstone",

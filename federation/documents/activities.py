@@ -42,6 +42,24 @@ def create(status: Status, activity_id: str | None = None, batch: NoteBatch | No
     )
 
 
+def poll_vote(voter: Account, poll_status: Status, choice: str, object_id: str, activity_id: str) -> dict:
+    """A vote on a poll, as Mastodon and Pleroma send it: Create of a Note whose `name` is the
+    chosen option, in reply to the poll, to its author only (one per chosen option)."""
+    author = poll_status.account.ap_id
+    vote = {
+        "id": object_id,
+        "type": "Note",
+        "attributedTo": voter.ap_id,
+        "name": choice,
+        "inReplyTo": poll_status.uri,
+        "to": [author],
+        "cc": [],
+    }
+    return with_context(
+        {"id": activity_id, "type": "Create", "actor": voter.ap_id, "to": [author], "cc": [], "object": vote}
+    )
+
+
 def update_note(status: Status, activity_id: str) -> dict:
     """Update of an edited local status: the whole new Note."""
     note = NoteBatch([status]).note_object(status)

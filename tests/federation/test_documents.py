@@ -281,6 +281,22 @@ def test_multiple_choice_ended_poll(post, alice_h):
     expand(question)
 
 
+def test_poll_vote_is_a_create_of_a_named_note(post, alice_h, account, bob):
+    status = _poll_status(post, alice_h)
+    vote = documents.poll_vote(bob, status, "a", f"{BASE_URL}/objects/v1", f"{BASE_URL}/activities/v1")
+    assert vote["type"] == "Create" and vote["actor"] == bob.ap_id and vote["to"] == [account.ap_id]
+    assert vote["object"] == {
+        "id": f"{BASE_URL}/objects/v1",
+        "type": "Note",
+        "attributedTo": bob.ap_id,
+        "name": "a",
+        "inReplyTo": status.uri,
+        "to": [account.ap_id],
+        "cc": [],
+    }
+    expand(vote)
+
+
 def test_poll_totals_kept_back_stay_back(client, post, alice_h, bob_h):
     status = post(alice_h, status="q", poll={"options": ["a", "b"], "expires_in": 3600, "hide_totals": True})
     poll = db.session.query(Poll).filter_by(status_id=status.id).one()
