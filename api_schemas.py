@@ -822,7 +822,7 @@ class Webfinger(Out):
 
 
 class Actor(Out):
-    """The minimal ActivityPub actor at /users/<nickname>."""
+    """The ActivityPub actor at /users/<nickname> (SPEC 24.1); the keys every actor has."""
 
     id = string()
     type = string()

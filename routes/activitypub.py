@@ -18,7 +18,7 @@ from flask import send_file
 
 import api_schemas
 from errors import ApiError
-from federation import collections
+from federation import actor_collections
 from federation import documents
 from federation.objects import local_status
 from federation.objects import may_read
@@ -116,17 +116,17 @@ def outbox(nickname: str, params: dict) -> Response:
     """The public Create/Announce activities: the collection, or a page of it with `page`."""
     account = _local_account(nickname)
     if params["page"] is None and params["max_id"] is None:
-        return activity_response(collections.outbox(account))
-    return activity_response(collections.outbox_page(account, params["max_id"]))
+        return activity_response(actor_collections.outbox(account))
+    return activity_response(actor_collections.outbox_page(account, params["max_id"]))
 
 
 def _relation(nickname: str, params: dict, followers: bool) -> Response:
     account = _local_account(nickname)
     if params["page"] is None and params["max_id"] is None:
-        return activity_response(collections.relation_collection(account, followers))
+        return activity_response(actor_collections.relation_collection(account, followers))
     try:
-        return activity_response(collections.relation_page(account, followers, params["max_id"]))
-    except collections.HiddenCollection:
+        return activity_response(actor_collections.relation_page(account, followers, params["max_id"]))
+    except actor_collections.HiddenCollection:
         raise ApiError(403, "The account hides this collection") from None
 
 
@@ -150,7 +150,7 @@ def following(nickname: str, params: dict) -> Response:
 @responds(AP_DOCUMENT, content_type=ACTIVITY_JSON)
 def featured(nickname: str) -> Response:
     """The pinned statuses as Notes."""
-    return activity_response(collections.featured(_local_account(nickname)))
+    return activity_response(actor_collections.featured(_local_account(nickname)))
 
 
 @bp.get("/internal/fetch")

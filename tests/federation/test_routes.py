@@ -9,7 +9,7 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from federation import collections
+from federation import actor_collections
 from federation.documents import PUBLIC
 from federation.objects import may_read
 from models import Account
@@ -117,7 +117,7 @@ def test_outbox_pages_public_creates_and_announces(client, post, alice_h, bob_h,
     page = get_ap(client, "/users/alice/outbox?page=true").get_json(force=True)
     assert page["type"] == "OrderedCollectionPage" and page["partOf"] == outbox
     items = page["orderedItems"]
-    assert len(items) == collections.PAGE_SIZE
+    assert len(items) == actor_collections.PAGE_SIZE
     announce, unlisted, *creates = items
     assert announce["type"] == "Announce" and announce["object"] == theirs.uri
     assert announce["id"] == db.session.get(Status, reblog_id).uri
