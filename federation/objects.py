@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
+from sqlalchemy import exists
+from sqlalchemy import false
+from sqlalchemy import or_
 from sqlalchemy import select
 
+from models import Account
+from models import Follow
 from models import Status
+from models import StatusMention
 from models import db
 from serializers.common import base_url
 
@@ -20,17 +26,29 @@ def local_status(ap_id: str) -> Status | None:
 
 
 def may_read(status: Status, requester_ap_id: str | None) -> bool:
-    """Whether the object may be served to `requester_ap_id` (the actor of a signed fetch, None
-    when unsigned). Public and unlisted statuses are anyone's; the others go only to their
-    recipients, which needs a signed fetch to know who asks."""
+    """Whether the object may be served to `requester_ap_id` (the actor of a verified signed
+    fetch, None when unsigned). Public and unlisted statuses are anyone's; the others go only to
+    their recipients, and knowing who asks takes a signed fetch."""
     if status.visibility in ("public", "unlisted"):
         return True
     return False if requester_ap_id is None else _is_recipient(status, requester_ap_id)
 
 
 def _is_recipient(status: Status, requester_ap_id: str) -> bool:
-    # Until signed fetches arrive every requester is anonymous; the author may always read.
-    return requester_ap_id == status.account.ap_id
+    """The author, an addressed account, or (for a followers-only status) an accepted follower."""
+    if requester_ap_id == status.account.ap_id:
+        return True
+    addressed = exists().where(
+        StatusMention.status_id == status.id,
+        StatusMention.account_id == Account.id,
+    )
+    follows = exists().where(
+        Follow.follower_id == Account.id,
+        Follow.followee_id == status.account_id,
+        Follow.is_pending == false(),
+    )
+    allowed = or_(addressed, follows) if status.visibility == "private" else addressed
+    return db.session.scalar(select(Account.id).where(Account.ap_id == requester_ap_id, allowed)) is not None
 
 
 def tombstone_for(ap_id: str) -> dict | None:

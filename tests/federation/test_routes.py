@@ -254,13 +254,21 @@ def test_private_objects_answer_as_unknown_ones(client, post, alice_h, bob, visi
     assert unknown.status_code == 404 and unknown.get_json() == {"error": "Not found"}
 
 
-def test_may_read(post, alice_h, account):
+def test_may_read(post, alice_h, account, bob, carol, make_account):
     open_status = post(alice_h, status="hi")
-    closed = post(alice_h, status="psst", visibility="private")
+    followers_only = post(alice_h, status="psst @carol", visibility="private")
+    direct = post(alice_h, status="psst @carol", visibility="direct")
+    _follow(bob, account)
+    _follow(make_account("dave"), account, pending=True)
     assert may_read(open_status, None)
-    assert not may_read(closed, None)
-    assert not may_read(closed, "https://elsewhere.example/users/x")
-    assert may_read(closed, account.ap_id)
+    for status in (followers_only, direct):
+        assert not may_read(status, None)
+        assert not may_read(status, "https://elsewhere.example/users/x")
+        assert not may_read(status, f"{BASE_URL}/users/dave")  # a request is not a follow
+        assert may_read(status, account.ap_id)  # the author
+        assert may_read(status, carol.ap_id)  # addressed
+    assert may_read(followers_only, bob.ap_id)  # a follower
+    assert not may_read(direct, bob.ap_id)
 
 
 def test_notice_negotiates(client, post, alice_h, bob_h, frontend):
