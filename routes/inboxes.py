@@ -62,3 +62,10 @@ def user_inbox(nickname: str) -> Response:
     if account is None or account.is_deleted:
         raise ApiError(404, "Not found")
     return _receive()
+
+
+@bp.post("/internal/fetch/inbox")
+@responds(None, 400, 401, 403, 404, 413, status=202)
+def instance_actor_inbox() -> Response:
+    """The instance actor's inbox (the relay-style deliveries some servers address to it)."""
+    return _receive()
