@@ -137,6 +137,12 @@ def actor(ap_id: str) -> Account | None:
     return known_actor(ap_id) or fetch_actor(ap_id)
 
 
+def _key_owner(document: dict) -> str | None:
+    key = document.get("publicKey")
+    owner = document.get("owner") or (key.get("owner") if isinstance(key, dict) else None) or document.get("id")
+    return owner if isinstance(owner, str) else None
+
+
 def actor_for_key(key_id: str, refresh: bool = False) -> Account | None:
     """The remote account a signature's keyId belongs to. Known keys are used as stored unless
     `refresh` (the signature failed: the key may have rotated, so read the actor once more)."""
@@ -144,9 +150,13 @@ def actor_for_key(key_id: str, refresh: bool = False) -> Account | None:
     if account is not None and not refresh:
         return account
     try:
-        document = fetch_document(key_id.split("#", 1)[0])
-        if not is_actor(document) and isinstance(document.get("owner"), str):
-            document = fetch_document(document["owner"])  # the keyId named a Key document
+        url = key_id.split("#", 1)[0]
+        document = fetch_document(url)
+        owner = _key_owner(document)
+        if not is_actor(document) and owner and owner != url:
+            # The keyId named a Key document, or (GoToSocial) a stub of the actor with only its
+            # key: the owner's own document says where to deliver.
+            document = fetch_document(owner)
     except FetchError:
         return account
     if not is_actor(document) or _public_key(document)[0] != key_id:

@@ -282,10 +282,14 @@ def on_undo(activity: dict, actor: Account) -> None:
         undo(actor, object_id or "", inner_id or "")
 
 
-def _undo_follow(actor: Account, object_id: str, _inner_id: str) -> None:
+def _undo_follow(actor: Account, object_id: str, inner_id: str) -> None:
     target = local_account(object_id)
-    if target is not None:
-        follows.unfollow(actor, target)
+    if target is None:
+        return
+    latest = outbox.last_activity("Follow", actor.id, object_id)
+    if inner_id and latest is not None and latest.ap_id != inner_id:
+        return  # it takes back an earlier Follow, delivered late: the newer one stands
+    follows.unfollow(actor, target)
 
 
 UndoHandler = Callable[[Account, str, str], None]

@@ -13,6 +13,8 @@ from sqlalchemy import select
 
 import api_schemas
 from errors import ApiError
+from federation.documents.actors import INSTANCE_ACTOR_NICKNAME
+from federation.documents.actors import instance_actor_id
 from models import Account
 from models import db
 from openapi import responds
@@ -34,17 +36,18 @@ class WebfingerIn(Params):
 @responds(api_schemas.Webfinger, 404, content_type="application/jrd+json")
 def webfinger(data: dict) -> Response:
     """The JRD of a local account named by `acct:nick@host` (with or without port) or its ap_id."""
-    account = _resource_account(data["resource"])
-    if account is None:
+    named = _instance_actor(data["resource"]) or _resource_account(data["resource"])
+    if named is None:
         raise ApiError(404, "Couldn't find user")
+    nickname, ap_id = named
     host = urlsplit(base_url()).netloc
     response = jsonify(
         {
-            "subject": f"acct:{account.nickname}@{host}",
-            "aliases": [account.ap_id],
+            "subject": f"acct:{nickname}@{host}",
+            "aliases": [ap_id],
             "links": [
-                {"rel": "http://webfinger.net/rel/profile-page", "type": "text/html", "href": account.ap_id},
-                {"rel": "self", "type": ACTIVITY_JSON, "href": account.ap_id},
+                {"rel": "http://webfinger.net/rel/profile-page", "type": "text/html", "href": ap_id},
+                {"rel": "self", "type": ACTIVITY_JSON, "href": ap_id},
                 {
                     "rel": "http://ostatus.org/schema/1.0/subscribe",
                     "template": f"{base_url()}/ostatus_subscribe?acct={{uri}}",
@@ -56,7 +59,13 @@ def webfinger(data: dict) -> Response:
     return response
 
 
-def _resource_account(resource: str) -> Account | None:
+def _instance_actor(resource: str) -> tuple[str, str] | None:
+    ap_id = instance_actor_id()
+    names = {ap_id} | {f"acct:{INSTANCE_ACTOR_NICKNAME}@{host}" for host in local_host_names()}
+    return (INSTANCE_ACTOR_NICKNAME, ap_id) if resource.strip() in names else None
+
+
+def _resource_account(resource: str) -> tuple[str, str] | None:
     resource = resource.strip()
     if resource.startswith(("http://", "https://")):
         found = db.session.scalar(select(Account).where(Account.ap_id == resource, Account.domain.is_(None)))
@@ -65,7 +74,9 @@ def _resource_account(resource: str) -> Account | None:
         if not at or not nickname or host.lower() not in local_host_names():
             return None
         found = Account.find_local(nickname)
-    return found if found is not None and not found.is_deleted else None
+    if found is None or found.is_deleted:
+        return None
+    return found.nickname, found.ap_id
 
 
 @bp.get("/.well-known/host-meta")

@@ -7,7 +7,6 @@ import mimetypes
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
 
 from flask import current_app
 
@@ -115,6 +114,11 @@ def actor(account: Account) -> dict:
     return with_context(actor_object(account))
 
 
+# Pleroma's name for its instance actor; WebFinger answers for it too (GoToSocial, for one,
+# checks an actor's `preferredUsername@host` over WebFinger before it trusts the key).
+INSTANCE_ACTOR_NICKNAME = "internal.fetch"
+
+
 def instance_actor_id() -> str:
     return f"{base_url()}/internal/fetch"
 
@@ -128,7 +132,7 @@ def instance_actor() -> dict:
         {
             "id": ap_id,
             "type": "Application",
-            "preferredUsername": urlsplit(base_url()).netloc,
+            "preferredUsername": INSTANCE_ACTOR_NICKNAME,
             "name": current_app.config.get("INSTANCE_NAME") or "Kenoma",
             "url": ap_id,
             "inbox": f"{ap_id}/inbox",

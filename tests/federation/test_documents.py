@@ -145,7 +145,7 @@ def test_instance_actor_is_an_application_with_a_kept_key(app: Flask):
     ap_id = f"{BASE_URL}/internal/fetch"
     assert actor["id"] == ap_id
     assert actor["type"] == "Application"
-    assert actor["preferredUsername"] == "127.0.0.1:5000"
+    assert actor["preferredUsername"] == "internal.fetch"
     assert actor["inbox"] == f"{ap_id}/inbox"
     assert actor["publicKey"]["id"] == f"{ap_id}#main-key"
     assert actor["publicKey"]["owner"] == ap_id

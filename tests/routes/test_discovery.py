@@ -70,3 +70,17 @@ def test_host_meta_points_at_webfinger(client):
     assert response.status_code == 200
     assert response.mimetype == "application/xrd+xml"
     assert f'template="{BASE_URL}/.well-known/webfinger?resource={{uri}}"' in response.get_data(as_text=True)
+
+
+def test_webfinger_names_the_instance_actor(client):
+    # GoToSocial checks an actor's preferredUsername@host over WebFinger before trusting its key.
+    for resource in ("acct:internal.fetch@127.0.0.1:5000", "http://127.0.0.1:5000/internal/fetch"):
+        response = client.get("/.well-known/webfinger", query_string={"resource": resource})
+        assert response.status_code == 200
+        jrd = response.get_json(force=True)
+        assert jrd["subject"] == "acct:internal.fetch@127.0.0.1:5000"
+        assert {
+            "rel": "self",
+            "type": "application/activity+json",
+            "href": "http://127.0.0.1:5000/internal/fetch",
+        } in jrd["links"]
