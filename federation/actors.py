@@ -139,7 +139,9 @@ def actor(ap_id: str) -> Account | None:
 
 def _key_owner(document: dict) -> str | None:
     key = document.get("publicKey")
-    owner = document.get("owner") or (key.get("owner") if isinstance(key, dict) else None) or document.get("id")
+    owner = (
+        document.get("owner") or (key.get("owner") if isinstance(key, dict) else None) or document.get("id")
+    )
     return owner if isinstance(owner, str) else None
 
 
