@@ -197,3 +197,23 @@ def federate_unfollow(follower_id: str, followee_id: str) -> None:
     publish(
         documents.undo(follower, inner, new_activity_id()), follower, to=[followee], object_id=followee.ap_id
     )
+
+
+# ---- accounts
+
+
+@events.account_deleted.connect
+def _account_deleted(_sender: object, account_id: str, follower_ids: list[str]) -> None:
+    _enqueue("federate_account_deletion", account_id=account_id, follower_ids=follower_ids)
+
+
+@jobs.job
+def federate_account_deletion(account_id: str, follower_ids: list[str]) -> None:
+    """Delete of a local actor, to the servers of those who followed it (their follows are gone)."""
+    account = db.session.get(Account, account_id)
+    if account is None or not account.is_local or not account.private_key:
+        return
+    followers = db.session.scalars(
+        select(Account).where(Account.id.in_(follower_ids), Account.domain.is_not(None))
+    )
+    publish(documents.delete(account.ap_id, account, new_activity_id()), account, to=list(followers))

@@ -23,6 +23,7 @@ follow_requested = _signals.signal("follow-requested")  # follower_id, followee_
 follow_accepted = _signals.signal("follow-accepted")  # follower_id, followee_id
 follow_rejected = _signals.signal("follow-rejected")  # follower_id, followee_id
 unfollowed = _signals.signal("unfollowed")  # follower_id, followee_id
+account_deleted = _signals.signal("account-deleted")  # account_id, follower_ids
 
 _PENDING = "kenoma_after_commit"
 

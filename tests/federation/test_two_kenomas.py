@@ -124,3 +124,16 @@ def test_attachments_stay_on_their_server(peers):
     assert attachment["url"] == posted["media_attachments"][0]["url"]
     assert attachment["url"].startswith(there.url) and attachment["description"] == "a red square"
     assert attachment["type"] == "image"
+
+
+def test_a_deleted_account_disappears_from_the_other_server(peers):
+    here, there = peers
+    _follow(here, "dave", there.acct_of("carol"))
+    _follow(there, "carol", here.acct_of("dave"))
+    there.post_status("carol", "soon gone")
+    assert len(here.get("/api/v1/timelines/home", "dave")) == 1
+    deleted = there.call("POST", "/api/pleroma/delete_account", "carol", data={"password": "secret-pw"})
+    assert deleted.status_code == 200, deleted.text
+    assert here.get("/api/v1/timelines/home", "dave") == []
+    dave = here.get("/api/v1/accounts/verify_credentials", "dave")
+    assert dave["following_count"] == 0 and dave["followers_count"] == 0
