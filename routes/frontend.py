@@ -20,15 +20,17 @@ from flask import send_file
 from sqlalchemy import select
 from werkzeug.exceptions import NotFound
 
+import api_schemas
 import serializers
 from errors import error_response
 from models import Account
 from models import Status
 from models import TimelineFilters
 from models import db
+from openapi import responds
 from services import frontend
 
-bp = APIBlueprint("frontend", __name__, tag="Front-end", enable_openapi=False)
+bp = APIBlueprint("frontend", __name__, tag="Front-end")
 
 # The API's and ActivityPub's path groups: never the front-end's, whatever the Accept header says.
 API_PREFIXES = (
@@ -62,6 +64,7 @@ LANDING_STATUSES = 10
 
 
 @bp.get("/")
+@responds(api_schemas.HTML, content_type="text/html")
 def root() -> Response | str:
     """The front-end's index.html, or the landing page when none is installed."""
     index = frontend.index_file()
@@ -71,7 +74,8 @@ def root() -> Response | str:
 
 
 @bp.get("/static/<path:filename>")
-def static(filename: str) -> Response:
+@responds(api_schemas.FILE, 404, content_type="*/*")
+def static_file(filename: str) -> Response:
     """The operator's overrides, then the build's static/ folder, then Kenoma's."""
     path = frontend.static_file(filename)
     if path is None:
