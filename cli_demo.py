@@ -13,7 +13,6 @@ from flask.cli import with_appcontext
 from auth import issue_token
 from models import App
 from models import db
-from services import demo as demo_data
 from services.reset import empty_instance
 
 DEMO_APP = "Kenoma demo"
@@ -43,6 +42,8 @@ def _demo_app() -> App:
 @with_appcontext
 def demo() -> None:
     """Fill an empty instance with demo data; print the logins and a token for each account."""
+    from services import demo as demo_data  # lazy: Pillow stays unloaded in the server
+
     try:
         people = demo_data.fill(_progress)
     except demo_data.NotEmpty as error:

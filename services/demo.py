@@ -31,10 +31,11 @@ from services.accounts import create_local_account
 from services.accounts import update_credentials
 from services.follows import follow
 from services.media import save_upload
+from services.reset import DEMO_EMOJI_PACK
 from services.statuses import NewStatus
 from services.statuses import post_status
 
-EMOJI_PACK = "kenoma_demo"
+EMOJI_PACK = DEMO_EMOJI_PACK
 Progress = Callable[[str], None]
 
 

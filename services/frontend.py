@@ -22,8 +22,6 @@ from pathlib import PurePosixPath
 
 from flask import current_app
 
-import outbound
-
 MAX_ARCHIVE_BYTES = 128 * 1024 * 1024  # a downloaded build, compressed
 MAX_UNPACKED_BYTES = 512 * 1024 * 1024  # all members together, uncompressed
 MAX_MEMBERS = 20_000
@@ -130,6 +128,8 @@ def _staging(parent: Path) -> Iterator[Path]:
 
 
 def _download(url: str, staging: Path, progress: Progress) -> Path:
+    import outbound  # lazy: requests stays unloaded in the server until something is fetched
+
     progress(f"downloading {url}")
     try:
         # The operator names the URL on the command line: a build on the local network is fine.

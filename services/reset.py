@@ -15,8 +15,10 @@ from sqlalchemy import text
 import emoji_packs
 from models import begin_write
 from models import db
-from services.demo import EMOJI_PACK
 from services.media import media_root
+
+# The custom emoji pack `flask demo` makes (services/demo.py); other packs are the operator's.
+DEMO_EMOJI_PACK = "kenoma_demo"
 
 
 def empty_instance() -> int:
@@ -31,7 +33,7 @@ def empty_instance() -> int:
     db.session.commit()
     shutil.rmtree(media_root(), ignore_errors=True)
     try:
-        emoji_packs.delete_pack(EMOJI_PACK)
+        emoji_packs.delete_pack(DEMO_EMOJI_PACK)
     except emoji_packs.PackNotFound:
         pass
     return removed
