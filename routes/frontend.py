@@ -9,6 +9,7 @@ a missing file is a plain 404, not the app's index.html.
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 from apiflask import APIBlueprint
@@ -59,6 +60,7 @@ FRONTEND_POLICY = (
     "connect-src 'self' blob: https: wss: ws:; manifest-src 'self'; worker-src 'self' blob:; "
     "frame-src 'none'; object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'"
 )
+_FILE_NAME = re.compile(r"\.[A-Za-z0-9]{1,5}$")
 LANDING_ACCOUNTS = 12
 LANDING_STATUSES = 10
 
@@ -116,9 +118,16 @@ def fallback(error: NotFound) -> Response:
             path = frontend.build_file(relative)
             if path is not None:
                 return _file_response(path)
-            if "." not in relative.rsplit("/", 1)[-1] and _wants_html():
+            if not _names_a_file(relative) and _wants_html():
                 return index_response()
     return error_response(404, "Not found")
+
+
+def _names_a_file(relative: str) -> bool:
+    """`favicon.png`, `instance/panel.html`: a file name, not an app route. A remote account's
+    address (`/bob@social.example`) has a dot too, but is the app's profile page."""
+    last = relative.rsplit("/", 1)[-1]
+    return "@" not in last and _FILE_NAME.search(last) is not None
 
 
 def _wants_html() -> bool:
