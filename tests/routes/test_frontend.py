@@ -32,7 +32,15 @@ def build(app: Flask, tmp_path: Path) -> Path:
 
 
 def test_index_at_root_and_for_browser_paths(client: FlaskClient, build: Path) -> None:
-    for path in ("/", "/main/all", "/users/nobody/extra", "/settings/profile", "/@alice", "/bob@social.example", "/index.html"):
+    for path in (
+        "/",
+        "/main/all",
+        "/users/nobody/extra",
+        "/settings/profile",
+        "/@alice",
+        "/bob@social.example",
+        "/index.html",
+    ):
         response = client.get(path, headers=BROWSER)
         assert response.status_code == 200, path
         assert response.get_data(as_text=True) == INDEX
