@@ -58,10 +58,21 @@ def _create(name, id_type, **kwargs):
     )
 
 
+FOREIGN_KEYS = ('account_id', 'from_account_id', 'report_id', 'status_id', 'target_account_id')
+
+
 def _swap(new_name):
     """The copy takes the old table's name and indexes (SQLite index names are database-wide)."""
     op.drop_table('notification')
     op.rename_table(new_name, 'notification')
+    if op.get_bind().dialect.name == 'postgresql':
+        # PostgreSQL named the key, its index and the sequence after the copy: the names a table
+        # created as `notification` has.
+        op.execute(f'ALTER INDEX {new_name}_pkey RENAME TO notification_pkey')
+        op.execute(f'ALTER SEQUENCE IF EXISTS {new_name}_id_seq RENAME TO notification_id_seq')
+        for column in FOREIGN_KEYS:
+            op.execute(f'ALTER TABLE notification RENAME CONSTRAINT {new_name}_{column}_fkey '
+                       f'TO notification_{column}_fkey')
     with op.batch_alter_table('notification', schema=None) as batch_op:
         for index, columns in INDEXES:
             batch_op.create_index(index, columns, unique=False)
