@@ -144,7 +144,12 @@ def _landing() -> str:
     accounts = list(
         db.session.scalars(
             select(Account)
-            .where(Account.domain.is_(None), Account.is_active.is_(True))
+            .where(
+                Account.domain.is_(None),
+                Account.is_active.is_(True),
+                Account.is_deleted.is_(False),
+                Account.is_confirmed.is_(True),
+            )
             .order_by(Account.id.desc())
             .limit(LANDING_ACCOUNTS)
         )
