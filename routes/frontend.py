@@ -60,6 +60,7 @@ FRONTEND_POLICY = (
     "connect-src 'self' blob: https: wss: ws:; manifest-src 'self'; worker-src 'self' blob:; "
     "frame-src 'none'; object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'"
 )
+SANDBOX_POLICY = "default-src 'none'; style-src 'unsafe-inline'; img-src 'self' data:; sandbox"
 _FILE_NAME = re.compile(r"\.[A-Za-z0-9]{1,5}$")
 LANDING_ACCOUNTS = 12
 LANDING_STATUSES = 10
@@ -102,7 +103,11 @@ def _file_response(path: Path) -> Response:
         return index_response(path)
     response = send_file(path, conditional=True, etag=True, max_age=0)
     response.headers["Cache-Control"] = IMMUTABLE if frontend.is_hashed(path) else "no-cache"
-    response.headers["Content-Security-Policy"] = FRONTEND_POLICY
+    # Only the build's own files are the app; anything else (Kenoma's images, emoji packs that
+    # may come from other servers, the operator's overrides) never runs a script on this origin.
+    response.headers["Content-Security-Policy"] = (
+        FRONTEND_POLICY if frontend.in_build(path) else SANDBOX_POLICY
+    )
     response.headers["X-Content-Type-Options"] = "nosniff"
     return response
 

@@ -85,6 +85,15 @@ def static_file(relative: str) -> Path | None:
     return found
 
 
+def in_build(path: Path) -> bool:
+    """Is this file the installed build's own (its scripts may run), not Kenoma's static folder or
+    the operator's overrides (which may hold emoji packs fetched from other servers)?"""
+    try:
+        return path.is_relative_to(frontend_dir().resolve())
+    except OSError:
+        return False
+
+
 def is_hashed(path: Path) -> bool:
     return bool(_HASHED.search(path.name))
 

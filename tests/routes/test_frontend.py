@@ -99,9 +99,14 @@ def test_static_override_then_build_then_kenoma(app: Flask, client: FlaskClient,
     assert client.get("/static/config.json").get_json() == {"theme": "instance"}
     assert client.get("/static/terms-of-service.html").get_data(as_text=True) == "<p>our terms</p>"
     assert client.get("/static/other.js").status_code == 404  # only the two named files
-    # Kenoma's own images when the build has none of that name.
+    assert "script-src 'self'" in client.get("/static/js/app.3f9a1c2e.js").headers["Content-Security-Policy"]
+    # Kenoma's own images when the build has none of that name, and the overrides: never the
+    # app's policy (emoji packs fetched from other servers live there), always sandboxed.
     image = client.get("/static/images/avi.png")
     assert image.status_code == 200 and image.mimetype == "image/png"
+    for response in (image, client.get("/static/config.json")):
+        policy = response.headers["Content-Security-Policy"]
+        assert "sandbox" in policy and "script-src" not in policy
 
 
 @pytest.mark.parametrize(
