@@ -210,8 +210,9 @@ def _extract(archive: zipfile.ZipFile, info: zipfile.ZipInfo, into: Path, budget
 
 def _copy_folder(source: Path, into: Path, progress: Progress) -> None:
     progress(f"copying {source}")
-    # Links are copied as files they point to; a build folder holds nothing else worth keeping.
-    shutil.copytree(source, into, dirs_exist_ok=True, symlinks=False)
+    # Links stay links: one leading out of the build is never served (inside() refuses it), so a
+    # stray link to a private file cannot publish that file's content.
+    shutil.copytree(source, into, dirs_exist_ok=True, symlinks=True)
     progress(f"copied {sum(1 for p in into.rglob('*') if p.is_file())} files")
 
 

@@ -67,9 +67,15 @@ def test_install_a_folder(app: Flask, tmp_path: Path) -> None:
     (source / "static").mkdir(parents=True)
     (source / "index.html").write_bytes(INDEX)
     (source / "static" / "app.css").write_text("body{}")
+    secret = tmp_path / "secret.txt"
+    secret.write_text("private")
+    (source / "static" / "leak.txt").symlink_to(secret)
     result = _install(app, source)
     assert result.exit_code == 0, result.output
     assert (_target(app) / "static" / "app.css").read_text() == "body{}"
+    client = app.test_client()
+    assert client.get("/static/app.css").status_code == 200
+    assert client.get("/static/leak.txt").status_code == 404  # a link out of the build is not served
 
 
 @pytest.fixture
