@@ -40,7 +40,13 @@ $(NODE_DIR)/node_modules/.installed: $(NODE_DIR)/package.json $(NODE_DIR)/packag
 	npm ci --prefix $(NODE_DIR) --no-audit --no-fund --loglevel=error
 	touch $@
 
-test: $(VENV)/.installed-dev $(NODE_DIR)/node_modules/.installed
+# The browser tests (tests/browser/) drive Debian's Chromium with Playwright, which is pointed at
+# /usr/bin/chromium and never downloads a browser of its own. Installed here when missing.
+CHROMIUM := /usr/bin/chromium
+$(CHROMIUM):
+	apt-get update -qq && apt-get install -y -qq chromium
+
+test: $(VENV)/.installed-dev $(NODE_DIR)/node_modules/.installed $(CHROMIUM)
 	$(BIN)/python -m pytest -q -n 2 --dist loadfile
 
 # The long schemathesis run over /openapi.json (FUZZ_EXAMPLES requests per operation, valid and

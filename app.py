@@ -92,6 +92,10 @@ DEFAULTS: dict[str, Any] = {
     "CAPTCHA_ENABLED": False,
     "CAPTCHA_SECONDS_VALID": 300,
     "FRONTEND_CONFIGURATIONS": {},
+    # The served front-end (SPEC 27); empty: <instance>/frontend.
+    "FRONTEND_DIR": "",
+    # POST /api/kenoma/testing/reset for client test suites (loopback only); KENOMA_TESTING=true.
+    "TESTING_API": False,
     "JOBS_IMMEDIATE": False,
     "JOBS_CONSUMER_THREAD": True,
     "SESSION_COOKIE_NAME": "_pleroma_key",
@@ -127,6 +131,8 @@ def _configure(app: APIFlask, test_config: dict | None) -> None:
     app.config["SQLALCHEMY_DATABASE_URI"] = f"sqlite:///{Path(app.instance_path) / 'kenoma.db'}"
     app.config.from_pyfile("config.py", silent=True)
     app.config.from_prefixed_env("KENOMA")
+    # SPEC 29 names it KENOMA_TESTING, which Flask reads as its own TESTING flag too.
+    app.config["TESTING_API"] = app.config["TESTING_API"] or os.environ.get("KENOMA_TESTING", "") == "true"
     if test_config:
         app.config.update(test_config)
     blocked = app.config["BLOCKED_INSTANCES"]
@@ -267,6 +273,8 @@ def create_app(test_config: dict | None = None) -> APIFlask:
         instance_path=_instance_path(test_config),
         instance_relative_config=True,
         spec_path="/openapi.json",
+        # /static/ is routes/frontend.py's: the front-end's files first, Kenoma's as the fallback.
+        static_folder=None,
         docs_path="/docs",
     )
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)

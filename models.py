@@ -23,6 +23,7 @@ from authlib.oauth2.rfc6749 import list_to_scope
 from authlib.oauth2.rfc6749 import scope_to_list
 from flask_sqlalchemy import SQLAlchemy
 from sqlalchemy import JSON
+from sqlalchemy import BigInteger
 from sqlalchemy import Boolean
 from sqlalchemy import ColumnElement
 from sqlalchemy import DateTime
@@ -750,8 +751,16 @@ DEFAULT_NOTIFICATION_TYPES = (
 )
 
 
+# Notification ids are a plain integer sequence, as in Pleroma and Mastodon (SPEC 1.6): Pleroma-FE
+# parses them as numbers. BIGINT on PostgreSQL; on SQLite an INTEGER PRIMARY KEY (the rowid) with
+# AUTOINCREMENT, so the id of a dismissed newest notification is never handed out again.
+NOTIFICATION_ID_TYPE = BigInteger().with_variant(Integer, "sqlite")
+# Ids stay below 2^53 (a JavaScript number); a cursor past that is clamped, never an overflow.
+MAX_NOTIFICATION_ID = 2**53
+
+
 class Notification(db.Model):
-    id: Mapped[str] = FlakeId()
+    id: Mapped[int] = mapped_column(NOTIFICATION_ID_TYPE, primary_key=True, autoincrement=True)
     account_id: Mapped[str] = AccountRef(index=False)  # the recipient
     from_account_id: Mapped[str] = AccountRef()
     type: Mapped[str] = mapped_column(String(40))
@@ -773,7 +782,19 @@ class Notification(db.Model):
     is_seen: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
-    __table_args__ = (Index("ix_notification_account_id_id", "account_id", "id"),)
+    __table_args__ = (
+        Index("ix_notification_account_id_id", "account_id", "id"),
+        {"sqlite_autoincrement": True},
+    )
+
+    @staticmethod
+    def parse_id(value: object) -> int | None:
+        """A notification id or cursor as a number: decimal digits only (None otherwise), clamped
+        below 2^53 so comparisons never overflow the column."""
+        text = str(value).strip()
+        if not text.isascii() or not text.isdigit():
+            return None
+        return min(int(text), MAX_NOTIFICATION_ID)
 
     @classmethod
     def for_account(

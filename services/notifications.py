@@ -22,7 +22,6 @@ from models import Status
 from models import ThreadMute
 from models import cached_statement
 from models import db
-from models import new_flake_id
 from models import utcnow
 
 # IN lists stay well under SQLite's bound-parameter limit.
@@ -109,8 +108,9 @@ ADD_NOTIFICATION = insert(Notification)
 
 
 def stamped(values: dict) -> dict:
-    """Id and time given when the row is written, so notification ids follow commit order."""
-    return values | {"id": new_flake_id(), "report_id": None, "is_seen": False, "created_at": utcnow()}
+    """Time given when the row is written; the database numbers it then, so notification ids
+    follow commit order (writes are serialised)."""
+    return values | {"report_id": None, "is_seen": False, "created_at": utcnow()}
 
 
 def notify_many(
@@ -151,7 +151,6 @@ def notify_many(
         now = utcnow()
         rows += [
             {
-                "id": new_flake_id(),
                 "account_id": rid,
                 "from_account_id": actor.id,
                 "type": type_,
