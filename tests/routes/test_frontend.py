@@ -58,7 +58,6 @@ def test_api_paths_always_win(client: FlaskClient, build: Path) -> None:
         "/oauth/nothing",
         "/.well-known/nothing",
         "/nodeinfo/9.9",
-        "/inbox",
         "/objects/1",
     ):
         response = client.get(path, headers=BROWSER)
@@ -66,6 +65,7 @@ def test_api_paths_always_win(client: FlaskClient, build: Path) -> None:
         assert response.is_json, path
     # A method the route lacks is still a 405, not the app.
     assert client.get("/api/v1/apps", headers=BROWSER).status_code == 405
+    assert client.get("/inbox", headers=BROWSER).status_code == 405
     assert client.post("/main/all", headers=BROWSER).status_code in (404, 405)
 
 
