@@ -10,6 +10,7 @@ from sqlalchemy import func
 from sqlalchemy import select
 
 import formatting
+import jobs
 from federation.fetch import FetchError
 from federation.fetch import fetch_document
 from federation.fetch import host_of
@@ -126,6 +127,19 @@ def fetch_actor(ap_id: str, as_account: Account | None = None) -> Account | None
         return upsert_actor(document)
     except FetchError:
         return None
+
+
+def is_stale(account: Account) -> bool:
+    """A remote profile older than REFRESH_AFTER is read again (in a job, by the caller)."""
+    fetched = account.fetched_at
+    return account.domain is not None and (fetched is None or utcnow() - fetched > REFRESH_AFTER)
+
+
+@jobs.job
+def refresh_actor(account_id: str) -> None:
+    account = db.session.get(Account, account_id)
+    if account is not None and account.domain is not None and is_stale(account):
+        fetch_actor(account.ap_id)
 
 
 def known_actor(ap_id: str) -> Account | None:

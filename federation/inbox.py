@@ -137,6 +137,8 @@ def process_activity(activity: dict, actor_id: str) -> None:
         return
     if not _claim(activity, actor):
         return
+    if actors.is_stale(actor):  # a profile seen only through old activities is read again
+        jobs.enqueue("refresh_actor", account_id=actor.id)
     try:
         handler(activity, actor)
     except (ApiError, FetchError) as exc:

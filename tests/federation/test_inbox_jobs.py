@@ -84,3 +84,26 @@ def test_a_key_id_naming_a_stub_of_the_actor_reads_the_whole_actor(app, monkeypa
         found = actors.actor_for_key(key_id)
         assert found is not None and found.inbox == f"{REMOTE}/inbox" and found.key_id == key_id
         assert fetched == [key_id, REMOTE]
+
+
+def test_an_actor_not_read_for_a_day_is_read_again(app, make_account, monkeypatch):
+    from datetime import timedelta
+
+    from models import utcnow
+
+    key_id = f"{REMOTE}#main-key"
+    document = {
+        "id": REMOTE,
+        "type": "Person",
+        "preferredUsername": "rita",
+        "name": "Rita, renamed",
+        "inbox": f"{REMOTE}/inbox",
+        "publicKey": {"id": key_id, "owner": REMOTE, "publicKeyPem": "PEM"},
+    }
+    monkeypatch.setattr(actors, "fetch_document", lambda url, as_account=None: document)
+    with app.app_context():
+        alice, rita = make_account("alice"), _remote()
+        rita.fetched_at = utcnow() - timedelta(days=2)
+        db.session.commit()
+        inbox.process_activity(_follow(f"{REMOTE}#follow-1", alice), rita.id)
+        assert db.session.get(Account, rita.id).display_name == "Rita, renamed"
