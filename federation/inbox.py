@@ -101,6 +101,8 @@ def accept(method: str, target: str, headers: Mapping[str, str], body: bytes, ac
     actor_id = _id_of(activity["actor"]) or ""
     if is_blocked_host(host_of(actor_id)):
         raise ApiError(403, "Instance blocked")
+    if host_of(_id_of(activity["id"]) or "") != host_of(actor_id):
+        raise ApiError(403, "The activity is not from its actor's server")
     signer = _verified_signer(method, target, headers, body)
     if signer.ap_id != actor_id:
         raise ApiError(403, "The signature is not the actor's")
