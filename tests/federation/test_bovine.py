@@ -171,3 +171,34 @@ def test_a_tampered_or_unsigned_delivery_is_refused_with_nothing_stored(kenoma, 
             requests.post(url, data=body, headers=_bovine_headers(moo, url, body), timeout=15).status_code
             == 202
         )
+
+
+def _gets(*pairs) -> list[dict]:
+    """bovine's signed GETs, one (actor, url) pair each, in one run."""
+    actions = [
+        {"action": "get", "url": url, "key_id": actor.key_id, "private_pem": actor.private_pem}
+        for actor, url in pairs
+    ]
+    return bovine(*actions)
+
+
+def test_private_objects_are_served_only_to_a_bovine_signed_fetch_by_a_recipient(kenoma, remote):
+    moo, mallory = remote.actor("moo"), remote.actor("mallory")
+    follow = moo.activity("Follow", _alice_ap_id(kenoma))
+    assert _post(moo, f"{kenoma.url}/users/alice/inbox", follow)["status"] == 202
+    moo_acct = f"moo@{remote.url.split('//')[1]}"
+    private = kenoma.post_status("alice", "followers only", visibility="private")
+    direct = kenoma.post_status("alice", f"@{moo_acct} psst", visibility="direct")
+    assert [m["acct"] for m in direct["mentions"]] == [moo_acct]
+    # A follower may read followers-only posts, not a direct one addressed to someone else.
+    other = kenoma.post_status("alice", "psst, nobody", visibility="direct")
+    urls = [u for s in (private, direct) for u in (s["uri"], f"{s['uri']}/activity")]
+    answers = _gets(*[(moo, url) for url in urls], *[(mallory, url) for url in urls], (moo, other["uri"]))
+    for url, seen in zip(urls, answers[: len(urls)], strict=True):
+        assert seen["status"] == 200, seen
+        document = json.loads(seen["text"])
+        assert url.removesuffix("/activity") in (document["id"], document.get("object", {}).get("id"))
+    assert [a["status"] for a in answers[len(urls) :]] == [404] * (len(urls) + 1)
+    for url in urls:
+        unsigned = requests.get(url, headers={"Accept": "application/activity+json"}, timeout=15)
+        assert unsigned.status_code == 404 and unsigned.json() == {"error": "Not found"}
