@@ -93,7 +93,7 @@ class Inboxes:
 
 @dataclass
 class FederationResult:
-    post_ms_without: float  # median POST latency, no remote followers
+    post_ms_without: float  # median POST latency of bob's posts in between (no remote followers)
     post_ms_with: float  # median POST latency with FOLLOWERS remote followers
     delivered_s: float  # median time from the POST to the last server's Create
     max_requests: int  # most Creates one server got for one post (1: one per shared inbox)
@@ -124,10 +124,15 @@ def _post(client: Client, text: str) -> tuple[float, str]:
     return (time.perf_counter() - started) * 1000, answer.json()["uri"]
 
 
-def _outbound(port: int, token: str, inboxes: Inboxes) -> tuple[list[float], list[float], int, bool]:
-    client = Client(port, token)
-    latencies, delivered, most, complete = [], [], 0, True
+def _outbound(
+    port: int, token: str, other_token: str, inboxes: Inboxes
+) -> tuple[list[float], list[float], list[float], int, bool]:
+    """POSTS posts by alice, each timed until every server has it, and as many by bob (no remote
+    followers) in between: the same POST without the deliveries, under the same conditions."""
+    client, other = Client(port, token), Client(port, other_token)
+    without, latencies, delivered, most, complete = [], [], [], 0, True
     for n in range(POSTS):
+        without.append(_post(other, f"bench post without remote followers {n}")[0])
         started = time.perf_counter()
         latency, uri = _post(client, f"federated bench post {n}")
         latencies.append(latency)
@@ -141,7 +146,7 @@ def _outbound(port: int, token: str, inboxes: Inboxes) -> tuple[list[float], lis
         complete = complete and all(counts)
         most = max(most, *counts)
         delivered.append(time.perf_counter() - started)
-    return latencies, delivered, most, complete
+    return without, latencies, delivered, most, complete
 
 
 def _signed_lines(port: int, hosts: list[str], key: rsa.RSAPrivateKey) -> list[str]:
@@ -189,11 +194,10 @@ def _drained(jobs_db: Path, timeout: float = 120.0) -> float | None:
 
 
 def federation_probe(
-    kenoma: Server, floor: Server, env: dict[str, str], token: str, workdir: Path
+    kenoma: Server, floor: Server, env: dict[str, str], tokens: tuple[str, str], workdir: Path
 ) -> FederationResult:
+    """`tokens`: alice's (she gets the remote followers) and bob's (he has none)."""
     port = kenoma.port
-    client = Client(port, token)
-    without = [_post(client, f"bench post before followers {n}")[0] for n in range(POSTS)]
     inboxes = Inboxes(INBOX_SERVERS)
     try:
         key, public = _key()
@@ -207,7 +211,7 @@ def federation_probe(
             timeout=300,
         )
         log(f"federation: {FOLLOWERS} remote followers on {INBOX_SERVERS} servers; {POSTS} posts")
-        latencies, delivered, most, complete = _outbound(port, token, inboxes)
+        without, latencies, delivered, most, complete = _outbound(port, *tokens, inboxes)
         signed = workdir / "signed-creates.txt"
         signed.write_text("\n".join(_signed_lines(port, inboxes.hosts(), key)) + "\n")
         floor_file = workdir / "federation-floor.txt"

@@ -149,7 +149,9 @@ def run(workdir: Path, logs: Path, servers: dict[str, Server], notes: list[str],
     log("federation")
     federated: FederationResult | None = None
     try:
-        federated = federation_probe(servers["kenoma"], servers["write"], env, seeded.alice_token, workdir)
+        federated = federation_probe(
+            servers["kenoma"], servers["write"], env, (seeded.alice_token, seeded.bob_token), workdir
+        )
     except (RuntimeError, OSError, subprocess.SubprocessError) as exc:
         notes.append(f"federation probe failed: {exc}")
     rss, pss, processes = servers["kenoma"].memory_mb()

@@ -183,10 +183,13 @@ def _readable(status: Status | None) -> Status | None:
 
 
 def _private_answer(response: Response, status: Status) -> Response:
-    # A private object's answer depends on who signed the request: never shared from a cache.
-    if objects.needs_requester(status):
-        response.vary.add("Signature")
-        response.headers["Cache-Control"] = "private, no-store"
+    return _signed_only(response) if objects.needs_requester(status) else response
+
+
+def _signed_only(response: Response) -> Response:
+    # The answer depends on who signed the request: never shared from a cache.
+    response.vary.add("Signature")
+    response.headers["Cache-Control"] = "private, no-store"
     return response
 
 
@@ -246,10 +249,7 @@ def show_activity(uuid: str) -> Response:
     if not objects.may_read_activity(activity, _requester(not public)):
         raise ApiError(404, "Not found")
     response = activity_response(activity.data or {})
-    if not public:
-        response.vary.add("Signature")
-        response.headers["Cache-Control"] = "private, no-store"
-    return response
+    return response if public else _signed_only(response)
 
 
 @bp.get("/notice/<status_id>")
