@@ -202,3 +202,18 @@ def test_private_objects_are_served_only_to_a_bovine_signed_fetch_by_a_recipient
     for url in urls:
         unsigned = requests.get(url, headers={"Accept": "application/activity+json"}, timeout=15)
         assert unsigned.status_code == 404 and unsigned.json() == {"error": "Not found"}
+
+
+def test_an_activity_addressed_to_one_actor_is_served_to_its_signed_fetch_only(kenoma, remote):
+    moo, mallory = remote.actor("moo"), remote.actor("mallory")
+    follow = moo.activity("Follow", _alice_ap_id(kenoma))
+    assert _post(moo, f"{kenoma.url}/users/alice/inbox", follow)["status"] == 202
+    (accept,) = [r.json() for r in remote.inbox_posts() if r.json()["type"] == "Accept"]
+    assert accept["id"].startswith(f"{kenoma.url}/activities/") and accept["to"] == [moo.ap_id]
+    mine, theirs = _gets((moo, accept["id"]), (mallory, accept["id"]))
+    assert mine["status"] == 200 and json.loads(mine["text"]) == accept
+    assert theirs["status"] == 404
+    assert (
+        requests.get(accept["id"], headers={"Accept": "application/activity+json"}, timeout=15).status_code
+        == 404
+    )
