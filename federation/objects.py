@@ -63,10 +63,12 @@ def signed_requester(method: str, target: str, headers: Mapping[str, str]) -> Ac
 def may_read(status: Status, requester_ap_id: str | None) -> bool:
     """Whether the object may be served to `requester_ap_id` (the actor of a verified signed
     fetch, None when unsigned). Public and unlisted statuses are anyone's; the others go only to
-    their recipients, and knowing who asks takes a signed fetch."""
+    their recipients, and knowing who asks takes a signed fetch. Local-only ones never federate."""
     if status.visibility in ("public", "unlisted"):
         return True
-    return False if requester_ap_id is None else _is_recipient(status, requester_ap_id)
+    if requester_ap_id is None or status.visibility == "local":
+        return False
+    return _is_recipient(status, requester_ap_id)
 
 
 def _is_recipient(status: Status, requester_ap_id: str) -> bool:
