@@ -112,12 +112,18 @@ def test_a_create_signed_by_bovine_shows_on_the_timeline_and_notifies(kenoma, re
         to=[AS_PUBLIC, alice_id],
         tag=[{"type": "Mention", "href": alice_id, "name": f"@alice@{kenoma.host}"}],
     )
-    answer = _post(moo, f"{kenoma.url}/inbox", moo.create(note))
+    create = moo.create(note)
+    answer = _post(moo, f"{kenoma.url}/inbox", create)
     assert answer["status"] == 202, answer
     public = kenoma.get("/api/v1/timelines/public", params={"remote": "true"})
     assert [s["uri"] for s in public] == [note["id"]]
     notification = kenoma.get("/api/v1/notifications", "alice")[0]
     assert notification["type"] == "mention" and notification["status"]["uri"] == note["id"]
+    # The same delivery again (freshly signed, as a retrying server sends it) changes nothing.
+    assert _post(moo, f"{kenoma.url}/users/alice/inbox", create)["status"] == 202
+    assert len(kenoma.get("/api/v1/timelines/public", params={"remote": "true"})) == 1
+    assert len(kenoma.get("/api/v1/notifications", "alice")) == 1
+    assert _stored(kenoma)[1] == 1
 
 
 def test_kenoma_s_deliveries_verify_with_bovine_and_a_tampered_one_does_not(kenoma, remote):
