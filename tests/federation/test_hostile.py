@@ -14,6 +14,7 @@ import requests
 from sqlalchemy import func
 from sqlalchemy import select
 
+from app import create_app
 from federation import signatures
 from federation.fetch import is_blocked_host
 from keys import new_account_keys
@@ -232,3 +233,12 @@ def test_an_unsigned_post_is_refused_whatever_it_claims(kenoma, remote):
     answer = requests.post(f"{kenoma.url}/inbox", json=moo.create(moo.note("hi", to=[AS_PUBLIC])), timeout=15)
     assert answer.status_code == 401
     _nothing_shown(kenoma)
+
+
+def test_blocked_instances_come_from_the_environment_as_a_comma_separated_list(tmp_path, monkeypatch):
+    monkeypatch.setenv("KENOMA_BLOCKED_INSTANCES", "*.example, Bad.TEST ,")
+    app = create_app({"TESTING": True, "INSTANCE_PATH": str(tmp_path / "instance")})
+    assert app.config["BLOCKED_INSTANCES"] == ["*.example", "bad.test"]
+    with app.app_context():
+        assert is_blocked_host("social.example:443") and is_blocked_host("bad.test")
+        assert not is_blocked_host("good.test")
