@@ -88,6 +88,13 @@ def _is_recipient(status: Status, requester_ap_id: str) -> bool:
     return db.session.scalar(select(Account.id).where(Account.ap_id == requester_ap_id, allowed)) is not None
 
 
+def publishes_status(activity: Activity) -> bool:
+    """Whether the activity is the Create of a status (shown as the status is now), not another
+    Create such as a poll vote, whose Note is no status of ours."""
+    inner = (activity.data or {}).get("object")
+    return activity.type == "Create" and isinstance(inner, dict) and inner.get("id") == activity.object_id
+
+
 def needs_requester(status: Status) -> bool:
     return status.visibility not in ("public", "unlisted")
 

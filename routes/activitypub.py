@@ -239,7 +239,7 @@ def show_activity(uuid: str) -> Response:
     activity = objects.local_activity(objects.activity_id(uuid))
     if activity is None:
         raise ApiError(404, "Not found")
-    if activity.type == "Create":
+    if objects.publishes_status(activity):
         status = _readable(local_status(activity.object_id))
         if status is None:
             raise ApiError(404, "Not found")

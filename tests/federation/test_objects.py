@@ -71,7 +71,7 @@ def test_a_create_activity_shows_its_status_as_it_is_now(app, client, post, alic
             actor_id=status.account_id,
             object_id=status.uri,
             is_local=True,
-            data={},
+            data={"id": create_id, "type": "Create", "object": {"id": status.uri, "content": "first words"}},
         )
     )
     db.session.commit()
@@ -96,3 +96,20 @@ def test_an_activity_not_addressed_to_the_public_needs_a_signed_recipient(client
         "Signature": 'keyId="http://127.0.0.1:9/x",signature="AAAA"',
     }
     assert client.get(_path(delete.ap_id), headers=forged).status_code == 404
+
+
+def test_a_create_of_something_else_is_served_as_it_was_sent(app, client, post, alice_h, bob):
+    # A poll vote is a Create of a Note that is no status: served as delivered, to its addressee.
+    poll = post(alice_h, status="which?", poll={"options": ["a", "b"], "expires_in": 600})
+    vote_id = f"{app.config['BASE_URL']}/activities/{uuid.uuid4()}"
+    vote = {
+        "id": vote_id,
+        "type": "Create",
+        "to": [PUBLIC],
+        "object": {"id": f"{vote_id}#vote", "type": "Note", "name": "a", "inReplyTo": poll.uri},
+    }
+    db.session.add(
+        Activity(ap_id=vote_id, type="Create", actor_id=bob.id, object_id=poll.uri, is_local=True, data=vote)
+    )
+    db.session.commit()
+    assert get_ap(client, _path(vote_id)).get_json() == vote
