@@ -46,7 +46,18 @@ CHROMIUM := /usr/bin/chromium
 $(CHROMIUM):
 	apt-get update -qq && apt-get install -y -qq chromium
 
-test: $(VENV)/.installed-dev $(NODE_DIR)/node_modules/.installed $(CHROMIUM)
+# The ActivityPub interop tests (tests/federation/test_bovine.py) sign and verify with bovine, an
+# independent implementation from PyPI. It pins an older `cryptography` than Kenoma's, so it has
+# its own environment, pinned by tests/federation/peer-requirements.txt and run as a subprocess.
+PEER_VENV := .venv-peer
+PEER_REQUIREMENTS := tests/federation/peer-requirements.txt
+$(PEER_VENV)/.installed: $(PEER_REQUIREMENTS)
+	$(PEER_VENV)/bin/python -m pip --version >/dev/null 2>&1 || { \
+		rm -rf $(PEER_VENV) && $(PYTHON) -m venv $(PEER_VENV); }
+	$(PEER_VENV)/bin/python -m pip install --quiet -r $(PEER_REQUIREMENTS)
+	touch $@
+
+test: $(VENV)/.installed-dev $(NODE_DIR)/node_modules/.installed $(PEER_VENV)/.installed $(CHROMIUM)
 	$(BIN)/python -m pytest -q -n 2 --dist loadfile
 
 # The long schemathesis run over /openapi.json (FUZZ_EXAMPLES requests per operation, valid and
@@ -68,4 +79,4 @@ bench-growth:
 	GROWTH=100000 $(MAKE) bench
 
 clean:
-	rm -rf $(VENV)
+	rm -rf $(VENV) $(PEER_VENV)

@@ -224,6 +224,8 @@ class Account(db.Model):
         # coalesce: SQLite treats NULLs as distinct, and local accounts have a NULL domain.
         Index("ix_account_nick_domain", func.lower(nickname), func.coalesce(domain, ""), unique=True),
         Index("ix_account_email", func.lower(email)),
+        # The hosts Kenoma knows (GET /api/v1/instance/peers) and one instance's accounts.
+        Index("ix_account_domain", domain),
     )
 
     @property

@@ -74,7 +74,9 @@ def check_shape(activity: Any) -> dict:
     return activity
 
 
-def _verified_signer(method: str, target: str, headers: Mapping[str, str], body: bytes) -> Account:
+def verified_signer(method: str, target: str, headers: Mapping[str, str], body: bytes | None) -> Account:
+    """The remote account whose key signed the request (a POST's body, or a GET when `body` is
+    None); ApiError 401 (403 for a blocked instance) otherwise."""
     try:
         key_id = signature_params(headers)["keyid"]
     except SignatureError as exc:
@@ -101,7 +103,9 @@ def accept(method: str, target: str, headers: Mapping[str, str], body: bytes, ac
     actor_id = _id_of(activity["actor"]) or ""
     if is_blocked_host(host_of(actor_id)):
         raise ApiError(403, "Instance blocked")
-    signer = _verified_signer(method, target, headers, body)
+    if host_of(_id_of(activity["id"]) or "") != host_of(actor_id):
+        raise ApiError(403, "The activity is not from its actor's server")
+    signer = verified_signer(method, target, headers, body)
     if signer.ap_id != actor_id:
         raise ApiError(403, "The signature is not the actor's")
     jobs.enqueue("process_activity", activity=activity, actor_id=signer.id)

@@ -213,6 +213,8 @@ def ingest(note: dict[str, Any], author: Account, depth: int = 0) -> Status | No
     if existing is not None:
         return existing
     parent = _parent(note, depth)
+    if parent is not None and parent.account.is_local and not parent.is_visible_to(author):
+        return None  # a reply to a local post its author may not see is dropped (SPEC 24.4)
     status = build(note, author, parent)
     audience = _addressed(note, author)
     if parent is not None and parent.account_id != author.id and status.visibility != "direct":

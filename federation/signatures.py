@@ -10,6 +10,7 @@ release 2019) or come inside a whole framework (`bovine`, `federation`). The RSA
 from __future__ import annotations
 
 import base64
+import functools
 import hashlib
 import re
 from collections.abc import Mapping
@@ -64,8 +65,12 @@ def _signing_string(names: list[str], method: str, path: str, headers: Mapping[s
     return "\n".join(lines)
 
 
+@functools.lru_cache(maxsize=256)
 def _private_key(pem: str) -> rsa.RSAPrivateKey:
-    key = serialization.load_pem_private_key(pem.encode(), password=None)
+    # Loading checks the RSA key's consistency, which costs ~20-170 ms: more than the rest of a
+    # delivery. The keys are Kenoma's own, made by keys.py, so the check is skipped and the
+    # loaded key kept for the next delivery of the same account.
+    key = serialization.load_pem_private_key(pem.encode(), password=None, unsafe_skip_rsa_key_validation=True)
     if not isinstance(key, rsa.RSAPrivateKey):
         raise SignatureError("not an RSA private key")
     return key

@@ -20,6 +20,7 @@ import api_schemas
 from errors import ApiError
 from federation import actor_collections
 from federation import documents
+from federation import objects
 from federation.objects import local_status
 from federation.objects import may_read
 from federation.objects import object_id
@@ -163,10 +164,37 @@ def instance_actor() -> Response:
 # ---- Objects
 
 
-def _readable_object(uuid: str) -> Status | None:
-    status = local_status(object_id(uuid))
+def _requester(needed: bool = True) -> Account | None:
+    """The remote actor of a signed GET (SPEC 24.1); only looked for when the answer depends on
+    it, since an unknown keyId costs a fetch of its actor."""
+    if not needed:
+        return None
+    query = request.query_string.decode("latin-1")
+    target = request.path + (f"?{query}" if query else "")
+    return objects.signed_requester(request.method, target, request.headers)
+
+
+def _readable(status: Status | None) -> Status | None:
     # An object the reader may not see answers exactly as one that does not exist.
-    return status if status is not None and may_read(status, None) else None
+    if status is None:
+        return None
+    requester = _requester(objects.needs_requester(status))
+    return status if may_read(status, requester.ap_id if requester else None) else None
+
+
+def _private_answer(response: Response, status: Status) -> Response:
+    return _signed_only(response) if objects.needs_requester(status) else response
+
+
+def _signed_only(response: Response) -> Response:
+    # The answer depends on who signed the request: never shared from a cache.
+    response.vary.add("Signature")
+    response.headers["Cache-Control"] = "private, no-store"
+    return response
+
+
+def _readable_object(uuid: str) -> Status | None:
+    return _readable(local_status(object_id(uuid)))
 
 
 def _missing(uuid: str) -> Response:
@@ -182,14 +210,15 @@ def _missing(uuid: str) -> Response:
     AP_DOCUMENT, 410, content_type=ACTIVITY_JSON, also={302: answer(None, 302, headers=LOCATION_HEADER)}
 )
 def show_object(uuid: str) -> Response:
-    """The Note (or Question) of a public or unlisted local status; a browser is sent to the
-    status' page (/notice/<id>)."""
+    """The Note (or Question) of a local status: public and unlisted ones to anyone, private and
+    direct ones to a signed fetch by one of their recipients; a browser is sent to the status'
+    page (/notice/<id>)."""
     status = _readable_object(uuid)
     if status is None:
         return _missing(uuid)
     if wants_html():
         return redirect(f"/notice/{status.id}", code=302)
-    return activity_response(documents.note(status))
+    return _private_answer(activity_response(documents.note(status)), status)
 
 
 @bp.get("/objects/<uuid>/activity")
@@ -197,7 +226,30 @@ def show_object(uuid: str) -> Response:
 def show_create(uuid: str) -> Response:
     """The Create that published the object."""
     status = _readable_object(uuid)
-    return _missing(uuid) if status is None else activity_response(documents.create(status))
+    if status is None:
+        return _missing(uuid)
+    return _private_answer(activity_response(documents.create(status)), status)
+
+
+@bp.get("/activities/<uuid>")
+@responds(AP_DOCUMENT, content_type=ACTIVITY_JSON)
+def show_activity(uuid: str) -> Response:
+    """An activity Kenoma sent, as it was delivered; a Create shows its status as it is now.
+    Activities not addressed to the public go only to a signed fetch by their recipients."""
+    activity = objects.local_activity(objects.activity_id(uuid))
+    if activity is None:
+        raise ApiError(404, "Not found")
+    if objects.publishes_status(activity):
+        status = _readable(local_status(activity.object_id))
+        if status is None:
+            raise ApiError(404, "Not found")
+        document = documents.create(status, activity_id=activity.ap_id)
+        return _private_answer(activity_response(document), status)
+    public = objects.is_public_activity(activity.data or {})
+    if not objects.may_read_activity(activity, _requester(not public)):
+        raise ApiError(404, "Not found")
+    response = activity_response(activity.data or {})
+    return response if public else _signed_only(response)
 
 
 @bp.get("/notice/<status_id>")
@@ -218,11 +270,11 @@ def notice(status_id: str) -> Response:
 
 
 def _notice_document(status_id: str) -> Response:
-    status = db.session.get(Status, status_id)
-    if status is None or not may_read(status, None):
+    status = _readable(db.session.get(Status, status_id))
+    if status is None:
         raise ApiError(404, "Not found")
     if status.account.domain is not None:  # another server's: its own id is the document
         return redirect(status.uri, code=302)
     if status.reblog_of_id:
         return activity_response(documents.announce(status))
-    return activity_response(documents.note(status))
+    return _private_answer(activity_response(documents.note(status)), status)
