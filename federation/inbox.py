@@ -223,7 +223,14 @@ def on_create(activity: dict, actor: Account) -> None:
     note = object_document(activity, actor)
     if note is None or not notes.check_contained(note, actor):
         return
+    if any(claim(note, actor) for claim in CREATE_CLAIMS):
+        return  # not a status (a poll vote): taken by its module
     notes.ingest(note, actor)
+
+
+# Created objects that are not statuses: each claim takes the object (True) or leaves it.
+Claim = Callable[[dict, Account], bool]
+CREATE_CLAIMS: list[Claim] = []
 
 
 @handles("Delete")
