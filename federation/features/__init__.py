@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from importlib import import_module
 
-MODULES: tuple[str, ...] = ("profiles", "moves", "polls", "edits")
+MODULES: tuple[str, ...] = ("profiles", "moves", "polls", "edits", "reports")
 
 for _name in MODULES:
     import_module(f"federation.features.{_name}")
