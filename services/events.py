@@ -29,6 +29,7 @@ account_moved = _signals.signal("account-moved")  # origin_id, target_id
 status_edited = _signals.signal("status-edited")  # status_id
 poll_voted = _signals.signal("poll-voted")  # poll_id, account_id, choices
 report_forwarded = _signals.signal("report-forwarded")  # report_id
+chat_message_posted = _signals.signal("chat-message-posted")  # message_id, recipient_id
 
 _PENDING = "kenoma_after_commit"
 

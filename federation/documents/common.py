@@ -39,6 +39,7 @@ CONTEXT: list[Any] = [
         "blurhash": "toot:blurhash",
         "votersCount": "toot:votersCount",
         "EmojiReact": "litepub:EmojiReact",
+        "ChatMessage": "litepub:ChatMessage",
         "PropertyValue": "schema:PropertyValue",
         "value": "schema:value",
     },

@@ -128,6 +128,8 @@ def claim_vote(note: dict, actor: Account) -> bool:
     poll = db.session.scalar(select(Poll).where(Poll.status_id == status.id)) if status else None
     if status is None or poll is None:
         return False
+    if not notes.check_contained(note, actor):
+        return True  # not the actor's own vote: dropped
     options = list(poll.options)
     if (
         status.is_visible_to(actor)
