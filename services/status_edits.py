@@ -18,6 +18,7 @@ from models import Favourite
 from models import Media
 from models import Notification
 from models import Poll
+from models import PollVote
 from models import Status
 from models import StatusEdit
 from models import StatusMention
@@ -118,6 +119,7 @@ class RemoteVersion:
     emoji_urls: dict[str, str]
     media: list[Media]  # new rows, not added to the session
     edited_at: datetime
+    poll_options: list[str] | None = None  # a Question's options; its counts are refreshed apart
 
 
 def apply_remote_edit(status: Status, version: RemoteVersion) -> bool:
@@ -138,7 +140,9 @@ def apply_remote_edit(status: Status, version: RemoteVersion) -> bool:
         version.sensitive,
         version.emoji_urls,
     )
-    if unchanged and same_media:
+    poll = db.session.scalar(select(Poll).where(Poll.status_id == status.id))
+    new_options = poll is not None and version.poll_options not in (None, list(poll.options))
+    if unchanged and same_media and not new_options:
         return False
     if not db.session.scalar(select(StatusEdit.id).where(StatusEdit.status_id == status.id).limit(1)):
         db.session.add(snapshot(status, status.created_at))
@@ -147,6 +151,9 @@ def apply_remote_edit(status: Status, version: RemoteVersion) -> bool:
     status.is_sensitive = version.sensitive
     status.emoji_urls = version.emoji_urls
     status.edited_at = version.edited_at
+    if poll is not None and new_options:  # other choices: the votes were for the old ones
+        db.session.execute(delete(PollVote).where(PollVote.poll_id == poll.id))
+        poll.options = list(version.poll_options or [])
     if not same_media:
         for old in attached:
             old.status_id = None  # its columns stay in the history

@@ -57,6 +57,7 @@ def on_note_update(document: dict, actor: Account) -> None:
         media=notes._media(document, actor),
         # When the edit was made: its `updated`, never later than now.
         edited_at=min(polls.moment(document.get("updated")) or utcnow(), utcnow()),
+        poll_options=poll.options if (poll := polls.read_poll(document)) is not None else None,
     )
     apply_remote_edit(status, version)
     if document.get("type") == "Question":

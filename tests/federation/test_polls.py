@@ -78,3 +78,23 @@ def test_a_multiple_choice_vote_counts_each_option(peers):
     assert _counts(counted) == [1, 0, 1] and counted["voters_count"] == 1
     shown = there.get(f"/api/v1/polls/{seen['poll']['id']}", "erin")
     assert _counts(shown) == [1, 0, 1] and shown["voters_count"] == 1 and shown["own_votes"] == [0, 2]
+
+
+def test_an_edited_poll_shows_its_new_options_and_history(peers):
+    here, there = peers
+    _follow(here, "dave", there.acct_of("carol"))
+    posted = there.post_status("carol", "which?", poll=_poll(["one", "two"]))
+    seen = here.get("/api/v1/timelines/home", "dave")[0]
+    here.post(f"/api/v1/polls/{seen['poll']['id']}/votes", "dave", json={"choices": [0]})
+    edited = there.call(
+        "PUT",
+        f"/api/v1/statuses/{posted['id']}",
+        "carol",
+        json={"status": "which?", "poll": _poll(["uno", "dos"])},
+    )
+    assert edited.status_code == 200, edited.text
+    shown = here.get(f"/api/v1/statuses/{seen['id']}", "dave")["poll"]
+    assert [o["title"] for o in shown["options"]] == ["uno", "dos"]
+    assert _counts(shown) == [0, 0] and shown["own_votes"] == [] and shown["voted"] is False
+    history = here.get(f"/api/v1/statuses/{seen['id']}/history", "dave")
+    assert [[o["title"] for o in v["poll"]["options"]] for v in history] == [["one", "two"], ["uno", "dos"]]
