@@ -65,6 +65,16 @@ def test_a_profile_change_reaches_the_followers_server(peers):
     assert [(e["shortcode"], e["url"].startswith(here.url)) for e in shown["emojis"]] == [("kenoma", True)]
 
 
+def test_a_new_banner_through_the_pleroma_api_goes_out_too(peers):
+    here, there = peers
+    _follow(there, "carol", here.acct_of("dave"))
+    files = {"banner": ("banner.png", BLANK_PNG, "image/png")}
+    response = here.call("PATCH", "/api/v1/pleroma/accounts/update_banner", "dave", files=files)
+    assert response.status_code == 200, response.text
+    shown = _remote_view(there, here.acct_of("dave"), "carol")
+    assert shown["header"] == response.json()["url"] and shown["header"].startswith(here.url)
+
+
 def test_a_replayed_or_foreign_update_changes_nothing(peers):
     here, there = peers
     _follow(there, "carol", here.acct_of("dave"))
