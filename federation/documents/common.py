@@ -40,6 +40,8 @@ CONTEXT: list[Any] = [
         "votersCount": "toot:votersCount",
         "EmojiReact": "litepub:EmojiReact",
         "ChatMessage": "litepub:ChatMessage",
+        "capabilities": "litepub:capabilities",
+        "acceptsChatMessages": "litepub:acceptsChatMessages",
         "PropertyValue": "schema:PropertyValue",
         "value": "schema:value",
     },

@@ -68,3 +68,17 @@ def test_a_blocked_sender_reaches_no_chat(peers):
     assert (
         there.get("/api/v1/notifications", "carol", params={"include_types[]": "pleroma:chat_mention"}) == []
     )
+
+
+def test_an_account_refusing_chats_says_so_to_other_servers(peers):
+    here, there = peers
+    there.call(
+        "PATCH", "/api/v1/accounts/update_credentials", "carol", data={"accepts_chat_messages": "false"}
+    )
+    carol = here.account(there.acct_of("carol"), "dave")
+    chat = here.post(f"/api/v1/pleroma/chats/by-account-id/{carol['id']}", "dave")
+    refused = here.call(
+        "POST", f"/api/v1/pleroma/chats/{chat['id']}/messages", "dave", json={"content": "hi"}
+    )
+    assert refused.status_code == 422
+    assert refused.json() == {"error": "recipient does not accept chat messages"}
