@@ -124,9 +124,10 @@ class RemoteVersion:
 
 def apply_remote_edit(status: Status, version: RemoteVersion) -> bool:
     """Another server's edit of one of its statuses: the same versions and `update`
-    notifications as a local edit. False, and nothing written, when the version is not newer
-    than the one shown or changes nothing."""
-    if status.edited_at is not None and version.edited_at <= status.edited_at:
+    notifications as a local edit. False, and nothing written, when the version is older than
+    the one shown or changes nothing (one of the same moment may differ: Mastodon dates edits
+    to the second)."""
+    if status.edited_at is not None and version.edited_at < status.edited_at:
         return False
     attached = db.session.scalars(
         select(Media).where(Media.status_id == status.id).order_by(Media.position, Media.id)

@@ -43,8 +43,8 @@ def on_move(activity: dict, actor: Account) -> None:
     target = _fresh_target(target_ids[0])
     if target is None or not target.is_active or actor.ap_id not in (target.also_known_as or []):
         return
-    if actor.moved_to_id == target.id:
-        return  # heard before (another id for the same move): the followers were moved then
+    # Not skipped when the origin already points at the target: an Update of its actor with
+    # `movedTo` may have come first, and the followers still have to move.
     actor.moved_to_id = target.id
     db.session.commit()
     migration.move_followers(actor.id, target.id)

@@ -65,6 +65,30 @@ def test_an_edit_reaches_the_followers_with_its_history(peers):
     assert len(here.get("/api/v1/notifications", "dave")) == 1
 
 
+def test_an_older_version_arriving_late_is_not_applied(peers):
+    here, there = peers
+    _follow(here, "dave", there.acct_of("carol"))
+    posted = there.post_status("carol", "v1")
+    _edit(there, "carol", posted["id"], "v2")
+    _edit(there, "carol", posted["id"], "v3")
+    with there.server.app.app_context():
+        from federation.delivery import publish
+        from models import Account
+        from models import Activity
+        from models import db
+
+        first = db.session.scalars(
+            db.select(Activity).where(Activity.type == "Update").order_by(Activity.id)
+        ).first()
+        late = dict(first.data, id=f"{there.url}/activities/late")  # v2 again, under a new id
+        carol = db.session.scalar(db.select(Account).where(Account.nickname == "carol"))
+        publish(late, carol, extra_inboxes=[f"{here.url}/inbox"])
+        db.session.remove()
+    seen = here.get("/api/v1/timelines/home", "dave")[0]
+    assert "v3" in seen["content"]
+    assert len(here.get(f"/api/v1/statuses/{seen['id']}/history", "dave")) == 3
+
+
 def test_a_direct_edit_reaches_the_addressed_and_no_one_else_may_edit(peers):
     here, there = peers
     there.account(here.acct_of("dave"), "carol")  # known there, so the mention addresses him
