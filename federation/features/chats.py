@@ -17,6 +17,7 @@ from federation.delivery import publish
 from federation.features.polls import moment
 from federation.fetch import host_of
 from federation.inbox import CREATE_CLAIMS
+from federation.inbox import _claim  # a message's own id is claimed like an activity's
 from federation.inbox import local_account
 from federation.outbox import _enqueue
 from federation.outbox import new_activity_id
@@ -60,6 +61,8 @@ def claim_chat_message(document: dict, actor: Account) -> bool:
     content = formatting.sanitize_html(str(document.get("content") or ""))[:MAX_CONTENT]
     if not formatting.strip_tags(content).strip() and not media:
         return True
+    if not _claim(document, actor):
+        return True  # this message came before, in another activity
     sent = moment(document.get("published")) or utcnow()
     chats.receive_message(actor, recipient, content, media[0] if media else None, min(sent, utcnow()))
     return True
