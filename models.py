@@ -1351,6 +1351,10 @@ class Poll(db.Model):
     # Set by the end_poll job once the voters and the author were notified (makes it run once).
     is_closed: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # Another server's poll (SPEC 24.4): the votes per option and the voters as its Question
+    # last said; None for a local poll, whose PollVote rows are the count.
+    remote_tallies: Mapped[list | None] = mapped_column(JSON, default=None)
+    remote_voters: Mapped[int | None] = mapped_column(Integer, default=None)
 
     @staticmethod
     def has_ended(expires_at: datetime) -> bool:

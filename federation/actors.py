@@ -97,6 +97,9 @@ def _apply(account: Account, document: dict) -> None:
     account.actor_type = "Service" if document.get("type") in ("Service", "Application") else "Person"
     account.is_locked = bool(document.get("manuallyApprovesFollowers"))
     account.is_discoverable = bool(document.get("discoverable"))
+    capabilities = document.get("capabilities") if isinstance(document.get("capabilities"), dict) else {}
+    accepts = capabilities.get("acceptsChatMessages")
+    account.accepts_chat_messages = accepts if isinstance(accepts, bool) else None
     account.also_known_as = [a for a in document.get("alsoKnownAs") or [] if isinstance(a, str)][:20]
     account.inbox = str(document.get("inbox") or "") or None
     account.shared_inbox = str(endpoints.get("sharedInbox") or "") or None

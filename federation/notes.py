@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import mimetypes
 import uuid
+from collections.abc import Callable
 from datetime import UTC
 from datetime import datetime
 from typing import Any
@@ -26,11 +27,15 @@ from models import db
 from models import new_flake_id
 from models import utcnow
 from services import statuses as status_service
+from services.polls import RemotePoll
 from services.tags import tag_name
 
 OBJECT_TYPES = ("Note", "Article", "Page", "Question")
 MAX_ANCESTORS = 10
 MAX_ATTACHMENTS = 20
+
+# The poll an object type carries, read by the module that federates polls (a Question's).
+POLL_READERS: dict[str, Callable[[dict], RemotePoll | None]] = {}
 
 
 def recipients(value: Any) -> list[str]:
@@ -219,4 +224,6 @@ def ingest(note: dict[str, Any], author: Account, depth: int = 0) -> Status | No
     audience = _addressed(note, author)
     if parent is not None and parent.account_id != author.id and status.visibility != "direct":
         audience.setdefault(parent.account_id, False)
-    return status_service.store_remote(status, parent, audience, _hashtags(note), _media(note, author))
+    read_poll = POLL_READERS.get(str(note.get("type")))
+    poll = read_poll(note) if read_poll is not None else None
+    return status_service.store_remote(status, parent, audience, _hashtags(note), _media(note, author), poll)

@@ -106,6 +106,7 @@ class _StatusBatch:
         self.polls: dict[str, tuple[str, list[str], bool, bool, datetime]] = {}
         self.poll_tallies: dict[str, dict[int, int]] = defaultdict(dict)
         self.poll_voters: dict[str, int] = {}
+        self.poll_remote: dict[str, tuple[dict[int, int], int]] = {}
         self.poll_own: dict[str, list[int]] = defaultdict(list)
         reactions: list[tuple] = []
         filter_rows: list[tuple] = []
@@ -157,16 +158,21 @@ class _StatusBatch:
             self.poll_voters[key] = int(a)
         elif kind == "poll_own":
             self.poll_own[key].append(int(a))
+        elif kind == "poll_remote":  # another server's poll: the counts its Question gave
+            self.poll_remote[key] = (dict(enumerate(int(n) for n in orjson.loads(a))), int(b))
 
     def poll(self, status: Status) -> dict | None:
         found = self.polls.get(status.id)
         if found is None:
             return None
+        tallies, voters = self.poll_remote.get(
+            status.id, (self.poll_tallies.get(status.id, {}), self.poll_voters.get(status.id, 0))
+        )
         facts = PollFacts(
             *found,
             author_id=status.account_id,
-            tallies=self.poll_tallies.get(status.id, {}),
-            voters_count=self.poll_voters.get(status.id, 0),
+            tallies=tallies,
+            voters_count=voters,
             own_votes=self.poll_own.get(status.id, []),
         )
         return render_poll(facts, self.viewer, self.emoji)
@@ -468,6 +474,9 @@ def _poll_parts(viewer: Any) -> list[Select]:
         .join_from(PollVote, Poll, Poll.id == PollVote.poll_id)
         .where(Poll.status_id.in_(_IDS))
         .group_by(Poll.status_id),
+        _part("poll_remote", Poll.status_id, Poll.remote_tallies, Poll.remote_voters).where(
+            Poll.status_id.in_(_IDS), Poll.remote_voters.is_not(None)
+        ),
     ]
     if viewer is not None:
         parts.append(

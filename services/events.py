@@ -24,6 +24,12 @@ follow_accepted = _signals.signal("follow-accepted")  # follower_id, followee_id
 follow_rejected = _signals.signal("follow-rejected")  # follower_id, followee_id
 unfollowed = _signals.signal("unfollowed")  # follower_id, followee_id
 account_deleted = _signals.signal("account-deleted")  # account_id, follower_ids
+profile_updated = _signals.signal("profile-updated")  # account_id
+account_moved = _signals.signal("account-moved")  # origin_id, target_id
+status_edited = _signals.signal("status-edited")  # status_id
+poll_voted = _signals.signal("poll-voted")  # poll_id, account_id, choices
+report_forwarded = _signals.signal("report-forwarded")  # report_id
+chat_message_posted = _signals.signal("chat-message-posted")  # message_id, recipient_id
 
 _PENDING = "kenoma_after_commit"
 

@@ -14,6 +14,7 @@ from models import Account
 from models import Follow
 from models import db
 from services import accounts
+from services import events
 from services import follows
 from services import remote
 from services.notifications import notify_many
@@ -47,6 +48,7 @@ def add_alias(account: Account, reference: str) -> None:
     if problem is not None:
         raise ApiError(422, problem)
     account.also_known_as = [*aliases, target.ap_id]  # a new list: JSON columns track assignment
+    events.emit(events.profile_updated, account_id=account.id)
     db.session.commit()
 
 
@@ -57,6 +59,7 @@ def delete_alias(account: Account, reference: str) -> None:
         # Also for an account nobody knows (Pleroma fails with a 500 there, SPEC 22).
         raise ApiError(404, "Account has no such alias.")
     account.also_known_as = [a for a in aliases if a != ap_id]
+    events.emit(events.profile_updated, account_id=account.id)
     db.session.commit()
 
 
@@ -85,6 +88,7 @@ def move_account(origin: Account, reference: str) -> str | None:
     if target.id == origin.id or origin.ap_id not in aliases:
         return NOT_ALIASED
     origin.moved_to_id = target.id
+    events.emit(events.account_moved, origin_id=origin.id, target_id=target.id)
     db.session.commit()
     jobs.enqueue("move_followers", origin_id=origin.id, target_id=target.id)
     return None

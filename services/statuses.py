@@ -44,8 +44,10 @@ from services.notifications import ADD_NOTIFICATION
 from services.notifications import notification_values
 from services.notifications import stamped
 from services.polls import NewPoll
+from services.polls import RemotePoll
 from services.polls import check_new_poll
 from services.polls import insert_poll
+from services.polls import insert_remote_poll
 from services.polls import schedule_end
 
 CONTENT_TYPES = ("text/plain", "text/markdown", "text/html", "text/bbcode")
@@ -251,13 +253,20 @@ def _build(
 
 
 def store_remote(
-    status: Status, parent: Status | None, audience: dict[str, bool], tags: list[str], media: list[Media]
+    status: Status,
+    parent: Status | None,
+    audience: dict[str, bool],
+    tags: list[str],
+    media: list[Media],
+    poll: RemotePoll | None = None,
 ) -> Status:
     """Store a status that arrived from another server (SPEC 24.4), built by federation: the
     same rows, counters, notifications and conversation as a local post, then commit."""
     author = status.account
     notifications = _notifications(status, author, list(audience))
     _insert(status, author, parent, audience, tags)
+    if poll is not None:
+        insert_remote_poll(status, poll)
     for position, item in enumerate(media):
         item.status_id, item.position = status.id, position
         db.session.add(item)

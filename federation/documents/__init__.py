@@ -5,7 +5,7 @@ document, pure functions over models, shared by the GET routes and by delivery.
     actors      a local account's Person/Service, the instance actor, Emoji tags
     notes       Note/Question of a local status, batch-loaded for pages
     activities  Create, Announce, Delete, Like, EmojiReact, Follow, Accept, Reject, Undo, Block,
-                Update, Move, Flag, Add, Remove, poll votes
+                Update, Move, Flag, Add, Remove, poll votes, ChatMessage
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ from federation.documents.activities import accept
 from federation.documents.activities import add
 from federation.documents.activities import announce
 from federation.documents.activities import block
+from federation.documents.activities import chat_message
 from federation.documents.activities import create
 from federation.documents.activities import create_id
 from federation.documents.activities import delete
@@ -60,6 +61,7 @@ __all__ = [
     "addressing",
     "announce",
     "block",
+    "chat_message",
     "create",
     "create_id",
     "delete",

@@ -7,6 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 from federation.documents.actors import actor_object
+from federation.documents.actors import emoji_tags
 from federation.documents.actors import instance_actor_id
 from federation.documents.actors import media_type
 from federation.documents.common import PUBLIC
@@ -17,6 +18,8 @@ from federation.documents.common import with_context
 from federation.documents.common import without_context
 from federation.documents.notes import NoteBatch
 from models import Account
+from models import ChatMessage
+from models import Media
 from models import Status
 from models import db
 from serializers.common import iso
@@ -72,6 +75,35 @@ def update_note(status: Status, activity_id: str) -> dict:
             "to": note["to"],
             "cc": note["cc"],
             "object": note,
+        }
+    )
+
+
+def chat_message(
+    message: ChatMessage, author: Account, recipient: Account, object_id: str, activity_id: str
+) -> dict:
+    """Create of a Pleroma ChatMessage: to its one recipient, never public."""
+    data: dict[str, Any] = {
+        "id": object_id,
+        "type": "ChatMessage",
+        "attributedTo": author.ap_id,
+        "to": [recipient.ap_id],
+        "content": message.content,
+        "published": iso(message.created_at),
+        "tag": emoji_tags(message.emojis or []),
+    }
+    media = db.session.get(Media, message.media_id) if message.media_id else None
+    if media is not None:
+        data["attachment"] = [NoteBatch._attachment(media)]
+    return with_context(
+        {
+            "id": activity_id,
+            "type": "Create",
+            "actor": author.ap_id,
+            "to": [recipient.ap_id],
+            "cc": [],
+            "published": data["published"],
+            "object": data,
         }
     )
 

@@ -98,6 +98,8 @@ def actor_object(account: Account) -> dict:
         "tag": emoji_tags(_profile_shortcodes(account)),
         # Another server checks these when an account moves here (SPEC 11, move_account).
         "alsoKnownAs": list(account.also_known_as or []),
+        # Pleroma sends chat messages only to actors that say they take them.
+        "capabilities": {"acceptsChatMessages": account.accepts_chat_messages is not False},
     }
     if account.moved_to_id is not None and account.moved_to is not None:
         data["movedTo"] = account.moved_to.ap_id

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from importlib import import_module
 
-MODULES: tuple[str, ...] = ()
+MODULES: tuple[str, ...] = ("profiles", "moves", "polls", "edits", "reports", "chats")
 
 for _name in MODULES:
     import_module(f"federation.features.{_name}")
