@@ -1,7 +1,7 @@
 """remote polls: the counts another server's Question gives
 
 Revision ID: b7e2f4a91c03
-Revises: b7d3f1a9c2e5
+Revises: b7e3f9a2c415
 Create Date: 2026-12-03 09:20:00.000000
 
 """
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = 'b7e2f4a91c03'
-down_revision = 'b7d3f1a9c2e5'
+down_revision = 'b7e3f9a2c415'
 branch_labels = None
 depends_on = None
 
