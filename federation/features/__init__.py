@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from importlib import import_module
 
-MODULES: tuple[str, ...] = ()
+MODULES: tuple[str, ...] = ("reactions", "favourites", "reblogs", "blocks", "pins")
 
 for _name in MODULES:
     import_module(f"federation.features.{_name}")
