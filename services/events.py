@@ -24,10 +24,11 @@ follow_accepted = _signals.signal("follow-accepted")  # follower_id, followee_id
 follow_rejected = _signals.signal("follow-rejected")  # follower_id, followee_id
 unfollowed = _signals.signal("unfollowed")  # follower_id, followee_id
 account_deleted = _signals.signal("account-deleted")  # account_id, follower_ids
-favourited = _signals.signal("favourited")  # account_id, status_id, local
-unfavourited = _signals.signal("unfavourited")  # account_id, status_id, local
-reacted = _signals.signal("reacted")  # account_id, status_id, emoji, url, local
-unreacted = _signals.signal("unreacted")  # account_id, status_id, emoji, url (None), local
+# Interactions: `local` whether the acting account is local, `author_local` the status' author.
+favourited = _signals.signal("favourited")  # account_id, status_id, local, author_local
+unfavourited = _signals.signal("unfavourited")  # account_id, status_id, local, author_local
+reacted = _signals.signal("reacted")  # account_id, status_id, emoji, url, local, author_local
+unreacted = _signals.signal("unreacted")  # account_id, status_id, emoji, url, local, author_local
 blocked = _signals.signal("blocked")  # blocker_id, target_id, local
 unblocked = _signals.signal("unblocked")  # blocker_id, target_id, local
 pinned = _signals.signal("pinned")  # account_id, status_id

@@ -8,6 +8,7 @@ import uuid
 from collections import defaultdict
 from typing import Any
 
+from blinker import Signal
 from flask import current_app
 from sqlalchemy import and_
 from sqlalchemy import delete
@@ -82,9 +83,19 @@ def favourite(account: Account, status: Status) -> Status:
     if _insert_once(Favourite, id=new_flake_id(), account_id=account.id, status_id=status.id):
         _add_to(Status.favourites_count, status.id, 1)
         notify(status.account_id, account, "favourite", status=status)
-        events.emit(events.favourited, account_id=account.id, status_id=status.id, local=account.is_local)
+        _announce(events.favourited, account, status)
     db.session.commit()
     return status
+
+
+def _announce(signal: Signal, account: Account, status: Status) -> None:
+    events.emit(
+        signal,
+        account_id=account.id,
+        status_id=status.id,
+        local=account.is_local,
+        author_local=status.account.is_local,
+    )
 
 
 def unfavourite(account: Account, status: Status) -> Status:
@@ -95,7 +106,7 @@ def unfavourite(account: Account, status: Status) -> Status:
     if removed:
         _add_to(Status.favourites_count, status.id, -removed)
         withdraw("favourite", account.id, status_id=status.id)
-        events.emit(events.unfavourited, account_id=account.id, status_id=status.id, local=account.is_local)
+        _announce(events.unfavourited, account, status)
     db.session.commit()
     return status
 

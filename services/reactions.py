@@ -114,7 +114,13 @@ def add(account: Account, status: Status, name: str, url: str | None) -> bool:
 
 def _announce(signal: Signal, account: Account, status: Status, name: str, url: str | None) -> None:
     events.emit(
-        signal, account_id=account.id, status_id=status.id, emoji=name, url=url, local=account.is_local
+        signal,
+        account_id=account.id,
+        status_id=status.id,
+        emoji=name,
+        url=url,
+        local=account.is_local,
+        author_local=status.account.is_local,
     )
 
 
@@ -130,16 +136,22 @@ def unreact(account: Account, status_id: str, raw: str) -> Status:
 
 def remove(account: Account, status: Status, name: str) -> bool:
     """Take one reaction back with its notification; False when there was none."""
-    removed = db.session.connection().execute(
-        delete(EmojiReaction).where(
-            EmojiReaction.status_id == status.id,
-            EmojiReaction.account_id == account.id,
-            EmojiReaction.emoji == name,
+    removed = (
+        db.session.connection()
+        .execute(
+            delete(EmojiReaction)
+            .where(
+                EmojiReaction.status_id == status.id,
+                EmojiReaction.account_id == account.id,
+                EmojiReaction.emoji == name,
+            )
+            .returning(EmojiReaction.url)  # the Undo renders the reaction again, image included
         )
+        .all()
     )
-    if not removed.rowcount:
+    if not removed:
         return False
     withdraw("pleroma:emoji_reaction", account.id, status_id=status.id, emoji=name)
-    _announce(events.unreacted, account, status, name, None)
+    _announce(events.unreacted, account, status, name, removed[0][0])
     commit_keeping_loaded()
     return True

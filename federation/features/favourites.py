@@ -1,5 +1,7 @@
-"""Favourites (SPEC 24.4, 24.5): `Like` and its `Undo`, both ways. A `Like` carrying `content`
-(how Misskey sends a reaction) is an emoji reaction, handed to `features.reactions`."""
+"""Favourites (SPEC 24.4, 24.5): `Like` and its `Undo`, both ways. Out, as Mastodon: a local
+account's Like of a remote status goes to its author's server (the one that counts it). In, a
+`Like` carrying `content` (how Misskey sends a reaction) is an emoji reaction, handed to
+`features.reactions`."""
 
 from __future__ import annotations
 
@@ -12,7 +14,6 @@ from federation.delivery import publish
 from federation.features import reactions
 from federation.features.support import enqueue
 from federation.features.support import may_act_on
-from federation.features.support import reaches_followers
 from federation.inbox import KEEP_DATA
 from federation.inbox import UNDO_HANDLERS
 from federation.inbox import handles
@@ -33,33 +34,33 @@ KEEP_DATA.add("Like")
 
 
 @events.favourited.connect
-def _favourited(_sender: object, account_id: str, status_id: str, local: bool) -> None:
-    if local:
+def _favourited(_sender: object, account_id: str, status_id: str, local: bool, author_local: bool) -> None:
+    if local and not author_local:
         enqueue("federate_like", account_id=account_id, status_id=status_id)
 
 
 @events.unfavourited.connect
-def _unfavourited(_sender: object, account_id: str, status_id: str, local: bool) -> None:
-    if local:
+def _unfavourited(_sender: object, account_id: str, status_id: str, local: bool, author_local: bool) -> None:
+    if local and not author_local:
         enqueue("federate_unlike", account_id=account_id, status_id=status_id)
 
 
 def _liked(account_id: str, status_id: str) -> tuple[Account, Status] | None:
     account, status = db.session.get(Account, account_id), db.session.get(Status, status_id)
-    if account is None or status is None or not account.is_local or status.visibility == "local":
+    if account is None or status is None or not account.is_local or status.account.is_local:
         return None
     return account, status
 
 
 @jobs.job
 def federate_like(account_id: str, status_id: str) -> None:
-    """Like of a status by a local account, to its author and, for open statuses, its followers."""
+    """Like of a remote status by a local account, to its author."""
     pair = _liked(account_id, status_id)
     if pair is None:
         return
     account, status = pair
     like = documents.like(account, status, new_activity_id())
-    publish(like, account, to=[status.account], followers=reaches_followers(status), object_id=status.uri)
+    publish(like, account, to=[status.account], object_id=status.uri)
 
 
 @jobs.job
@@ -74,7 +75,7 @@ def federate_unlike(account_id: str, status_id: str) -> None:
         sent.data if sent is not None and sent.data else documents.like(account, status, new_activity_id())
     )
     undo = documents.undo(account, inner, new_activity_id())
-    publish(undo, account, to=[status.account], followers=reaches_followers(status), object_id=status.uri)
+    publish(undo, account, to=[status.account], object_id=status.uri)
 
 
 # ---- in

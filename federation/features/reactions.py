@@ -1,6 +1,7 @@
 """Emoji reactions (SPEC 16, 24.4, 24.5): Pleroma's `EmojiReact` and its `Undo`, both ways.
 `content` is the emoji; a custom one is `:shortcode:` with its image in an `Emoji` tag, and is
-kept as `shortcode@host` with that image's URL, as Pleroma names remote emoji."""
+kept as `shortcode@host` with that image's URL, as Pleroma names remote emoji. Out, like a Like:
+a local account's reaction to a remote status goes to its author's server."""
 
 from __future__ import annotations
 
@@ -17,7 +18,6 @@ from federation.actors import url_of
 from federation.delivery import publish
 from federation.features.support import enqueue
 from federation.features.support import may_act_on
-from federation.features.support import reaches_followers
 from federation.fetch import host_of
 from federation.inbox import KEEP_DATA
 from federation.inbox import UNDO_HANDLERS
@@ -40,33 +40,33 @@ SHORTCODE = re.compile(r"^:([A-Za-z0-9_+-]{1,64}):$")
 
 
 @events.reacted.connect
-def _reacted(_sender: object, local: bool, **reaction: Any) -> None:
-    if local:
+def _reacted(_sender: object, local: bool, author_local: bool, **reaction: Any) -> None:
+    if local and not author_local:
         enqueue("federate_reaction", **reaction)
 
 
 @events.unreacted.connect
-def _unreacted(_sender: object, local: bool, **reaction: Any) -> None:
-    if local:
+def _unreacted(_sender: object, local: bool, author_local: bool, **reaction: Any) -> None:
+    if local and not author_local:
         enqueue("federate_unreaction", **reaction)
 
 
 def _reacting(account_id: str, status_id: str) -> tuple[Account, Status] | None:
     account, status = db.session.get(Account, account_id), db.session.get(Status, status_id)
-    if account is None or status is None or not account.is_local or status.visibility == "local":
+    if account is None or status is None or not account.is_local or status.account.is_local:
         return None
     return account, status
 
 
 @jobs.job
 def federate_reaction(account_id: str, status_id: str, emoji: str, url: str | None) -> None:
-    """EmojiReact of a local account, to the status' author and, for open statuses, followers."""
+    """EmojiReact of a local account to a remote status, to its author."""
     pair = _reacting(account_id, status_id)
     if pair is None:
         return
     account, status = pair
     react = documents.emoji_react(account, status, emoji, url, new_activity_id())
-    publish(react, account, to=[status.account], followers=reaches_followers(status), object_id=status.uri)
+    publish(react, account, to=[status.account], object_id=status.uri)
 
 
 def _sent_reaction(account: Account, status: Status, content: str) -> dict | None:
@@ -85,7 +85,7 @@ def _sent_reaction(account: Account, status: Status, content: str) -> dict | Non
 
 
 @jobs.job
-def federate_unreaction(account_id: str, status_id: str, emoji: str, url: str | None = None) -> None:
+def federate_unreaction(account_id: str, status_id: str, emoji: str, url: str | None) -> None:
     """Undo of the EmojiReact sent for that emoji."""
     pair = _reacting(account_id, status_id)
     if pair is None:
@@ -94,7 +94,7 @@ def federate_unreaction(account_id: str, status_id: str, emoji: str, url: str | 
     fresh = documents.emoji_react(account, status, emoji, url, new_activity_id())
     inner = _sent_reaction(account, status, fresh["content"]) or fresh
     undo = documents.undo(account, inner, new_activity_id())
-    publish(undo, account, to=[status.account], followers=reaches_followers(status), object_id=status.uri)
+    publish(undo, account, to=[status.account], object_id=status.uri)
 
 
 # ---- in

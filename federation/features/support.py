@@ -26,8 +26,3 @@ def may_act_on(status: Status | None, actor: Account) -> bool:
     """A remote actor may like, react to or reblog a status only if it may see it: never a
     local-only one, a private or direct one only as one of its audience."""
     return status is not None and status.visibility != "local" and status.is_visible_to(actor)
-
-
-def reaches_followers(status: Status) -> bool:
-    """Interactions with public statuses go to the actor's followers too, as they are addressed."""
-    return status.visibility in ("public", "unlisted")
