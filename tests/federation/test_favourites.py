@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import pytest
 
+from tests.federation.acts import add_custom_emoji
 from tests.federation.acts import redeliver
 from tests.federation.acts import send_as
 from tests.federation.acts import status_seen_by
@@ -85,3 +86,14 @@ def test_a_misskey_like_with_content_is_an_emoji_reaction(peers):
     assert notification["emoji"] == "🍮" and notification["account"]["acct"] == there.acct_of("erin")
     send_as(there, "erin", here, {"type": "Undo", "object": like["id"]})
     assert here.get(f"/api/v1/statuses/{posted['id']}", "alice")["pleroma"]["emoji_reactions"] == []
+
+
+def test_a_misskey_like_with_a_custom_emoji_takes_its_image_from_tag(peers):
+    here, there = peers
+    image = add_custom_emoji(there, "blobcat")
+    posted = here.post_status("alice", "react with yours")
+    emoji = {"type": "Emoji", "name": ":blobcat:", "icon": {"type": "Image", "url": image}}
+    like = {"type": "Like", "object": posted["uri"], "content": ":blobcat:", "tag": [emoji]}
+    send_as(there, "erin", here, like | {"_misskey_reaction": ":blobcat:"})
+    [reaction] = here.get(f"/api/v1/statuses/{posted['id']}", "alice")["pleroma"]["emoji_reactions"]
+    assert (reaction["name"], reaction["url"], reaction["count"]) == (f"blobcat@{there.host}", image, 1)
