@@ -67,3 +67,20 @@ def test_a_remote_block_keeps_the_blocked_local_account_from_following(peers):
     assert there.get(f"/api/v1/accounts/{carol['id']}/followers", "carol") == []
     there.post(f"/api/v1/accounts/{dave['id']}/unblock", "carol")
     assert _relationship(here, "dave", remote_carol["id"])["blocked_by"] is False
+
+
+def test_an_imported_block_of_a_remote_account_is_sent_too(peers):
+    here, there = peers
+    dave = there.account(here.acct_of("dave"), "carol")["id"]
+    response = here.call("POST", "/api/pleroma/blocks_import", "dave", data={"list": there.acct_of("carol")})
+    assert response.status_code == 200, response.text
+    assert _relationship(there, "carol", dave)["blocked_by"] is True
+    # Importing the same list again blocks no one anew: no second Block goes out.
+    here.call("POST", "/api/pleroma/blocks_import", "dave", data={"list": there.acct_of("carol")})
+    with here.server.app.app_context():
+        from models import Activity
+        from models import db
+
+        sent = db.session.scalars(db.select(Activity.ap_id).where(Activity.type == "Block")).all()
+        db.session.remove()
+    assert len(sent) == 1
