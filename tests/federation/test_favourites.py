@@ -18,6 +18,16 @@ def peers(live_server):
     return Peer(live_server(), "alice", "dave"), Peer(live_server(), "carol", "erin")
 
 
+def _stored_notifications(peer: Peer) -> int:
+    from models import Notification
+    from models import db
+
+    with peer.server.app.app_context():
+        count = db.session.scalar(db.select(db.func.count()).select_from(Notification))
+        db.session.remove()
+    return count
+
+
 def _favourite_notifications(peer: Peer, who: str) -> list[dict]:
     return [n for n in peer.get("/api/v1/notifications", who) if n["type"] == "favourite"]
 
@@ -28,6 +38,7 @@ def test_a_like_reaches_the_author_and_its_undo_takes_it_back(peers):
     seen = status_seen_by(here, "dave", posted["uri"])
     liked = here.post(f"/api/v1/statuses/{seen['id']}/favourite", "dave")
     assert liked["favourited"] is True and liked["favourites_count"] == 1
+    assert _stored_notifications(here) == 0  # carol reads hers on her server, not here
 
     shown = there.get(f"/api/v1/statuses/{posted['id']}", "carol")
     assert shown["favourites_count"] == 1
