@@ -37,8 +37,9 @@ log = logging.getLogger(__name__)
 
 MAX_BODY = 1024 * 1024
 INVALID_SIGNATURE = "Invalid signature"
-# Activities whose JSON is kept after processing: an Accept or Reject embeds the Follow it answers.
-KEEP_DATA = ("Follow",)
+# Activities whose JSON is kept after processing: an Accept or Reject embeds the Follow it answers;
+# the feature modules add the ones whose Undo needs more than the object's id (a reaction's emoji).
+KEEP_DATA: set[str] = {"Follow"}
 
 Handler = Callable[[dict, Account], None]
 HANDLERS: dict[str, Handler] = {}

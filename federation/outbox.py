@@ -113,8 +113,10 @@ def federate_delete(
         announced = db.session.scalar(select(Activity).where(Activity.ap_id == uri))
         if announced is None or announced.data is None:
             return
+        original = db.session.get(Status, reblog_of_id)  # its author got the Announce: the Undo too
+        to = [*addressed, original.account] if original is not None else addressed
         undo = documents.undo(author, announced.data, new_activity_id())
-        publish(undo, author, to=addressed, followers=True, object_id=uri)
+        publish(undo, author, to=to, followers=True, object_id=uri)
         return
     direct_to = [a.ap_id for a in addressed] if visibility == "direct" else None
     delete = documents.delete(uri, author, new_activity_id(), to=direct_to, cc=[] if direct_to else None)

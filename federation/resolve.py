@@ -12,7 +12,10 @@ from models import Account
 from models import Status
 
 
-def resolve_object(url: str, viewer: Account) -> Status | None:
+def resolve_object(url: str, viewer: Account | None = None) -> Status | None:
+    """The status `url` names: known, or fetched (as `viewer`, else as the instance actor)."""
+    if not url:
+        return None
     known = notes.known_status(url)
     if known is not None:
         return known

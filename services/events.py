@@ -30,6 +30,15 @@ status_edited = _signals.signal("status-edited")  # status_id
 poll_voted = _signals.signal("poll-voted")  # poll_id, account_id, choices
 report_forwarded = _signals.signal("report-forwarded")  # report_id
 chat_message_posted = _signals.signal("chat-message-posted")  # message_id, recipient_id
+# Interactions: `local` whether the acting account is local, `author_local` the status' author.
+favourited = _signals.signal("favourited")  # account_id, status_id, local, author_local
+unfavourited = _signals.signal("unfavourited")  # account_id, status_id, local, author_local
+reacted = _signals.signal("reacted")  # account_id, status_id, emoji, url, local, author_local
+unreacted = _signals.signal("unreacted")  # account_id, status_id, emoji, url, local, author_local
+blocked = _signals.signal("blocked")  # blocker_id, target_id, local
+unblocked = _signals.signal("unblocked")  # blocker_id, target_id, local
+pinned = _signals.signal("pinned")  # account_id, status_id
+unpinned = _signals.signal("unpinned")  # account_id, status_id
 
 _PENDING = "kenoma_after_commit"
 

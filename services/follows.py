@@ -201,6 +201,7 @@ def block(blocker: Account, target: Account) -> None:
     begin_write()
     if not blocks(blocker.id, target.id):
         db.session.add(Block(account_id=blocker.id, target_id=target.id))
+        events.emit(events.blocked, blocker_id=blocker.id, target_id=target.id, local=blocker.is_local)
     pair = or_(
         (Follow.follower_id == blocker.id) & (Follow.followee_id == target.id),
         (Follow.follower_id == target.id) & (Follow.followee_id == blocker.id),
@@ -215,7 +216,11 @@ def block(blocker: Account, target: Account) -> None:
 
 
 def unblock(blocker: Account, target: Account) -> None:
-    db.session.execute(delete(Block).where(Block.account_id == blocker.id, Block.target_id == target.id))
+    removed = db.session.execute(
+        delete(Block).where(Block.account_id == blocker.id, Block.target_id == target.id)
+    ).rowcount
+    if removed:
+        events.emit(events.unblocked, blocker_id=blocker.id, target_id=target.id, local=blocker.is_local)
     db.session.commit()
 
 

@@ -30,8 +30,8 @@ CHUNK = 500
 
 def _suppression_statement(with_thread: bool) -> Select:
     """Everything notify() checks, in one statement (built once, models.cached_statement):
-    whether the recipient blocks the actor, muted the thread, follows the actor, and its
-    notification settings."""
+    whether the recipient blocks the actor, muted the thread, follows the actor, its
+    notification settings, and whether it is another server's."""
     recipient, actor = bindparam("recipient_id"), bindparam("actor_id")
     blocks = exists().where(Block.account_id == recipient, Block.target_id == actor)
     muted = (
@@ -43,7 +43,9 @@ def _suppression_statement(with_thread: bool) -> Select:
         Follow.follower_id == recipient, Follow.followee_id == actor, Follow.is_pending.is_(False)
     )
     settings = select(Account.notification_settings).where(Account.id == recipient).scalar_subquery()
-    return select(blocks, muted, follows, settings)
+    # An account of another server reads its notifications there: none are kept for it here.
+    remote = exists().where(Account.id == recipient, Account.domain.is_not(None))
+    return select(blocks, muted, follows, settings, remote)
 
 
 def _suppressed(recipient_id: str, actor_id: str, status: Status | None) -> bool:
@@ -52,12 +54,12 @@ def _suppressed(recipient_id: str, actor_id: str, status: Status | None) -> bool
     values = {"recipient_id": recipient_id, "actor_id": actor_id}
     if status is not None:
         values["context_id"] = status.context_id
-    blocked, muted, follows, settings = db.session.execute(
+    blocked, muted, follows, settings, remote = db.session.execute(
         cached_statement(_suppression_statement, status is not None), values
     ).one()
     # `block_from_strangers` (SPEC 11): only accounts the recipient follows may notify it.
     from_stranger = bool((settings or {}).get("block_from_strangers")) and not follows
-    return bool(blocked or muted or from_stranger)
+    return bool(blocked or muted or from_stranger or remote)
 
 
 def notify(

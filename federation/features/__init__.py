@@ -6,7 +6,19 @@ from __future__ import annotations
 
 from importlib import import_module
 
-MODULES: tuple[str, ...] = ("profiles", "moves", "polls", "edits", "reports", "chats")
+MODULES: tuple[str, ...] = (
+    "profiles",
+    "moves",
+    "polls",
+    "edits",
+    "reports",
+    "chats",
+    "reactions",
+    "favourites",
+    "reblogs",
+    "blocks",
+    "pins",
+)
 
 for _name in MODULES:
     import_module(f"federation.features.{_name}")
