@@ -60,8 +60,8 @@ def _give_back(info: dict | None) -> None:
         held.release()
 
 
-# insert=True: released before any other after_commit hook runs (streaming's sends its events
-# and queues push jobs there, which must not happen under the lock, nor wait on it).
+# insert=True: given back before any other after-commit listener runs, so one that starts more
+# work (services.events' signals, an inline job in tests) never waits on a lock its thread holds.
 @event.listens_for(Session, "after_commit", insert=True)
 @event.listens_for(Session, "after_rollback", insert=True)
 def _session_ended(_session: Session) -> None:

@@ -40,6 +40,8 @@ MASTODON_GROUPS = (
     "search",
     "instance",
     "discovery",
+    "activitypub",
+    "inboxes",
     "push",
     "streaming",
     "reports",
@@ -48,6 +50,8 @@ MASTODON_GROUPS = (
     "ostatus",
     "password_reset",
     "email_confirmation",
+    "testing",
+    "frontend",
 )
 # Pleroma groups in routes/pleroma/, served at /api/v1/pleroma and /api/pleroma alike.
 PLEROMA_GROUPS: tuple[str, ...] = (

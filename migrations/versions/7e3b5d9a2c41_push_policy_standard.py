@@ -1,7 +1,7 @@
 """push subscriptions: policy and standard (Web Push delivery)
 
 Revision ID: 7e3b5d9a2c41
-Revises: 4c7e9a1d3b62
+Revises: b7e2f4a91c03
 Create Date: 2026-12-03 09:20:00.000000
 
 """
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '7e3b5d9a2c41'
-down_revision = '4c7e9a1d3b62'
+down_revision = 'b7e2f4a91c03'
 branch_labels = None
 depends_on = None
 
