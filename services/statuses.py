@@ -244,6 +244,8 @@ def _build(
         app_name=new.app_name,
         app_website=new.app_website,
         emojis=rendered.shortcodes,
+        url=None,  # local: its page is /notice/<id>
+        emoji_urls={},
         created_at=now,
         edited_at=None,
         expires_at=now + timedelta(seconds=new.expires_in) if new.expires_in else None,

@@ -113,7 +113,7 @@ def payload(subscription: PushSubscription, notification: Notification) -> dict[
     return {
         "access_token": token.access_token if token else "",
         "preferred_locale": "en",
-        "notification_id": notification.id,
+        "notification_id": str(notification.id),  # a string, as the API shows it
         "notification_type": notification.type,
         "icon": account_json(sender)["avatar"] if sender else "",
         "title": TITLES.get(notification.type, "New notification").format(name=name),
