@@ -147,6 +147,7 @@ def _configure(app: APIFlask, test_config: dict | None) -> None:
     if not app.config.get("SECRET_KEY"):
         app.config["SECRET_KEY"] = keys.secret_key(Path(app.instance_path))
     app.config["VAPID_PUBLIC_KEY"] = keys.vapid_public_key(Path(app.instance_path))
+    keys.instance_actor_keys(Path(app.instance_path))  # made at the first start, like the others
     app.config["MAX_CONTENT_LENGTH"] = app.config["UPLOAD_LIMIT"] + 1024 * 1024
 
 

@@ -215,7 +215,8 @@ def federate_account_deletion(account_id: str, follower_ids: list[str]) -> None:
     account = db.session.get(Account, account_id)
     if account is None or not account.is_local or not account.private_key:
         return
-    followers = db.session.scalars(
-        select(Account).where(Account.id.in_(follower_ids), Account.domain.is_not(None))
+    followers = list(
+        db.session.scalars(select(Account).where(Account.id.in_(follower_ids), Account.domain.is_not(None)))
     )
-    publish(documents.delete(account.ap_id, account, new_activity_id()), account, to=list(followers))
+    if followers:  # no other server knew of it: nothing to tell, and no row left naming it
+        publish(documents.delete(account.ap_id, account, new_activity_id()), account, to=followers)

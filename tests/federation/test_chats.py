@@ -60,10 +60,14 @@ def test_chat_messages_go_both_ways(peers):
 
 def test_a_blocked_sender_reaches_no_chat(peers):
     here, there = peers
+    chat = _chat(here, "dave", there.acct_of("carol"))  # before the block: then search hides carol
     dave = there.account(here.acct_of("dave"), "carol")
     there.post(f"/api/v1/accounts/{dave['id']}/block", "carol")
-    chat = _chat(here, "dave", there.acct_of("carol"))
-    _say(here, "dave", chat["id"], "let me in")
+    # The Block reached dave's server, which now refuses to send; carol's would drop it anyway.
+    refused = here.call(
+        "POST", f"/api/v1/pleroma/chats/{chat['id']}/messages", "dave", json={"content": "hi"}
+    )
+    assert refused.status_code == 422 and refused.json() == {"error": "actor is blocked by recipient"}
     assert there.get("/api/v1/pleroma/chats", "carol") == []
     assert (
         there.get("/api/v1/notifications", "carol", params={"include_types[]": "pleroma:chat_mention"}) == []
