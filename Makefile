@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 PORT ?= 5000
 export FLASK_APP := app
 
-.PHONY: run test test-postgres engines fuzz lint migrate clean bench bench-growth
+.PHONY: run test test-postgres engines fuzz lint migrate clean bench bench-growth bench-streaming
 
 # Each stamp is written only once its step has finished. A first run interrupted while the
 # environment was being made (Ctrl-C during `python -m venv`) leaves a .venv without a working
@@ -40,7 +40,24 @@ $(NODE_DIR)/node_modules/.installed: $(NODE_DIR)/package.json $(NODE_DIR)/packag
 	npm ci --prefix $(NODE_DIR) --no-audit --no-fund --loglevel=error
 	touch $@
 
-test: $(VENV)/.installed-dev $(NODE_DIR)/node_modules/.installed
+# The browser tests (tests/browser/) drive Debian's Chromium with Playwright, which is pointed at
+# /usr/bin/chromium and never downloads a browser of its own. Installed here when missing.
+CHROMIUM := /usr/bin/chromium
+$(CHROMIUM):
+	apt-get update -qq && apt-get install -y -qq chromium
+
+# The ActivityPub interop tests (tests/federation/test_bovine.py) sign and verify with bovine, an
+# independent implementation from PyPI. It pins an older `cryptography` than Kenoma's, so it has
+# its own environment, pinned by tests/federation/peer-requirements.txt and run as a subprocess.
+PEER_VENV := .venv-peer
+PEER_REQUIREMENTS := tests/federation/peer-requirements.txt
+$(PEER_VENV)/.installed: $(PEER_REQUIREMENTS)
+	$(PEER_VENV)/bin/python -m pip --version >/dev/null 2>&1 || { \
+		rm -rf $(PEER_VENV) && $(PYTHON) -m venv $(PEER_VENV); }
+	$(PEER_VENV)/bin/python -m pip install --quiet -r $(PEER_REQUIREMENTS)
+	touch $@
+
+test: $(VENV)/.installed-dev $(NODE_DIR)/node_modules/.installed $(PEER_VENV)/.installed $(CHROMIUM)
 	$(BIN)/python -m pytest -q -n 2 --dist loadfile
 
 # The scaled layout (SPEC 28, README "Scaling out"): the same suite, each app on PostgreSQL and
@@ -73,5 +90,10 @@ bench: $(VENV)/.installed $(if $(filter postgres,$(BENCH_DB)),engines)
 bench-growth:
 	GROWTH=100000 $(MAKE) bench
 
+# The streaming API: 500 idle SSE connections (memory, REST beside them, commit -> frame delay).
+bench-streaming: $(VENV)/.installed
+	@command -v wrk >/dev/null || (apt-get update -qq && apt-get install -y -qq wrk)
+	$(BIN)/python bench/streaming.py
+
 clean:
-	rm -rf $(VENV)
+	rm -rf $(VENV) $(PEER_VENV)

@@ -541,7 +541,8 @@ class NotificationPleroma(Out):
 class Notification(Out):
     """SPEC 20.4; `status`, `target`, `emoji`, `emoji_url`, `report` and `chat_message` by type."""
 
-    id = string()
+    # An integer sequence sent as a decimal string, below 2^53 (SPEC 1.6), unlike other ids.
+    id = string(metadata={"pattern": "^[0-9]+$", "description": "decimal integer id (SPEC 1.6)"})
     type = string()
     created_at = string()
     account = one(Account)
@@ -669,6 +670,8 @@ class PushSubscription(Out):
     id = string()
     endpoint = string()
     alerts = obj()
+    policy = string()
+    standard = flag()
     server_key = string()
 
 
@@ -822,7 +825,7 @@ class Webfinger(Out):
 
 
 class Actor(Out):
-    """The minimal ActivityPub actor at /users/<nickname>."""
+    """The ActivityPub actor at /users/<nickname> (SPEC 24.1); the keys every actor has."""
 
     id = string()
     type = string()

@@ -35,6 +35,7 @@ import params  # noqa: F401 - registers the request parameter loaders
 import ratelimits
 import readcache
 import security_headers
+import streaming.hub
 import writelock
 from models import db
 from routes import register_blueprints
@@ -50,6 +51,10 @@ DEFAULTS: dict[str, Any] = {
     "ACCOUNT_ACTIVATION_REQUIRED": False,
     "EMOJI_DIR": str(ROOT / "static" / "emoji"),
     "ALLOW_PRIVATE_FETCH": False,
+    # ActivityPub (SPEC 24): inboxes and deliveries; instances neither accepted from nor sent to
+    # (comma-separated domains, `*.example` for subdomains).
+    "FEDERATING": True,
+    "BLOCKED_INSTANCES": [],
     # Rate limits (Flask-Limiter, ratelimits.py), Pleroma's :rate_limit defaults. `memory://` counts
     # in each process: several gunicorn workers count separately unless this points at redis.
     "RATELIMIT_ENABLED": True,
@@ -91,7 +96,13 @@ DEFAULTS: dict[str, Any] = {
     "CAPTCHA_ENABLED": False,
     "CAPTCHA_SECONDS_VALID": 300,
     "FRONTEND_CONFIGURATIONS": {},
+    # The served front-end (SPEC 27); empty: <instance>/frontend.
+    "FRONTEND_DIR": "",
+    # POST /api/kenoma/testing/reset for client test suites (loopback only); KENOMA_TESTING=true.
+    "TESTING_API": False,
     "JOBS_IMMEDIATE": False,
+    # Seconds between streaming heartbeats (an SSE comment, a websocket ping); SPEC 25.1: <= 30.
+    "STREAMING_HEARTBEAT": 25,
     "JOBS_CONSUMER_THREAD": True,
     "SESSION_COOKIE_NAME": "_pleroma_key",
     "ARGON2_TIME_COST": 3,  # argon2-cffi's defaults
@@ -126,13 +137,20 @@ def _configure(app: APIFlask, test_config: dict | None) -> None:
     app.config["SQLALCHEMY_DATABASE_URI"] = f"sqlite:///{Path(app.instance_path) / 'kenoma.db'}"
     app.config.from_pyfile("config.py", silent=True)
     app.config.from_prefixed_env("KENOMA")
+    # SPEC 29 names it KENOMA_TESTING, which Flask reads as its own TESTING flag too.
+    app.config["TESTING_API"] = app.config["TESTING_API"] or os.environ.get("KENOMA_TESTING", "") == "true"
     if test_config:
         app.config.update(test_config)
+    blocked = app.config["BLOCKED_INSTANCES"]
+    if isinstance(blocked, str):
+        blocked = blocked.split(",")
+    app.config["BLOCKED_INSTANCES"] = [name.strip().lower() for name in blocked if name.strip()]
     base_url = app.config["BASE_URL"] or f"http://127.0.0.1:{app.config['PORT']}"
     app.config["BASE_URL"] = base_url.rstrip("/")
     if not app.config.get("SECRET_KEY"):
         app.config["SECRET_KEY"] = keys.secret_key(Path(app.instance_path))
     app.config["VAPID_PUBLIC_KEY"] = keys.vapid_public_key(Path(app.instance_path))
+    keys.instance_actor_keys(Path(app.instance_path))  # made at the first start, like the others
     app.config["MAX_CONTENT_LENGTH"] = app.config["UPLOAD_LIMIT"] + 1024 * 1024
     app.config["SQLALCHEMY_ENGINE_OPTIONS"] = engines.engine_options(
         app.config["SQLALCHEMY_DATABASE_URI"], app.config["SQLALCHEMY_ENGINE_OPTIONS"]
@@ -268,6 +286,8 @@ def create_app(test_config: dict | None = None) -> APIFlask:
         instance_path=_instance_path(test_config),
         instance_relative_config=True,
         spec_path="/openapi.json",
+        # /static/ is routes/frontend.py's: the front-end's files first, Kenoma's as the fallback.
+        static_folder=None,
         docs_path="/docs",
     )
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
@@ -291,6 +311,7 @@ def create_app(test_config: dict | None = None) -> APIFlask:
     errors.register_error_handlers(app)
     security_headers.init_app(app)
     jobs.init_app(app)
+    streaming.hub.init_app(app)
     mail.init_app(app)
     auth.init_oauth(app)
     ratelimits.init_app(app)

@@ -364,6 +364,13 @@ def _verify_bearer(value: str) -> Identity | None:
     return Identity(account_id, token_id, frozenset((scope or "").split()), client_app)
 
 
+def token_identity(value: str) -> Identity | None:
+    """The caller a bare access token names (usable, of an active account), as the Bearer check
+    finds it: streaming takes the token from the query string or Sec-WebSocket-Protocol."""
+    identity = _verify_bearer(value.strip()) if value else None
+    return identity if identity is not None and identity.account_id is not None else None
+
+
 @basic.verify_password
 def _verify_basic(username: str, password: str) -> Identity | None:
     if not username:

@@ -19,6 +19,9 @@ from sqlalchemy import select
 
 import engines
 from cli_announcements import announcement_cli
+from cli_demo import demo
+from cli_demo import reset
+from cli_frontend import frontend_cli
 from errors import ApiError
 from models import Account
 from models import db
@@ -186,6 +189,9 @@ def backup_database(path: Path, force: bool) -> None:
 def register(app: Flask) -> None:
     app.cli.add_command(user_cli)
     app.cli.add_command(announcement_cli)
+    app.cli.add_command(frontend_cli)
+    app.cli.add_command(demo)
+    app.cli.add_command(reset)
     # Flask-Migrate puts its `db` group on app.cli when Migrate(app) runs (before this): the
     # backup joins it as `flask db backup`.
     app.cli.commands["db"].add_command(backup_database)

@@ -1,4 +1,5 @@
-"""Secrets generated once into the instance folder: the session key and the VAPID key pair.
+"""Secrets generated once into the instance folder: the session key, the VAPID key pair and
+the instance actor's RSA pair.
 
 cryptography (~6 MB with its Rust library) is imported inside the functions that need it: a
 server process reads the VAPID public key from its cached copy and never loads it unless an
@@ -7,6 +8,7 @@ account is created."""
 from __future__ import annotations
 
 import base64
+import functools
 import hashlib
 import os
 import secrets
@@ -105,3 +107,27 @@ def new_account_keys() -> tuple[str, str]:
         .decode()
     )
     return private, public
+
+
+def instance_actor_keys(instance: Path) -> tuple[str, str]:
+    """The instance actor's RSA pair (private PEM, public PEM), made once into the instance
+    folder: it signs the fetches no account makes (SPEC 24.1, /internal/fetch)."""
+    path = instance / "instance_actor.pem"
+    if not path.exists():
+        private, _ = new_account_keys()
+        _write_private(path, private.encode())  # a concurrent starter's pair wins
+    private = path.read_text()
+    return private, _public_pem(private)
+
+
+@functools.lru_cache(maxsize=4)
+def _public_pem(private_pem: str) -> str:
+    """Derived, not stored: a replaced private key can never be served with a stale public one."""
+    from cryptography.hazmat.primitives import serialization  # lazy: see the module docstring
+
+    key = serialization.load_pem_private_key(private_pem.encode(), password=None)
+    return (
+        key.public_key()
+        .public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
+        .decode()
+    )

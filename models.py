@@ -197,6 +197,17 @@ class Account(db.Model):
     session_epoch: Mapped[int] = mapped_column(Integer, default=0)
     public_key: Mapped[str | None] = mapped_column(Text, default=None)
     private_key: Mapped[str | None] = mapped_column(Text, default=None)
+    # Remote actors (SPEC 24): where to deliver, which key signs for them, and the profile parts
+    # that live on their server (image URLs, custom emoji) — all null/empty for local accounts.
+    key_id: Mapped[str | None] = mapped_column(String(1024), default=None, index=True)
+    inbox: Mapped[str | None] = mapped_column(String(1024), default=None)
+    shared_inbox: Mapped[str | None] = mapped_column(String(1024), default=None)
+    followers_url: Mapped[str | None] = mapped_column(String(1024), default=None)
+    url: Mapped[str | None] = mapped_column(String(1024), default=None)
+    avatar_url: Mapped[str | None] = mapped_column(String(1024), default=None)
+    header_url: Mapped[str | None] = mapped_column(String(1024), default=None)
+    emoji_urls: Mapped[dict] = mapped_column(JSON, default=dict)  # shortcode -> image URL
+    fetched_at: Mapped[datetime | None] = mapped_column(default=None)
     # Counters kept by services in the same transaction as the change, so that serialising a
     # page of accounts never counts rows.
     followers_count: Mapped[int] = mapped_column(Integer, default=0)
@@ -214,6 +225,8 @@ class Account(db.Model):
         # coalesce: SQLite treats NULLs as distinct, and local accounts have a NULL domain.
         Index("ix_account_nick_domain", func.lower(nickname), func.coalesce(domain, ""), unique=True),
         Index("ix_account_email", func.lower(email)),
+        # The hosts Kenoma knows (GET /api/v1/instance/peers) and one instance's accounts.
+        Index("ix_account_domain", domain),
     )
 
     @property
@@ -420,6 +433,9 @@ class Status(db.Model):
     app_name: Mapped[str | None] = mapped_column(String(255), default=None)
     app_website: Mapped[str | None] = mapped_column(String(1024), default=None)
     emojis: Mapped[list] = mapped_column(JSON, default=list)  # shortcodes used in the text
+    # Remote statuses: their page on the author's server and their custom emoji's images.
+    url: Mapped[str | None] = mapped_column(String(1024), default=None)
+    emoji_urls: Mapped[dict] = mapped_column(JSON, default=dict)  # shortcode -> image URL
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     edited_at: Mapped[datetime | None] = mapped_column(default=None)
     expires_at: Mapped[datetime | None] = mapped_column(default=None)
@@ -434,6 +450,8 @@ class Status(db.Model):
     __table_args__ = (
         Index("ix_status_account_id_id", "account_id", "id"),
         Index("ix_status_visibility_id", "visibility", "id"),
+        # Inbound activities name statuses by their ActivityPub id (SPEC 24.4).
+        Index("ix_status_uri", "uri"),
         # One reblog per account and status, even when two requests race.
         UniqueConstraint("account_id", "reblog_of_id"),
     )
@@ -676,6 +694,7 @@ class Media(db.Model):
         String(18), ForeignKey("scheduled_status.id", ondelete="SET NULL"), default=None, index=True
     )
     path: Mapped[str] = mapped_column(String(1024))  # relative to <instance>/media
+    remote_url: Mapped[str | None] = mapped_column(String(1024), default=None)  # a remote attachment
     mime_type: Mapped[str] = mapped_column(String(255))
     description: Mapped[str] = mapped_column(Text, default="")
     focus: Mapped[str | None] = mapped_column(String(64), default=None)
@@ -738,8 +757,16 @@ DEFAULT_NOTIFICATION_TYPES = (
 )
 
 
+# Notification ids are a plain integer sequence, as in Pleroma and Mastodon (SPEC 1.6): Pleroma-FE
+# parses them as numbers. BIGINT on PostgreSQL; on SQLite an INTEGER PRIMARY KEY (the rowid) with
+# AUTOINCREMENT, so the id of a dismissed newest notification is never handed out again.
+NOTIFICATION_ID_TYPE = BigInteger().with_variant(Integer, "sqlite")
+# Ids stay below 2^53 (a JavaScript number); a cursor past that is clamped, never an overflow.
+MAX_NOTIFICATION_ID = 2**53
+
+
 class Notification(db.Model):
-    id: Mapped[str] = FlakeId()
+    id: Mapped[int] = mapped_column(NOTIFICATION_ID_TYPE, primary_key=True, autoincrement=True)
     account_id: Mapped[str] = AccountRef(index=False)  # the recipient
     from_account_id: Mapped[str] = AccountRef()
     type: Mapped[str] = mapped_column(String(40))
@@ -761,7 +788,19 @@ class Notification(db.Model):
     is_seen: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
-    __table_args__ = (Index("ix_notification_account_id_id", "account_id", "id"),)
+    __table_args__ = (
+        Index("ix_notification_account_id_id", "account_id", "id"),
+        {"sqlite_autoincrement": True},
+    )
+
+    @staticmethod
+    def parse_id(value: object) -> int | None:
+        """A notification id or cursor as a number: decimal digits only (None otherwise), clamped
+        below 2^53 so comparisons never overflow the column."""
+        text = str(value).strip()
+        if not text.isascii() or not text.isdigit():
+            return None
+        return min(int(text), MAX_NOTIFICATION_ID)
 
     @classmethod
     def for_account(
@@ -938,6 +977,10 @@ class PushSubscription(db.Model):
     key_p256dh: Mapped[str] = mapped_column(String(255))
     key_auth: Mapped[str] = mapped_column(String(255))
     alerts: Mapped[dict] = mapped_column(JSON, default=dict)
+    # Whose notifications are pushed (SPEC 25.2): all, followed, follower, none.
+    policy: Mapped[str] = mapped_column(String(16), default="all", server_default="all")
+    # Created with standard=true (Mastodon 4.4): RFC 8291 aes128gcm instead of the older aesgcm.
+    is_standard: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     # Replacing a subscription must give it a new id, never the deleted one's again.
@@ -1328,6 +1371,10 @@ class Poll(db.Model):
     # Set by the end_poll job once the voters and the author were notified (makes it run once).
     is_closed: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # Another server's poll (SPEC 24.4): the votes per option and the voters as its Question
+    # last said; None for a local poll, whose PollVote rows are the count.
+    remote_tallies: Mapped[list | None] = mapped_column(JSON, default=None)
+    remote_voters: Mapped[int | None] = mapped_column(Integer, default=None)
 
     @staticmethod
     def has_ended(expires_at: datetime) -> bool:
@@ -1539,3 +1586,23 @@ class EmailConfirmationToken(db.Model):
     token_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
     account_id: Mapped[str] = AccountRef()
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Activity(db.Model):
+    """An ActivityPub activity Kenoma sent or accepted (SPEC 24). Inbound ones make replays
+    no-ops (their `ap_id` is unique); local ones keep the JSON that was delivered, so
+    `/activities/<uuid>` can serve it and an `Undo` can name it."""
+
+    id: Mapped[str] = FlakeId()
+    ap_id: Mapped[str] = mapped_column(String(1024), unique=True)
+    type: Mapped[str] = mapped_column(String(32))
+    actor_id: Mapped[str | None] = mapped_column(
+        String(18), ForeignKey("account.id", ondelete="CASCADE"), default=None
+    )
+    object_id: Mapped[str] = mapped_column(String(1024), default="")  # the object's ap_id
+    is_local: Mapped[bool] = mapped_column(Boolean, default=False)
+    data: Mapped[dict | None] = mapped_column(JSON, default=None)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    # (type, actor, object) finds the Like or Follow an Undo takes back, both directions.
+    __table_args__ = (Index("ix_activity_type_actor_object", "type", "actor_id", "object_id"),)

@@ -29,6 +29,7 @@ import sys
 import threading
 import time
 import uuid
+from collections.abc import Callable
 from collections.abc import Iterator
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -333,6 +334,12 @@ def _session(allow_private: bool) -> requests.Session:
     return session
 
 
+def guarded_session(allow_private: bool) -> requests.Session:
+    """A requests session whose every connection passes the guard above, for a library that
+    makes its own request with it (pywebpush posting to a subscription's push service)."""
+    return _session(allow_private)
+
+
 # --- request / redirect / body --------------------------------------------------------
 
 
@@ -354,11 +361,18 @@ def _refusal_reason(exc: requests.ConnectionError) -> str | None:
     return reason.detail if isinstance(reason, AddressRefused) else None
 
 
-def _get(session: requests.Session, url: str, accept: str | None, deadline: float) -> requests.Response:
+# Signs one hop of a request: the URL in, the headers that sign it out (HTTP Signatures).
+Signer = Callable[[str], Mapping[str, str]]
+
+
+def _get(
+    session: requests.Session, url: str, accept: str | None, deadline: float, sign: Signer | None = None
+) -> requests.Response:
     headers = {
         "User-Agent": USER_AGENT,
         "Accept": accept or "*/*",
         "Accept-Encoding": "identity",
+        **(sign(url) if sign is not None else {}),
     }
     try:
         return session.get(
@@ -375,11 +389,14 @@ def _get(session: requests.Session, url: str, accept: str | None, deadline: floa
         raise
 
 
-def _open(session: requests.Session, url: str, accept: str | None, deadline: float) -> requests.Response:
-    """GET, following redirects by hand so every hop goes through the guard again."""
+def _open(
+    session: requests.Session, url: str, accept: str | None, deadline: float, sign: Signer | None = None
+) -> requests.Response:
+    """GET, following redirects by hand so every hop goes through the guard again (and is
+    signed for its own URL)."""
     for _ in range(MAX_REDIRECTS + 1):
         _check_url(url)
-        response = _get(session, url, accept, deadline)
+        response = _get(session, url, accept, deadline, sign)
         location = session.get_redirect_target(response)
         if location is None:
             if not 200 <= response.status_code < 300:
@@ -435,13 +452,14 @@ def fetch(
     max_bytes: int = DOCUMENT_MAX_BYTES,
     timeout: float = DOCUMENT_TIMEOUT,
     accept: str | None = None,
+    sign: Signer | None = None,
 ) -> FetchResult:
     """GET url: 2xx only, ≤5 redirects, body ≤ max_bytes, all within timeout seconds."""
     try:
         with (
             _session(allow_private) as session,
             _Deadline(timeout) as deadline,
-            _open(session, url, accept, deadline.at) as response,
+            _open(session, url, accept, deadline.at, sign) as response,
         ):
             content = b"".join(_iter_body(response, max_bytes, deadline.at))
             deadline.check()
@@ -457,19 +475,42 @@ def fetch_json(
     max_bytes: int = DOCUMENT_MAX_BYTES,
     timeout: float = DOCUMENT_TIMEOUT,
     accept: str = "application/json",
+    sign: Signer | None = None,
 ) -> Any:
     """fetch() and decode the body as JSON."""
     result = fetch(
-        url,
-        allow_private=allow_private,
-        max_bytes=max_bytes,
-        timeout=timeout,
-        accept=accept,
+        url, allow_private=allow_private, max_bytes=max_bytes, timeout=timeout, accept=accept, sign=sign
     )
     try:
         return json.loads(result.content)
     except ValueError as exc:  # JSONDecodeError and UnicodeDecodeError are both ValueErrors
         raise FetchError(f"invalid JSON from {result.url[:200]}") from exc
+
+
+def post(
+    url: str,
+    body: bytes,
+    headers: Mapping[str, str],
+    *,
+    allow_private: bool,
+    timeout: float = DOCUMENT_TIMEOUT,
+) -> int:
+    """POST body (an inbox delivery) through the same guard; the status code. Redirects are
+    not followed: an inbox that moves is answered by the next delivery's actor refresh."""
+    try:
+        with _session(allow_private) as session, _Deadline(timeout) as deadline:
+            _check_url(url)
+            sent = {"User-Agent": USER_AGENT, "Accept-Encoding": "identity", **headers}
+            response = session.post(url, data=body, headers=sent, allow_redirects=False, timeout=timeout)
+            with response:
+                for _ in _iter_body(response, DOCUMENT_MAX_BYTES, deadline.at):
+                    pass  # drained so the connection closes cleanly; the answer is not read
+            return response.status_code
+    except requests.ConnectionError as exc:
+        refusal = _refusal_reason(exc)
+        raise FetchError(refusal or f"ConnectionError: {exc}") from exc
+    except _NETWORK_ERRORS as exc:
+        raise FetchError(f"{type(exc).__name__}: {exc}") from exc
 
 
 def stream_to_file(

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import functools
+from collections.abc import Callable
 from dataclasses import dataclass
+from dataclasses import replace
 from typing import Any
 from urllib.parse import urlencode
 
@@ -14,6 +16,7 @@ from sqlalchemy import ColumnElement
 from sqlalchemy import Select
 from sqlalchemy import bindparam
 
+from errors import ApiError
 from models import db
 from params import IdStr
 from params import Params
@@ -53,6 +56,20 @@ def page_params(data: dict | None = None, max_limit: int = MAX_LIMIT) -> PagePar
         min_id=_cursor(data.get("min_id")),
         limit=max(1, min(limit, max_limit)),
     )
+
+
+def numeric_cursors(params: PageParams, parse: Callable[[str], int | None]) -> PageParams:
+    """The cursors of a table numbered by an integer sequence (notifications, SPEC 1.6) as numbers,
+    so "9" < "10"; a cursor that is not a number is refused."""
+    numbers: dict[str, Any] = {}
+    for name in _CURSORS:
+        value = getattr(params, name)
+        if value is None:
+            continue
+        numbers[name] = parse(value)
+        if numbers[name] is None:
+            raise ApiError(400, f"{name} - Not a valid id.")
+    return replace(params, **numbers)
 
 
 def _cursor(value: Any) -> str | None:

@@ -60,8 +60,10 @@ def _give_back(info: dict | None) -> None:
         held.release()
 
 
-@event.listens_for(Session, "after_commit")
-@event.listens_for(Session, "after_rollback")
+# insert=True: given back before any other after-commit listener runs, so one that starts more
+# work (services.events' signals, an inline job in tests) never waits on a lock its thread holds.
+@event.listens_for(Session, "after_commit", insert=True)
+@event.listens_for(Session, "after_rollback", insert=True)
 def _session_ended(_session: Session) -> None:
     _give_back(getattr(_holder, "info", None))
     _holder.info = None

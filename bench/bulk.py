@@ -4,11 +4,13 @@ Core, so the models' column defaults apply; counters are set as the services wou
 
     python bench/bulk.py accounts N          # N local accounts named bench00001...
     python bench/bulk.py growth TOTAL        # statuses up to TOTAL, favourites scaled alike
+    python bench/bulk.py remote-followers NICK SPEC.json   # remote accounts following NICK
 
 Run with the same KENOMA_* environment as the server (instance path, base URL)."""
 
 from __future__ import annotations
 
+import json
 import sys
 from pathlib import Path
 
@@ -111,10 +113,51 @@ def bulk_growth(total: int) -> None:
     print(f"{wanted} statuses, {favourites} favourites added ({follows} follows)")
 
 
+def bulk_remote_followers(nickname: str, spec_path: str) -> None:
+    """`followers` remote accounts spread over the spec's `hosts` (the federation probe's inbox
+    servers), all with the spec's public key, following `nickname` (accepted)."""
+    spec = json.loads(Path(spec_path).read_text())
+    hosts, total = spec["hosts"], spec["followers"]
+    followee = db.session.scalar(
+        select(Account).where(Account.nickname == nickname, Account.domain.is_(None))
+    )
+    accounts, follows = [], []
+    for n in range(total):
+        host = hosts[n % len(hosts)]
+        ap_id = f"http://{host}/users/f{n}"
+        account_id = new_flake_id()
+        accounts.append(
+            {
+                "id": account_id,
+                "nickname": f"f{n}",
+                "domain": host,
+                "ap_id": ap_id,
+                "inbox": f"{ap_id}/inbox",
+                "shared_inbox": f"http://{host}/inbox",
+                "key_id": f"{ap_id}#main-key",
+                "public_key": spec["public_pem"],
+            }
+        )
+        follows.append({"id": new_flake_id(), "follower_id": account_id, "followee_id": followee.id})
+    db.session.execute(insert(Account), accounts)
+    db.session.execute(insert(Follow), follows)
+    db.session.execute(
+        update(Account)
+        .where(Account.id == followee.id)
+        .values(followers_count=Account.followers_count + total)
+    )
+    db.session.commit()
+    print(f"{total} remote followers of {nickname} on {len(hosts)} hosts")
+
+
 def main() -> None:
-    kind, count = sys.argv[1], int(sys.argv[2])
+    kind = sys.argv[1]
     app = create_app()
     with app.app_context():
+        if kind == "remote-followers":
+            bulk_remote_followers(sys.argv[2], sys.argv[3])
+            return
+        count = int(sys.argv[2])
         if kind == "accounts":
             bulk_accounts(count)
         elif kind == "growth":

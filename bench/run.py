@@ -20,6 +20,9 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+from federation_probe import FederationResult  # noqa: E402
+from federation_probe import federation_checks  # noqa: E402
+from federation_probe import federation_probe  # noqa: E402
 from floors import floor_rows  # noqa: E402
 from floors import floor_servers  # noqa: E402
 from loopback import Client  # noqa: E402
@@ -167,6 +170,14 @@ def run(workdir: Path, logs: Path, servers: dict[str, Server], notes: list[str],
         imported: ImportResult | None = follow_import(port, env, seeded)
     except LookupError:
         imported = None
+    log("federation")
+    federated: FederationResult | None = None
+    try:
+        federated = federation_probe(
+            servers["kenoma"], servers["write"], env, (seeded.alice_token, seeded.bob_token), workdir
+        )
+    except (RuntimeError, OSError, subprocess.SubprocessError) as exc:
+        notes.append(f"federation probe failed: {exc}")
     rss, pss, processes = servers["kenoma"].memory_mb()
     log("SIGTERM under load")
     shutdown = sigterm_under_load(servers["kenoma"], seeded)
@@ -182,6 +193,7 @@ def run(workdir: Path, logs: Path, servers: dict[str, Server], notes: list[str],
             rss <= 200 and processes == 3,
         )
     )
+    checks += federation_checks(federated)
     checks += growth_checks(rows, growth_rows)
     checks.append(
         (

@@ -122,6 +122,8 @@ def kenoma_env(workdir: Path, port: int, count_queries: bool) -> dict[str, str]:
             "KENOMA_EMOJI_DIR": str(workdir / "emoji"),
             "KENOMA_BASE_URL": f"http://127.0.0.1:{port}",
             "KENOMA_RATELIMIT_ENABLED": "false",
+            # The federation probe delivers to inbox servers on loopback (bench/federation_probe.py).
+            "KENOMA_ALLOW_PRIVATE_FETCH": "true",
             "PYTHONDONTWRITEBYTECODE": "1",
             # As `make run` starts gunicorn (gunicorn.conf.py says why); the floors get it too.
             "MALLOC_ARENA_MAX": "2",
@@ -165,9 +167,11 @@ def wrk(
     *,
     headers: dict[str, str] | None = None,
     requests_file: Path | None = None,
+    script: str | None = None,
 ) -> Pass:
-    """One bounded wrk pass against 127.0.0.1 (a fixed GET, or the lines of `requests_file`)."""
-    script = BENCH / "lua" / ("requests.lua" if requests_file else "report.lua")
+    """One bounded wrk pass against 127.0.0.1 (a fixed GET, or the lines of `requests_file`,
+    read by lua/requests.lua or by the `script` given)."""
+    script_path = BENCH / "lua" / (script or ("requests.lua" if requests_file else "report.lua"))
     command = [
         "wrk",
         "-t1",
@@ -176,7 +180,7 @@ def wrk(
         "--timeout",
         "10s",
         "-s",
-        str(script),
+        str(script_path),
     ]
     for name, value in (headers or {}).items():
         command += ["-H", f"{name}: {value}"]

@@ -40,13 +40,18 @@ MASTODON_GROUPS = (
     "search",
     "instance",
     "discovery",
+    "activitypub",
+    "inboxes",
     "push",
+    "streaming",
     "reports",
     "emoji_files",
     "oauth_tokens",
     "ostatus",
     "password_reset",
     "email_confirmation",
+    "testing",
+    "frontend",
 )
 # Pleroma groups in routes/pleroma/, served at /api/v1/pleroma and /api/pleroma alike.
 PLEROMA_GROUPS: tuple[str, ...] = (

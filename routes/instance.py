@@ -23,6 +23,7 @@ import api_schemas
 from auth import me
 from auth import require_auth
 from errors import ApiError
+from federation.fetch import is_blocked_host
 from models import Account
 from models import db
 from models import utcnow
@@ -106,12 +107,20 @@ def _upload_limits() -> dict[str, int]:
     }
 
 
+def _federation() -> dict:
+    """What nodeinfo and the instance say of federation: blocked instances are Pleroma's MRF
+    SimplePolicy `reject` (SPEC 24.6)."""
+    config = current_app.config
+    policies = ["SimplePolicy"] if config["BLOCKED_INSTANCES"] else []
+    return {"enabled": bool(config["FEDERATING"]), "mrf_policies": policies, "exclusions": False}
+
+
 def _pleroma_block(usage: dict[str, int]) -> dict:
     return {
         "metadata": {
             "account_activation_required": bool(current_app.config["ACCOUNT_ACTIVATION_REQUIRED"]),
             "features": list(FEATURES),
-            "federation": {"enabled": False},
+            "federation": _federation(),
             "fields_limits": FIELDS_LIMITS,
             "post_formats": POST_FORMATS,
         },
@@ -221,8 +230,11 @@ def instance_v2() -> dict:
 @bp.get("/api/v1/instance/peers")
 @responds(api_schemas.STRING_LIST)
 def instance_peers() -> list:
-    """Known remote domains: none, Kenoma does not federate."""
-    return []
+    """The hosts of the remote accounts Kenoma knows (SPEC 24.6), blocked instances left out."""
+    hosts = db.session.scalars(
+        select(Account.domain).where(Account.domain.is_not(None)).distinct().order_by(Account.domain)
+    )
+    return [host for host in hosts if host and not is_blocked_host(host)]
 
 
 @bp.get("/api/v1/instance/rules")
@@ -290,7 +302,7 @@ def _nodeinfo_document(version: str) -> dict:
             "private": False,
             "suggestions": {"enabled": False},
             "staffAccounts": list(staff),
-            "federation": {"enabled": False},
+            "federation": _federation(),
             "pollLimits": POLL_LIMITS,
             "postFormats": POST_FORMATS,
             "uploadLimits": limits,

@@ -21,6 +21,7 @@ from openapi import paged
 from openapi import responds
 from pagination import PageIn
 from pagination import link_header
+from pagination import numeric_cursors
 from pagination import page_params
 from pagination import paginate
 from params import Bool
@@ -51,7 +52,8 @@ class DestroyMultipleIn(Params):
 
 def _own(notification_id: str, message: str) -> Notification:
     """The caller's notification, or 403 with `message` (Pleroma answers 403, not 404)."""
-    notification = db.session.get(Notification, notification_id)
+    number = Notification.parse_id(notification_id)
+    notification = db.session.get(Notification, number) if number is not None else None
     if notification is None or notification.account_id != me().id:
         raise ApiError(403, message)
     return notification
@@ -76,10 +78,10 @@ def list_notifications(data: dict) -> tuple[list[dict], int, dict[str, str]]:
         exclude_visibilities=data["exclude_visibilities"],
         with_muted=data["with_muted"],
     )
-    page = paginate(query, Notification.id, page_params(data))
+    page = paginate(query, Notification.id, numeric_cursors(page_params(data), Notification.parse_id))
     # Hidden by a filter or not, the Link is the page as fetched.
     body = serializers.notifications_json(page, me(), "notifications")
-    return body, 200, link_header([n.id for n in page])
+    return body, 200, link_header([str(n.id) for n in page])
 
 
 @bp.get("/<notification_id>")
@@ -129,8 +131,9 @@ def _dismiss(notification_id: str) -> dict:
 @responds(api_schemas.EMPTY)
 def destroy_multiple(data: dict) -> dict:
     """Delete those of the given notifications that belong to the caller."""
+    ids = [number for number in map(Notification.parse_id, data["ids"]) if number is not None]
     db.session.execute(
-        delete(Notification).where(Notification.account_id == me().id, Notification.id.in_(data["ids"]))
+        delete(Notification).where(Notification.account_id == me().id, Notification.id.in_(ids))
     )
     db.session.commit()
     return {}

@@ -6,6 +6,7 @@ from apiflask import APIBlueprint
 from apiflask.fields import Dict
 from apiflask.fields import Nested
 from apiflask.fields import String
+from apiflask.validators import OneOf
 
 import api_schemas
 import serializers
@@ -19,6 +20,7 @@ from params import Bool
 from params import Length
 from params import Params
 from services import push_subscriptions
+from services import web_push  # noqa: F401 - registers the send_web_push job
 
 bp = APIBlueprint("push", __name__, url_prefix="/api/v1/push/subscription", tag="Push")
 
@@ -31,10 +33,13 @@ class KeysIn(Params):
 class SubscriptionIn(Params):
     endpoint = String(required=True, validate=Length(min=1, max=2048))
     keys = Nested(KeysIn, required=True)
+    # Mastodon 4.4: the client decrypts RFC 8291 aes128gcm (else the older aesgcm is sent).
+    standard = Bool(load_default=False)
 
 
 class AlertsDataIn(Params):
     alerts = Dict(keys=String(), values=Bool(), load_default=dict)
+    policy = String(load_default=None, validate=OneOf(push_subscriptions.POLICIES))
 
 
 class SubscribeIn(Params):
@@ -63,7 +68,13 @@ def subscribe(data: dict) -> dict:
     """Create (or replace) this token's push subscription."""
     subscription = data["subscription"]
     created = push_subscriptions.subscribe(
-        me(), _token(), subscription["endpoint"], subscription["keys"], data["data"].get("alerts")
+        me(),
+        _token(),
+        subscription["endpoint"],
+        subscription["keys"],
+        data["data"].get("alerts"),
+        policy=data["data"].get("policy") or "all",
+        standard=subscription["standard"],
     )
     return serializers.push_subscription_json(created)
 
@@ -81,8 +92,10 @@ def get_subscription() -> dict:
 @bp.input(AlertsIn, location="json_or_form", arg_name="data")
 @responds(api_schemas.PushSubscription, 404)
 def update_subscription(data: dict) -> dict:
-    """Replace the alerts of this token's subscription."""
-    updated = push_subscriptions.update_alerts(_token(), data["data"].get("alerts"))
+    """Replace the alerts of this token's subscription (and its policy, when given)."""
+    updated = push_subscriptions.update_alerts(
+        _token(), data["data"].get("alerts"), data["data"].get("policy")
+    )
     return serializers.push_subscription_json(updated)
 
 

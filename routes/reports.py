@@ -24,7 +24,7 @@ class ReportIn(Params):
     account_id = IdStr(required=True)
     status_ids = List(IdStr(), load_default=list)
     comment = String(load_default="", validate=Length(max=5000))
-    forward = Bool(load_default=False)  # accepted and ignored: Kenoma does not federate
+    forward = Bool(load_default=False)  # also send it to a remote account's server
 
 
 @bp.post("")
@@ -33,5 +33,7 @@ class ReportIn(Params):
 @responds(api_schemas.Report)
 def create_report(data: dict) -> dict:
     """Report an account (and some of its statuses) to the admins and moderators."""
-    report = reports.create_report(me(), data["account_id"], data["status_ids"], data["comment"] or "")
+    report = reports.create_report(
+        me(), data["account_id"], data["status_ids"], data["comment"] or "", forward=data["forward"]
+    )
     return serializers.report_json(report, me())

@@ -25,6 +25,7 @@ import api_schemas
 import serializers
 from auth import current_account
 from auth import require_auth
+from federation.resolve import resolve_object
 from models import Account
 from models import Block
 from models import Follow
@@ -39,6 +40,7 @@ from params import SEARCH_QUERY_LIMIT
 from params import Bool
 from params import IdStr
 from params import Params
+from services.remote import find_account
 from services.remote import local_host_names
 
 bp = APIBlueprint("search", __name__, tag="Search")
@@ -49,8 +51,8 @@ TYPES = ("accounts", "statuses", "hashtags")
 class SearchIn(Params):
     q = String(required=True, validate=Length(max=SEARCH_QUERY_LIMIT))
     type = String(load_default=None, allow_none=True, validate=OneOf(TYPES))
-    # resolve=true would fetch unknown `nick@otherhost` accounts; Kenoma does not federate, so it
-    # is accepted and the search stays local.
+    # resolve=true (signed-in searches only) fetches an unknown `nick@otherhost` account or the
+    # account or post an URL names from its server first (SPEC 24.4).
     resolve = Bool(load_default=False)
     following = Bool(load_default=False)
     account_id = IdStr(load_default=None, allow_none=True)
@@ -86,6 +88,8 @@ def _search(data: dict, viewer: Account | None) -> dict[str, Any]:
     accounts: list[Account] = []
     statuses: list[Status] = []
     hashtags: list[str] = []
+    if q and data["resolve"] and viewer is not None:
+        q = resolve_remote(q, viewer)
     if q and "accounts" in wanted:
         accounts = _accounts(q, viewer, data["following"], **window)
     if q and "statuses" in wanted:
@@ -97,6 +101,18 @@ def _search(data: dict, viewer: Account | None) -> dict[str, Any]:
         "statuses": serializers.statuses_json(statuses, viewer),
         "hashtags": hashtags,
     }
+
+
+def resolve_remote(q: str, viewer: Account) -> str:
+    """Store what a remote reference names, so the search below finds it; the query to search
+    with (a post's page URL becomes its ActivityPub id)."""
+    if q.startswith(("http://", "https://")):
+        if find_account(q) is None:
+            status = resolve_object(q, viewer)
+            return status.uri if status is not None else q
+    elif "@" in q.lstrip("@"):
+        find_account(q)
+    return q
 
 
 def _like(text: str, prefix: bool = True) -> str:
@@ -159,13 +175,14 @@ def _statuses(
     query = (
         Status.visible_to(viewer)
         .join(Account, Account.id == Status.account_id)
-        .where(Account.domain.is_(None), Account.is_active, Status.reblog_of_id.is_(None))
+        .where(Account.is_active, Status.reblog_of_id.is_(None))
         .where(_not_blocked(Status.account_id, viewer))
     )
     if account_id:
         query = query.where(Status.account_id == account_id)
-    if q.startswith(("http://", "https://")):
+    if q.startswith(("http://", "https://")):  # a remote post too, once resolved
         return list(db.session.scalars(_by_url(query, q).limit(1)))
+    query = query.where(Account.domain.is_(None))
     for word in q.split():
         pattern = _like(word, prefix=False)
         query = query.where(

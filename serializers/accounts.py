@@ -25,6 +25,7 @@ from models import db
 from serializers.common import base_url
 from serializers.common import iso
 from serializers.common import media_url
+from serializers.common import remote_emojis
 
 
 def _image(path: str | None, default: str | None) -> str | None:
@@ -45,7 +46,10 @@ def _fields(account: Account) -> list[dict]:
 
 
 def _account_emojis(account: Account) -> list[dict]:
-    """Custom emoji named in the display name and bio (the emoji set is cached in memory)."""
+    """Custom emoji named in the display name and bio (the emoji set is cached in memory); a
+    remote account's come with it from its server (SPEC 24.4)."""
+    if account.domain is not None:
+        return remote_emojis(account.emoji_urls)
     shortcodes = formatting.find_shortcodes(f"{account.display_name}\n{account.note_source}")
     if not shortcodes:
         return []
@@ -62,8 +66,8 @@ def account_json(
     embed_moved: bool = True,
 ) -> dict:
     is_owner = viewer is not None and viewer.id == account.id
-    avatar = _image(account.avatar, "avi.png")
-    header = _image(account.header, "banner.png")
+    avatar = account.avatar_url or _image(account.avatar, "avi.png")
+    header = account.header_url or _image(account.header, "banner.png")
     data: dict[str, Any] = {
         "id": account.id,
         "username": account.nickname,
@@ -75,7 +79,7 @@ def account_json(
         "group": False,
         "created_at": iso(account.created_at),
         "note": account.note_html,
-        "url": account.ap_id,
+        "url": account.url or account.ap_id,
         "avatar": avatar,
         "avatar_static": avatar,
         "header": header,

@@ -23,3 +23,12 @@ def base_url() -> str:
 
 def media_url(path: str) -> str:
     return f"{base_url()}/media/{path}"
+
+
+def remote_emojis(urls: dict | None) -> list[dict]:
+    """Custom emoji of a remote account or status (shortcode -> image URL, SPEC 24.4), in the
+    Mastodon Emoji shape."""
+    return [
+        {"shortcode": code, "url": url, "static_url": url, "visible_in_picker": False, "category": None}
+        for code, url in (urls or {}).items()
+    ]

@@ -13,7 +13,7 @@ def _media_type(mime: str) -> str:
 
 
 def attachment_json(media: Media) -> dict:
-    url = media_url(media.path)
+    url = media.remote_url or media_url(media.path)  # a remote attachment stays on its server
     meta = dict(media.meta or {})
     if media.focus:
         x, _, y = media.focus.partition(",")

@@ -31,5 +31,7 @@ def push_subscription_json(subscription: PushSubscription) -> dict:
         "id": str(subscription.id),
         "endpoint": subscription.endpoint,
         "alerts": dict(subscription.alerts or {}),
+        "policy": subscription.policy,
+        "standard": subscription.is_standard,
         "server_key": current_app.config["VAPID_PUBLIC_KEY"],
     }

@@ -72,7 +72,7 @@ def _notification(
     n: Notification, viewer: Account, accounts: dict, statuses: dict, reports: dict | None = None
 ) -> dict:
     data: dict[str, Any] = {
-        "id": n.id,
+        "id": str(n.id),
         "type": n.type,
         "created_at": iso(n.created_at),
         "account": account_json(accounts[n.from_account_id], viewer),

@@ -76,6 +76,8 @@ def poll_json(poll: Poll, viewer: Account | None) -> dict:
     voters = db.session.scalar(
         select(func.count(PollVote.account_id.distinct())).where(PollVote.poll_id == poll.id)
     )
+    if poll.remote_voters is not None:  # another server's poll: the counts its Question gave
+        tallies, voters = dict(enumerate(poll.remote_tallies or [])), poll.remote_voters
     own: list[int] = []
     if viewer is not None:
         own = list(

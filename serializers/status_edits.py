@@ -24,6 +24,7 @@ class _KeptMedia(NamedTuple):
     description: str | None
     focus: str | None
     meta: dict
+    remote_url: str | None = None  # attachment_json reads it; a remote status' version keeps its URL
 
 
 def status_edits_json(status: Status, edits: list[StatusEdit], viewer: Account | None) -> list[dict]:

@@ -48,6 +48,7 @@ from portable_sql import as_text
 from serializers.accounts import account_json
 from serializers.common import base_url
 from serializers.common import iso
+from serializers.common import remote_emojis
 from serializers.filters import FilterRules
 from serializers.media import attachment_json
 from serializers.polls import PollFacts
@@ -107,6 +108,7 @@ class _StatusBatch:
         self.polls: dict[str, tuple[str, list[str], bool, bool, datetime]] = {}
         self.poll_tallies: dict[str, dict[int, int]] = defaultdict(dict)
         self.poll_voters: dict[str, int] = {}
+        self.poll_remote: dict[str, tuple[dict[int, int], int]] = {}
         self.poll_own: dict[str, list[int]] = defaultdict(list)
         reactions: list[tuple] = []
         filter_rows: list[tuple] = []
@@ -158,16 +160,21 @@ class _StatusBatch:
             self.poll_voters[key] = int(a)
         elif kind == "poll_own":
             self.poll_own[key].append(int(a))
+        elif kind == "poll_remote":  # another server's poll: the counts its Question gave
+            self.poll_remote[key] = (dict(enumerate(int(n) for n in orjson.loads(a))), int(b))
 
     def poll(self, status: Status) -> dict | None:
         found = self.polls.get(status.id)
         if found is None:
             return None
+        tallies, voters = self.poll_remote.get(
+            status.id, (self.poll_tallies.get(status.id, {}), self.poll_voters.get(status.id, 0))
+        )
         facts = PollFacts(
             *found,
             author_id=status.account_id,
-            tallies=self.poll_tallies.get(status.id, {}),
-            voters_count=self.poll_voters.get(status.id, 0),
+            tallies=tallies,
+            voters_count=voters,
             own_votes=self.poll_own.get(status.id, []),
         )
         return render_poll(facts, self.viewer, self.emoji)
@@ -228,7 +235,7 @@ class _StatusBatch:
         data: dict[str, Any] = {
             "id": status.id,
             "uri": status.uri,
-            "url": f"{root}/notice/{status.id}",
+            "url": status.url or f"{root}/notice/{status.id}",
             "account": self.account(status.account),
             "in_reply_to_id": status.in_reply_to_id,
             "in_reply_to_account_id": status.in_reply_to_account_id,
@@ -237,7 +244,8 @@ class _StatusBatch:
             "text": None,
             "created_at": iso(status.created_at),
             "edited_at": iso(status.edited_at),
-            "emojis": [self.emoji[sc] for sc in status.emojis or () if sc in self.emoji],
+            "emojis": [self.emoji[sc] for sc in status.emojis or () if sc in self.emoji]
+            + remote_emojis(status.emoji_urls),
             "replies_count": 0 if as_reblog else status.replies_count,
             "reblogs_count": 0 if as_reblog else status.reblogs_count,
             "favourites_count": 0 if as_reblog else status.favourites_count,
@@ -302,6 +310,11 @@ class _MediaRow(NamedTuple):
     @property
     def meta(self) -> dict:
         return json.loads(self.meta_json) if self.meta_json else {}
+
+    @property
+    def remote_url(self) -> str | None:
+        """A remote attachment's URL (the batch query reads it in place of the path)."""
+        return self.path if self.path.startswith(("http://", "https://")) else None
 
 
 _EXTRA_WIDTH = 7  # payload columns of the extras query; each kind fills what it needs
@@ -370,7 +383,7 @@ def _extras_statement(signed_in: bool, with_parents: bool, with_direct: bool, wi
             "media",
             Media.status_id,
             Media.id,
-            Media.path,
+            func.coalesce(Media.remote_url, Media.path),  # a remote attachment: its URL
             Media.mime_type,
             Media.description,
             Media.focus,
@@ -464,6 +477,9 @@ def _poll_parts(viewer: Any) -> list[Select]:
         .join_from(PollVote, Poll, Poll.id == PollVote.poll_id)
         .where(Poll.status_id.in_(_IDS))
         .group_by(Poll.status_id),
+        _part("poll_remote", Poll.status_id, Poll.remote_tallies, Poll.remote_voters).where(
+            Poll.status_id.in_(_IDS), Poll.remote_voters.is_not(None)
+        ),
     ]
     if viewer is not None:
         parts.append(

@@ -33,6 +33,7 @@ from models import Mute
 from models import Status
 from models import StatusTag
 from models import db
+from services import events
 from services import remote
 from services.media import remove_file
 from services.media import store_file
@@ -286,6 +287,7 @@ def update_credentials(account: Account, changes: dict[str, Any]) -> Account:
         _apply(account, changes, fields)
         for column, path in stored.items():
             setattr(account, column, path)
+        events.emit(events.profile_updated, account_id=account.id)
         db.session.commit()
     except BaseException:
         db.session.rollback()

@@ -10,7 +10,6 @@ import os
 import secrets
 import string
 import zipfile
-from collections import defaultdict
 from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
@@ -22,22 +21,17 @@ from sqlalchemy import select
 
 import jobs
 from errors import ApiError
+from federation import documents
 from models import Account
 from models import Backup
 from models import Bookmark
 from models import Favourite
-from models import Media
 from models import Status
-from models import StatusMention
-from models import StatusTag
 from models import db
 from models import utcnow
-from serializers import iso
-from serializers import media_url
 from services.media import media_root
 
 AS_CONTEXT = "https://www.w3.org/ns/activitystreams"
-AS_PUBLIC = "https://www.w3.org/ns/activitystreams#Public"
 _CHUNK = 200
 _ALPHABET = string.ascii_letters + string.digits
 
@@ -129,39 +123,9 @@ def _purge_older(newest: Backup) -> None:
 
 
 def actor_document(account: Account) -> dict[str, Any]:
-    """The account as an ActivityPub Person, pointing at the archive's other files."""
-    actor: dict[str, Any] = {
-        "@context": [AS_CONTEXT, "https://w3id.org/security/v1"],
-        "id": account.ap_id,
-        "type": account.actor_type,
-        "preferredUsername": account.nickname,
-        "name": account.display_name or account.nickname,
-        "summary": account.note_html,
-        "url": account.ap_id,
-        "published": iso(account.created_at),
-        "manuallyApprovesFollowers": account.is_locked,
-        "discoverable": account.is_discoverable,
-        "alsoKnownAs": list(account.also_known_as or []),
-        "attachment": [
-            {"type": "PropertyValue", "name": f.get("name", ""), "value": f.get("value", "")}
-            for f in account.fields or []
-        ],
-        "followers": f"{account.ap_id}/followers",
-        "following": f"{account.ap_id}/following",
-        "inbox": f"{account.ap_id}/inbox",
-        "outbox": "outbox.json",
-        "likes": "likes.json",
-        "bookmarks": "bookmarks.json",
-    }
-    for key, path in (("icon", account.avatar), ("image", account.header)):
-        if path:
-            actor[key] = {"type": "Image", "url": media_url(path)}
-    if account.public_key:
-        actor["publicKey"] = {
-            "id": f"{account.ap_id}#main-key",
-            "owner": account.ap_id,
-            "publicKeyPem": account.public_key,
-        }
+    """The account's actor (federation's one renderer), pointing at the archive's other files."""
+    actor = documents.actor(account)
+    actor.update({"outbox": "outbox.json", "likes": "likes.json", "bookmarks": "bookmarks.json"})
     return actor
 
 
@@ -200,7 +164,8 @@ def _object_ids(model: type[Favourite] | type[Bookmark], account: Account) -> It
 
 
 def _outbox_items(account: Account) -> Iterator[dict]:
-    """Create (posts) and Announce (reblogs) activities, oldest first, a chunk at a time."""
+    """Create (posts) and Announce (reblogs) activities, oldest first, a chunk at a time; each
+    chunk loads what its documents need in a few queries (federation's NoteBatch)."""
     last = ""
     while True:
         statuses = db.session.scalars(
@@ -211,110 +176,16 @@ def _outbox_items(account: Account) -> Iterator[dict]:
         ).all()
         if not statuses:
             return
-        related = _ChunkData(statuses)
-        yield from (related.activity(status, account) for status in statuses)
-        last = statuses[-1].id
-
-
-class _ChunkData:
-    """Addressing, tags, attachments and the uris of related statuses for a chunk of statuses."""
-
-    def __init__(self, statuses: list[Status]) -> None:
-        ids = [s.id for s in statuses]
-        self.mentions: dict[str, list[str]] = defaultdict(list)
-        for status_id, ap_id in db.session.execute(
-            select(StatusMention.status_id, Account.ap_id)
-            .join(Account, Account.id == StatusMention.account_id)
-            .where(StatusMention.status_id.in_(ids))
-        ):
-            self.mentions[status_id].append(ap_id)
-        self.tags: dict[str, list[str]] = defaultdict(list)
-        for status_id, name in db.session.execute(
-            select(StatusTag.status_id, StatusTag.name).where(StatusTag.status_id.in_(ids))
-        ):
-            self.tags[status_id].append(name)
-        self.media: dict[str, list[Media]] = defaultdict(list)
-        for media in db.session.scalars(
-            select(Media).where(Media.status_id.in_(ids)).order_by(Media.position)
-        ):
-            self.media[media.status_id or ""].append(media)
-        linked = (
-            {s.in_reply_to_id for s in statuses}
-            | {s.reblog_of_id for s in statuses}
-            | {s.quote_id for s in statuses}
-        )
-        linked.discard(None)
-        self.uris = dict(db.session.execute(select(Status.id, Status.uri).where(Status.id.in_(linked))).all())
-
-    def activity(self, status: Status, account: Account) -> dict:
-        to, cc = self._addressing(status, account)
-        published = iso(status.created_at)
-        if status.reblog_of_id:
-            return {
-                "id": status.uri,
-                "type": "Announce",
-                "actor": account.ap_id,
-                "published": published,
-                "to": to,
-                "cc": cc,
-                "object": self.uris.get(status.reblog_of_id),
+        original_ids = {s.reblog_of_id for s in statuses if s.reblog_of_id}
+        originals = {}
+        if original_ids:
+            originals = {
+                s.id: s for s in db.session.scalars(select(Status).where(Status.id.in_(original_ids)))
             }
-        return {
-            "id": f"{status.uri}/activity",
-            "type": "Create",
-            "actor": account.ap_id,
-            "published": published,
-            "to": to,
-            "cc": cc,
-            "object": self._note(status, account, to, cc),
-        }
-
-    def _note(self, status: Status, account: Account, to: list[str], cc: list[str]) -> dict:
-        base = current_app.config["BASE_URL"]
-        context = f"{base}/contexts/{status.context.uri}"
-        return {
-            "id": status.uri,
-            "type": "Note",
-            "attributedTo": account.ap_id,
-            "content": status.content,
-            "source": {"content": status.source, "mediaType": status.content_type},
-            "summary": status.spoiler_text,
-            "sensitive": status.is_sensitive,
-            "published": iso(status.created_at),
-            "updated": iso(status.edited_at),
-            "to": to,
-            "cc": cc,
-            "inReplyTo": self.uris.get(status.in_reply_to_id) if status.in_reply_to_id else None,
-            "quoteUrl": self.uris.get(status.quote_id) if status.quote_id else None,
-            "context": context,
-            "conversation": context,
-            "url": f"{base}/notice/{status.id}",
-            "tag": [
-                {"type": "Hashtag", "name": f"#{name}", "href": f"{base}/tag/{name}"}
-                for name in self.tags.get(status.id, [])
-            ]
-            + [{"type": "Mention", "href": ap_id} for ap_id in self.mentions.get(status.id, [])],
-            "attachment": [
-                {
-                    "type": "Document",
-                    "mediaType": m.mime_type,
-                    "url": media_url(m.path),
-                    "name": m.description or None,
-                }
-                for m in self.media.get(status.id, [])
-            ],
-        }
-
-    def _addressing(self, status: Status, account: Account) -> tuple[list[str], list[str]]:
-        """to/cc by visibility, the way Pleroma addresses each kind (SPEC 1.9)."""
-        followers = f"{account.ap_id}/followers"
-        mentioned = self.mentions.get(status.id, [])
-        if status.visibility == "public":
-            return [AS_PUBLIC], [followers, *mentioned]
-        if status.visibility == "unlisted":
-            return [followers], [AS_PUBLIC, *mentioned]
-        if status.visibility == "local":
-            return [f"{current_app.config['BASE_URL']}/#Public"], [followers, *mentioned]
-        if status.visibility == "private":
-            return [followers, *mentioned], []
-        return list(mentioned), []
+        batch = documents.NoteBatch([s for s in statuses if not s.reblog_of_id])
+        for status in statuses:
+            if status.reblog_of_id is None:
+                yield documents.without_context(documents.create(status, batch=batch))
+            elif status.reblog_of_id in originals:
+                yield documents.without_context(documents.announce(status, originals[status.reblog_of_id]))
+        last = statuses[-1].id

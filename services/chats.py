@@ -1,4 +1,4 @@
-"""Pleroma chats (SPEC 26): one-to-one chats between local accounts. Each participant owns a Chat
+"""Pleroma chats (SPEC 26): one-to-one chats, with local or (through federation) remote accounts. Each participant owns a Chat
 row; a message is stored once and shown in both chats through a ChatMessageReference, which holds
 that reader's unread flag (Pleroma's design, so deleting someone else's message hides it from
 one's own chat only)."""
@@ -26,6 +26,7 @@ from models import begin_write
 from models import db
 from models import new_flake_id
 from models import utcnow
+from services import events
 from services.accounts import mention_resolver
 from services.notifications import notify
 
@@ -51,13 +52,10 @@ def own_reference(chat: Chat, reference_id: str) -> ChatMessageReference:
 
 
 def chat_with(owner: Account, recipient_id: str) -> Chat:
-    """POST /chats/by-account-id: the one chat of the owner with that account, made if new.
-    Federation is not there yet, so only local accounts can be chatted with."""
+    """POST /chats/by-account-id: the one chat of the owner with that account, made if new."""
     recipient = db.session.get(Account, recipient_id)
     if recipient is None or not recipient.is_active:
         raise ApiError(404, NOT_FOUND)
-    if not recipient.is_local:
-        raise ApiError(422, "Chats with remote accounts are not supported yet")
     begin_write()
     chat = _get_or_create(owner.id, recipient.id)
     db.session.commit()
@@ -111,10 +109,38 @@ def post_message(
     mine = ChatMessageReference(chat_id=chat.id, message_id=message.id, is_unread=False)
     db.session.add(mine)
     chat.updated_at, chat.activity_id = now, new_flake_id()
-    if recipient.id != author.id:  # a chat with oneself holds each message once
+    if recipient.id != author.id and recipient.is_local:  # a chat with oneself holds each once
         _deliver(author, recipient, message, now)
+    elif not recipient.is_local:  # another server's account: federation sends it there
+        events.emit(events.chat_message_posted, message_id=message.id, recipient_id=recipient.id)
     db.session.commit()
     return mine
+
+
+def receive_message(
+    author: Account, recipient: Account, content_html: str, media: Media | None, created_at: datetime
+) -> ChatMessage | None:
+    """A message another server's account sent to a local one (SPEC 24.4): into the
+    recipient's chat, unread, with its notification. None when the recipient refuses it."""
+    try:
+        _check_recipient(author, recipient)
+    except ApiError:
+        return None
+    if media is not None:
+        db.session.add(media)
+        db.session.flush()
+    message = ChatMessage(
+        account_id=author.id,
+        content=content_html,
+        media_id=media.id if media is not None else None,
+        emojis=[],
+        created_at=created_at,
+    )
+    db.session.add(message)
+    db.session.flush()
+    _deliver(author, recipient, message, utcnow())
+    db.session.commit()
+    return message
 
 
 def _deliver(author: Account, recipient: Account, message: ChatMessage, now: datetime) -> None:

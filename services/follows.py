@@ -24,6 +24,7 @@ from models import begin_write
 from models import db
 from models import new_flake_id
 from models import utcnow
+from services import events
 from services.lists import remove_unfollowed
 from services.notifications import notify
 from services.notifications import withdraw
@@ -84,13 +85,18 @@ def follow(
         raise ApiError(403, f"Could not follow user: {target.nickname} blocked you.")
     row = find_follow(follower.id, target.id)
     if row is None:
-        row = Follow(follower_id=follower.id, followee_id=target.id, is_pending=target.is_locked)
+        # A remote account answers with Accept or Reject: until then the follow is a request.
+        pending = target.is_locked or not target.is_local
+        row = Follow(follower_id=follower.id, followee_id=target.id, is_pending=pending)
         db.session.add(row)
         if row.is_pending:
             notify(target, follower, "follow_request")
         else:
             _count_follow(follower.id, target.id, 1)
             notify(target, follower, "follow")
+        events.emit(
+            events.follow_requested, follower_id=follower.id, followee_id=target.id, pending=row.is_pending
+        )
     if reblogs is not None:
         row.show_reblogs = reblogs
     if subscribe is not None:  # `notify` on a follow and /subscribe set the same thing (SPEC 21.11)
@@ -107,6 +113,7 @@ def unfollow(follower: Account, target: Account) -> None:
     if row is not None:
         drop_follow(row)
         _unendorse(follower.id, target.id)
+        events.emit(events.unfollowed, follower_id=follower.id, followee_id=target.id)
     db.session.commit()
 
 
@@ -125,6 +132,24 @@ def authorize(target: Account, requester: Account) -> None:
     # The request notification turns into the follow it now is (Pleroma does the same).
     withdraw("follow_request", requester.id, recipient_id=target.id)
     notify(target, requester, "follow")
+    events.emit(events.follow_accepted, follower_id=requester.id, followee_id=target.id)
+    db.session.commit()
+
+
+def accepted_by_remote(follower: Account, target: Account) -> None:
+    """The remote `target` accepted our follow (SPEC 24.4): the request becomes a follow."""
+    row = find_follow(follower.id, target.id)
+    if row is not None and row.is_pending:
+        row.is_pending = False
+        _count_follow(follower.id, target.id, 1)
+    db.session.commit()
+
+
+def rejected_by_remote(follower: Account, target: Account) -> None:
+    """The remote `target` refused our follow (or ended it): the row goes, nothing is sent back."""
+    row = find_follow(follower.id, target.id)
+    if row is not None:
+        drop_follow(row)
     db.session.commit()
 
 
@@ -132,6 +157,7 @@ def reject(target: Account, requester: Account) -> None:
     """Refuse a pending request: it disappears with its notification."""
     row = _pending_request(requester, target)
     drop_follow(row)
+    events.emit(events.follow_rejected, follower_id=requester.id, followee_id=target.id)
     db.session.commit()
 
 
@@ -175,6 +201,7 @@ def block(blocker: Account, target: Account) -> None:
     begin_write()
     if not blocks(blocker.id, target.id):
         db.session.add(Block(account_id=blocker.id, target_id=target.id))
+        events.emit(events.blocked, blocker_id=blocker.id, target_id=target.id, local=blocker.is_local)
     pair = or_(
         (Follow.follower_id == blocker.id) & (Follow.followee_id == target.id),
         (Follow.follower_id == target.id) & (Follow.followee_id == blocker.id),
@@ -189,7 +216,11 @@ def block(blocker: Account, target: Account) -> None:
 
 
 def unblock(blocker: Account, target: Account) -> None:
-    db.session.execute(delete(Block).where(Block.account_id == blocker.id, Block.target_id == target.id))
+    removed = db.session.execute(
+        delete(Block).where(Block.account_id == blocker.id, Block.target_id == target.id)
+    ).rowcount
+    if removed:
+        events.emit(events.unblocked, blocker_id=blocker.id, target_id=target.id, local=blocker.is_local)
     db.session.commit()
 
 

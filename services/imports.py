@@ -22,7 +22,9 @@ from urllib.parse import urlsplit
 from sqlalchemy import ColumnElement
 from sqlalchemy import and_
 from sqlalchemy import delete
+from sqlalchemy import exists
 from sqlalchemy import func
+from sqlalchemy import not_
 from sqlalchemy import or_
 from sqlalchemy import select
 from sqlalchemy import tuple_
@@ -40,6 +42,7 @@ from models import Subscription
 from models import db
 from models import new_flake_id
 from models import utcnow
+from services import events
 from services import remote
 from services.notifications import notify_many
 from services.remote import local_host_names
@@ -286,10 +289,13 @@ def block_all(blocker: Account, chunks: Iterable[list[Target]]) -> None:
     now = utcnow()
     for chunk in chunks:
         ids = [t.id for t in chunk]
+        newly_blocked_remote = _new_remote_blocks(blocker.id, ids)
         rows = [
             {"id": new_flake_id(), "account_id": blocker.id, "target_id": i, "created_at": now} for i in ids
         ]
         db.session.execute(sqlite_insert(Block).on_conflict_do_nothing(), rows)
+        for target_id in newly_blocked_remote:  # their servers are told, as for one block
+            events.emit(events.blocked, blocker_id=blocker.id, target_id=target_id, local=True)
         outgoing = and_(Follow.follower_id == blocker.id, Follow.followee_id.in_(ids))
         incoming = and_(Follow.followee_id == blocker.id, Follow.follower_id.in_(ids))
         ended = db.session.execute(
@@ -310,6 +316,16 @@ def block_all(blocker: Account, chunks: Iterable[list[Target]]) -> None:
     if following_lost or followers_lost:
         _count(Account.id == blocker.id, following_count=-following_lost, followers_count=-followers_lost)
     db.session.commit()
+
+
+def _new_remote_blocks(blocker_id: str, ids: list[str]) -> list[str]:
+    """The accounts of other servers among `ids` that the blocker does not block yet."""
+    already = exists().where(Block.account_id == blocker_id, Block.target_id == Account.id)
+    return list(
+        db.session.scalars(
+            select(Account.id).where(Account.id.in_(ids), Account.domain.is_not(None), not_(already))
+        )
+    )
 
 
 def _drop_between(account_id: str, others: list[str]) -> None:

@@ -8,6 +8,7 @@ import uuid
 from collections import defaultdict
 from typing import Any
 
+from blinker import Signal
 from flask import current_app
 from sqlalchemy import and_
 from sqlalchemy import delete
@@ -27,14 +28,17 @@ from models import ClientApp
 from models import Favourite
 from models import Participation
 from models import Status
+from models import StatusMention
 from models import ThreadMute
 from models import begin_write
 from models import db
 from models import new_flake_id
 from models import utcnow
+from services import events
 from services.notifications import notify
 from services.notifications import withdraw
 from services.pleroma_misc import own_folder
+from streaming import events as stream_events
 
 MAX_PINNED = 5
 OPEN_VISIBILITIES = ("public", "unlisted", "local")
@@ -80,8 +84,19 @@ def favourite(account: Account, status: Status) -> Status:
     if _insert_once(Favourite, id=new_flake_id(), account_id=account.id, status_id=status.id):
         _add_to(Status.favourites_count, status.id, 1)
         notify(status.account_id, account, "favourite", status=status)
+        _announce(events.favourited, account, status)
     db.session.commit()
     return status
+
+
+def _announce(signal: Signal, account: Account, status: Status) -> None:
+    events.emit(
+        signal,
+        account_id=account.id,
+        status_id=status.id,
+        local=account.is_local,
+        author_local=status.account.is_local,
+    )
 
 
 def unfavourite(account: Account, status: Status) -> Status:
@@ -92,6 +107,7 @@ def unfavourite(account: Account, status: Status) -> Status:
     if removed:
         _add_to(Status.favourites_count, status.id, -removed)
         withdraw("favourite", account.id, status_id=status.id)
+        _announce(events.unfavourited, account, status)
     db.session.commit()
     return status
 
@@ -100,8 +116,15 @@ def unfavourite(account: Account, status: Status) -> Status:
 # Reblogs
 
 
-def reblog(account: Account, status: Status, visibility: str | None, app: ClientApp | None = None) -> Status:
-    """The reblog wrapper (an existing one when the account reblogged it already)."""
+def reblog(
+    account: Account,
+    status: Status,
+    visibility: str | None,
+    app: ClientApp | None = None,
+    uri: str | None = None,
+) -> Status:
+    """The reblog wrapper (an existing one when the account reblogged it already). `uri`: the
+    Announce's id when a remote account reblogged; a local reblog's uri is its own Announce's."""
     status = original_of(status)
     is_own_private = status.visibility == "private" and status.account_id == account.id
     if status.visibility not in OPEN_VISIBILITIES and not is_own_private:
@@ -115,7 +138,7 @@ def reblog(account: Account, status: Status, visibility: str | None, app: Client
     wrapper = Status(
         id=new_flake_id(),
         account=account,
-        uri=f"{current_app.config['BASE_URL']}/activities/{uuid.uuid4()}",
+        uri=uri or f"{current_app.config['BASE_URL']}/activities/{uuid.uuid4()}",
         visibility=_reblog_visibility(status, visibility),
         reblog_of_id=status.id,
         context_id=status.context_id,
@@ -126,6 +149,7 @@ def reblog(account: Account, status: Status, visibility: str | None, app: Client
     # A reblog is not a post of the reblogger: Pleroma's statuses_count counts notes only.
     _add_to(Status.reblogs_count, status.id, 1)
     notify(status.account_id, account, "reblog", status=status)
+    events.emit(events.status_posted, status_id=wrapper.id, local=account.is_local)
     db.session.commit()
     return wrapper
 
@@ -140,14 +164,14 @@ def _reblog_visibility(status: Status, wanted: str | None) -> str:
 
 
 def unreblog(account: Account, status: Status) -> Status:
+    """Delete the account's reblog wrapper: deleting it is what takes the reblog back (its
+    counter, its notification, and the Undo of its Announce)."""
     status = original_of(status)
-    removed = db.session.execute(
-        delete(Status).where(Status.account_id == account.id, Status.reblog_of_id == status.id)
-    ).rowcount
-    if removed:
-        _add_to(Status.reblogs_count, status.id, -removed)
-        withdraw("reblog", account.id, status_id=status.id)
-    db.session.commit()
+    wrapper = db.session.scalar(
+        select(Status).where(Status.account_id == account.id, Status.reblog_of_id == status.id)
+    )
+    if wrapper is not None:
+        delete_status(wrapper)
     return status
 
 
@@ -193,6 +217,7 @@ def pin(account: Account, status: Status) -> Status:
     if pinned >= MAX_PINNED:
         raise ApiError(400, "You have already pinned the maximum number of statuses")
     status.pinned_at = utcnow()
+    events.emit(events.pinned, account_id=account.id, status_id=status.id)
     db.session.commit()
     return status
 
@@ -200,8 +225,19 @@ def pin(account: Account, status: Status) -> Status:
 def unpin(account: Account, status: Status) -> Status:
     if status.account_id == account.id and status.pinned_at is not None:
         status.pinned_at = None
+        events.emit(events.unpinned, account_id=account.id, status_id=status.id)
         db.session.commit()
     return status
+
+
+def set_remote_pin(status: Status, pinned: bool) -> None:
+    """A remote author added its status to (or removed it from) its featured collection: its
+    own server decides how many it may pin, so no limit applies here."""
+    if pinned and status.pinned_at is None:
+        status.pinned_at = utcnow()
+    elif not pinned:
+        status.pinned_at = None
+    db.session.commit()
 
 
 def mute_thread(account: Account, status: Status) -> Status:
@@ -227,6 +263,19 @@ def unmute_thread(account: Account, status: Status) -> Status:
 def delete_status(status: Status) -> None:
     """Delete a status; the database cascades its notifications, favourites, bookmarks, mentions,
     tags and reblogs. Replies keep their dangling `in_reply_to_id` (SPEC 4)."""
+    stream_events.status_deleted(status)
+    addressed = db.session.scalars(
+        select(StatusMention.account_id).where(StatusMention.status_id == status.id)
+    )
+    events.emit(
+        events.status_deleted,
+        status_id=status.id,
+        uri=status.uri,
+        author_id=status.account_id,
+        visibility=status.visibility,
+        reblog_of_id=status.reblog_of_id,
+        addressed_ids=list(addressed),
+    )
     if status.reblog_of_id is not None:
         _add_to(Status.reblogs_count, status.reblog_of_id, -1)
         withdraw("reblog", status.account_id, status_id=status.reblog_of_id)

@@ -35,13 +35,14 @@ def save_markers(account: Account, last_read_ids: dict[str, str]) -> list[Marker
         marker.last_read_id = last_read_id
         marker.updated_at = now
         saved.append(marker)
-    if "notifications" in last_read_ids:
+    read_up_to = Notification.parse_id(last_read_ids.get("notifications", ""))
+    if read_up_to is not None:
         db.session.execute(
             update(Notification)
             .where(
                 Notification.account_id == account.id,
                 Notification.is_seen.is_(False),
-                Notification.id <= last_read_ids["notifications"],
+                Notification.id <= read_up_to,
             )
             .values(is_seen=True)
         )
@@ -55,11 +56,12 @@ def follow_read_notifications(account: Account) -> None:
     """Move the `notifications` marker to the newest notification `account` has seen, as Pleroma
     does whenever notifications are marked read (SPEC 14); one more `version`, as a save. The
     caller commits, so the marker moves in the same transaction as the notifications."""
-    newest_seen = db.session.scalar(
+    newest_id = db.session.scalar(
         select(func.max(Notification.id)).where(Notification.account_id == account.id, Notification.is_seen)
     )
-    if newest_seen is None:
+    if newest_id is None:
         return
+    newest_seen = str(newest_id)  # markers hold ids as strings, whatever the timeline
     # The notifications were updated first: this transaction already holds the write lock, so
     # two reads racing cannot both insert the marker.
     marker = db.session.scalars(Marker.for_account(account, ["notifications"])).first()

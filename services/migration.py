@@ -6,7 +6,6 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from flask import current_app
 from sqlalchemy import select
 
 import jobs
@@ -15,6 +14,7 @@ from models import Account
 from models import Follow
 from models import db
 from services import accounts
+from services import events
 from services import follows
 from services import remote
 from services.notifications import notify_many
@@ -48,6 +48,7 @@ def add_alias(account: Account, reference: str) -> None:
     if problem is not None:
         raise ApiError(422, problem)
     account.also_known_as = [*aliases, target.ap_id]  # a new list: JSON columns track assignment
+    events.emit(events.profile_updated, account_id=account.id)
     db.session.commit()
 
 
@@ -58,6 +59,7 @@ def delete_alias(account: Account, reference: str) -> None:
         # Also for an account nobody knows (Pleroma fails with a 500 there, SPEC 22).
         raise ApiError(404, "Account has no such alias.")
     account.also_known_as = [a for a in aliases if a != ap_id]
+    events.emit(events.profile_updated, account_id=account.id)
     db.session.commit()
 
 
@@ -86,6 +88,7 @@ def move_account(origin: Account, reference: str) -> str | None:
     if target.id == origin.id or origin.ap_id not in aliases:
         return NOT_ALIASED
     origin.moved_to_id = target.id
+    events.emit(events.account_moved, origin_id=origin.id, target_id=target.id)
     db.session.commit()
     jobs.enqueue("move_followers", origin_id=origin.id, target_id=target.id)
     return None
@@ -96,20 +99,12 @@ def _fresh_aliases(target: Account) -> list[str] | None:
     trusting the copy kept when it was first seen (SPEC 11)."""
     if target.is_local:
         return list(target.also_known_as or [])
-    import outbound  # lazy: requests and urllib3 (~5 MB) only in processes that fetch remotes
+    from federation.actors import fetch_actor  # lazy: signing and fetching only where needed
 
-    try:
-        actor = outbound.fetch_json(
-            target.ap_id, allow_private=current_app.config["ALLOW_PRIVATE_FETCH"], accept=remote.AP_TYPES
-        )
-    except outbound.FetchError:
+    refreshed = fetch_actor(target.ap_id)  # signed: GoToSocial refuses unsigned fetches
+    if refreshed is None:
         return None
-    if not isinstance(actor, dict):
-        return None
-    aliases = [a for a in actor.get("alsoKnownAs") or [] if isinstance(a, str)]
-    target.also_known_as = aliases  # keep the stored copy current as well
-    db.session.commit()
-    return aliases
+    return list(refreshed.also_known_as or [])
 
 
 @jobs.job

@@ -22,8 +22,8 @@ from models import Status
 from models import ThreadMute
 from models import cached_statement
 from models import db
-from models import new_flake_id
 from models import utcnow
+from streaming import events as stream_events
 
 # IN lists stay well under SQLite's bound-parameter limit.
 CHUNK = 500
@@ -31,8 +31,8 @@ CHUNK = 500
 
 def _suppression_statement(with_thread: bool) -> Select:
     """Everything notify() checks, in one statement (built once, models.cached_statement):
-    whether the recipient blocks the actor, muted the thread, follows the actor, and its
-    notification settings."""
+    whether the recipient blocks the actor, muted the thread, follows the actor, its
+    notification settings, and whether it is another server's."""
     recipient, actor = bindparam("recipient_id"), bindparam("actor_id")
     blocks = exists().where(Block.account_id == recipient, Block.target_id == actor)
     muted = (
@@ -44,7 +44,9 @@ def _suppression_statement(with_thread: bool) -> Select:
         Follow.follower_id == recipient, Follow.followee_id == actor, Follow.is_pending.is_(False)
     )
     settings = select(Account.notification_settings).where(Account.id == recipient).scalar_subquery()
-    return select(blocks, muted, follows, settings)
+    # An account of another server reads its notifications there: none are kept for it here.
+    remote = exists().where(Account.id == recipient, Account.domain.is_not(None))
+    return select(blocks, muted, follows, settings, remote)
 
 
 def _suppressed(recipient_id: str, actor_id: str, status: Status | None) -> bool:
@@ -53,12 +55,12 @@ def _suppressed(recipient_id: str, actor_id: str, status: Status | None) -> bool
     values = {"recipient_id": recipient_id, "actor_id": actor_id}
     if status is not None:
         values["context_id"] = status.context_id
-    blocked, muted, follows, settings = db.session.execute(
+    blocked, muted, follows, settings, remote = db.session.execute(
         cached_statement(_suppression_statement, status is not None), values
     ).one()
     # `block_from_strangers` (SPEC 11): only accounts the recipient follows may notify it.
     from_stranger = bool((settings or {}).get("block_from_strangers")) and not follows
-    return bool(blocked or muted or from_stranger)
+    return bool(blocked or muted or from_stranger or remote)
 
 
 def notify(
@@ -105,12 +107,24 @@ def notification_values(
     }
 
 
-ADD_NOTIFICATION = insert(Notification)
+# RETURNING: the database numbers notifications, and streaming and push need those numbers.
+ADD_NOTIFICATION = insert(Notification).returning(Notification.id, Notification.account_id)
 
 
 def stamped(values: dict) -> dict:
-    """Id and time given when the row is written, so notification ids follow commit order."""
-    return values | {"id": new_flake_id(), "report_id": None, "is_seen": False, "created_at": utcnow()}
+    """Time given when the row is written; the database numbers it then, so notification ids
+    follow commit order (writes are serialised)."""
+    return values | {"report_id": None, "is_seen": False, "created_at": utcnow()}
+
+
+def add_notifications(values: list[dict]) -> None:
+    """Insert notifications (notification_values() rows) with one statement; each is streamed,
+    and pushed, once the transaction commits."""
+    if not values:
+        return
+    added = db.session.connection().execute(ADD_NOTIFICATION, [stamped(v) for v in values])
+    for notification_id, account_id in added.all():
+        stream_events.notification_created(notification_id, account_id)
 
 
 def notify_many(
@@ -151,7 +165,6 @@ def notify_many(
         now = utcnow()
         rows += [
             {
-                "id": new_flake_id(),
                 "account_id": rid,
                 "from_account_id": actor.id,
                 "type": type_,
@@ -162,7 +175,9 @@ def notify_many(
             if rid not in blocking and rid not in strangers
         ]
     if rows:
-        db.session.execute(insert(Notification), rows)
+        added = db.session.connection().execute(ADD_NOTIFICATION, rows)
+        for notification_id, account_id in added.all():
+            stream_events.notification_created(notification_id, account_id)
     return len(rows)
 
 

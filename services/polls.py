@@ -23,10 +23,10 @@ from models import Status
 from models import db
 from models import new_flake_id
 from models import utcnow
+from services import events
 from services.interactions import get_visible
-from services.notifications import ADD_NOTIFICATION
+from services.notifications import add_notifications
 from services.notifications import notification_values
-from services.notifications import stamped
 
 # Pleroma's names; the instance entity also shows them as Mastodon's `configuration.polls`.
 # Mastodon's bounds: 5 minutes to a year (Pleroma's default minimum is 0, SPEC 26 says 5 min).
@@ -147,12 +147,82 @@ def vote(account: Account, poll: Poll, choices: list[int]) -> None:
     if _has_voted(account, poll):
         raise ApiError(422, "Validation failed: You have already voted on this poll")
     rows = [{"id": new_flake_id(), "poll_id": poll.id, "account_id": account.id, "choice": c} for c in wanted]
+    if poll.remote_voters is not None:  # another server counts: show ours until it says again
+        counted = list(poll.remote_tallies or [])
+        tallies = counted + [0] * (len(poll.options) - len(counted))
+        for choice in wanted:
+            tallies[choice] += 1
+        poll.remote_tallies, poll.remote_voters = tallies, poll.remote_voters + 1
     try:
         db.session.execute(insert(PollVote), [row | {"created_at": utcnow()} for row in rows])
+        events.emit(events.poll_voted, poll_id=poll.id, account_id=account.id, choices=wanted)
         db.session.commit()
     except IntegrityError:  # the same vote sent twice at once
         db.session.rollback()
         raise ApiError(422, "Validation failed: You have already voted on this poll") from None
+
+
+# ---- another server's polls (SPEC 24.4)
+
+
+@dataclass
+class RemotePoll:
+    """The poll of another server's Question: its options and counts as the Question says."""
+
+    options: list[str]
+    multiple: bool
+    expires_at: datetime
+    tallies: list[int]
+    voters: int
+
+
+def insert_remote_poll(status: Status, poll: RemotePoll) -> str:
+    """Write the poll of a remote status being stored (inside its transaction); its id."""
+    poll_id = new_flake_id()
+    db.session.connection().execute(
+        _ADD_POLL,
+        {
+            "id": poll_id,
+            "status_id": status.id,
+            "options": poll.options,
+            "is_multiple": poll.multiple,
+            "hides_totals": False,
+            "expires_at": poll.expires_at,
+            "is_closed": False,
+            "created_at": status.created_at,
+            "remote_tallies": poll.tallies,
+            "remote_voters": poll.voters,
+        },
+    )
+    return poll_id
+
+
+def refresh_remote_poll(poll: Poll, remote: RemotePoll) -> None:
+    """The counts (and, after an edit, the options) the remote author's Question says now;
+    new options throw the local votes away, as a local edit does."""
+    if list(poll.options) != remote.options or poll.is_multiple != remote.multiple:
+        db.session.execute(delete(PollVote).where(PollVote.poll_id == poll.id))
+    poll.options, poll.is_multiple, poll.expires_at = remote.options, remote.multiple, remote.expires_at
+    poll.remote_tallies, poll.remote_voters = remote.tallies, remote.voters
+    db.session.commit()
+
+
+def count_remote_vote(voter: Account, poll: Poll, choice: int) -> bool:
+    """One choice of another server's account in a local poll (a multiple-choice vote arrives
+    as one activity per choice). False when it does not count: the poll ended, the choice is
+    unknown, it was counted before, or a single-choice poll already has the voter's vote."""
+    if Poll.has_ended(poll.expires_at) or not 0 <= choice < len(poll.options):
+        return False
+    if not poll.is_multiple and _has_voted(voter, poll):
+        return False
+    row = {"id": new_flake_id(), "poll_id": poll.id, "account_id": voter.id, "choice": choice}
+    try:
+        db.session.execute(insert(PollVote), [row | {"created_at": utcnow()}])
+        db.session.commit()
+    except IntegrityError:
+        db.session.rollback()
+        return False
+    return True
 
 
 def _has_voted(account: Account, poll: Poll) -> bool:
@@ -185,7 +255,8 @@ def end_poll(poll_id: str) -> None:
     if author.domain is None:  # the author hears of its own poll's end, which notify() would drop
         rows.append(_own_poll_notification(author, status))
     if rows:
-        db.session.execute(ADD_NOTIFICATION, [stamped(row) for row in rows])
+        add_notifications(rows)
+    poll.is_closed = True
     db.session.commit()
 
 

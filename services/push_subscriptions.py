@@ -1,4 +1,5 @@
-"""Web Push subscriptions (SPEC 7): stored per OAuth token; sending pushes is out of scope."""
+"""Web Push subscriptions (SPEC 7): stored per OAuth token; services/web_push.py sends the pushes
+(SPEC 25.2)."""
 
 from __future__ import annotations
 
@@ -23,6 +24,10 @@ ALERT_TYPES = (
 )
 
 
+# Whose notifications are pushed: anyone's, accounts the owner follows, its followers, nobody's.
+POLICIES = ("all", "followed", "follower", "none")
+
+
 def url_safe_key(value: str) -> str:
     """Browsers hand out keys in either base64 alphabet; keep the URL-safe one, unpadded."""
     return value.strip().replace("+", "-").replace("/", "_").rstrip("=")
@@ -41,7 +46,13 @@ def find(token: Token) -> PushSubscription:
 
 
 def subscribe(
-    account: Account, token: Token, endpoint: str, keys: dict, alerts: dict | None
+    account: Account,
+    token: Token,
+    endpoint: str,
+    keys: dict,
+    alerts: dict | None,
+    policy: str = "all",
+    standard: bool = False,
 ) -> PushSubscription:
     """Replace the token's subscription with a new one."""
     db.session.execute(delete(PushSubscription).where(PushSubscription.token_id == token.id))
@@ -52,15 +63,19 @@ def subscribe(
         key_p256dh=url_safe_key(keys["p256dh"]),
         key_auth=url_safe_key(keys["auth"]),
         alerts=supported_alerts(alerts),
+        policy=policy,
+        is_standard=standard,
     )
     db.session.add(subscription)
     db.session.commit()
     return subscription
 
 
-def update_alerts(token: Token, alerts: dict | None) -> PushSubscription:
+def update_alerts(token: Token, alerts: dict | None, policy: str | None = None) -> PushSubscription:
     subscription = find(token)
     subscription.alerts = supported_alerts(alerts)
+    if policy is not None:
+        subscription.policy = policy
     db.session.commit()
     return subscription
 

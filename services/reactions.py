@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from blinker import Signal
 from sqlalchemy import bindparam
 from sqlalchemy import delete
 from sqlalchemy import select
@@ -15,9 +16,9 @@ from models import commit_keeping_loaded
 from models import db
 from models import new_flake_id
 from models import utcnow
-from services.notifications import ADD_NOTIFICATION
+from services import events
+from services.notifications import add_notifications
 from services.notifications import notification_values
-from services.notifications import stamped
 from services.notifications import withdraw
 
 _VS16 = "\ufe0f"
@@ -86,6 +87,13 @@ def react(account: Account, status_id: str, raw: str) -> Status:
     if status is None or accepted is None:
         raise ApiError(400, "Could not add reaction emoji")
     name, url = accepted
+    add(account, status, name, url)
+    return status
+
+
+def add(account: Account, status: Status, name: str, url: str | None) -> bool:
+    """Store one reaction (already normalised) with its notification; True when it is new.
+    Remote reactions come here straight: their custom emoji is `shortcode@host` with its URL."""
     # Every read comes first: SQLite writers queue for one lock, held here for two inserts only.
     # No BEGIN IMMEDIATE: nothing is read under the lock, and the first insert takes it, waiting
     # on busy_timeout as BEGIN IMMEDIATE would (the transaction had no snapshot to go stale).
@@ -96,9 +104,23 @@ def react(account: Account, status_id: str, raw: str) -> Status:
     reaction = {"status_id": status.id, "account_id": account.id, "emoji": name, "url": url}
     added = connection.execute(_ADD_REACTION, reaction | {"id": new_flake_id(), "created_at": utcnow()})
     if added.rowcount and notification is not None:
-        connection.execute(ADD_NOTIFICATION, stamped(notification))
+        add_notifications([notification])
+    if added.rowcount:
+        _announce(events.reacted, account, status, name, url)
     commit_keeping_loaded()
-    return status
+    return bool(added.rowcount)
+
+
+def _announce(signal: Signal, account: Account, status: Status, name: str, url: str | None) -> None:
+    events.emit(
+        signal,
+        account_id=account.id,
+        status_id=status.id,
+        emoji=name,
+        url=url,
+        local=account.is_local,
+        author_local=status.account.is_local,
+    )
 
 
 def unreact(account: Account, status_id: str, raw: str) -> Status:
@@ -106,16 +128,29 @@ def unreact(account: Account, status_id: str, raw: str) -> Status:
     accepted = normalise(raw, status) if status else None
     if status is None or accepted is None:
         raise ApiError(400, "Could not remove reaction emoji")
-    name, _ = accepted
-    removed = db.session.connection().execute(
-        delete(EmojiReaction).where(
-            EmojiReaction.status_id == status.id,
-            EmojiReaction.account_id == account.id,
-            EmojiReaction.emoji == name,
-        )
-    )
-    if not removed.rowcount:
+    if not remove(account, status, accepted[0]):
         raise ApiError(400, "Could not remove reaction emoji")
-    withdraw("pleroma:emoji_reaction", account.id, status_id=status.id, emoji=name)
-    commit_keeping_loaded()
     return status
+
+
+def remove(account: Account, status: Status, name: str) -> bool:
+    """Take one reaction back with its notification; False when there was none."""
+    removed = (
+        db.session.connection()
+        .execute(
+            delete(EmojiReaction)
+            .where(
+                EmojiReaction.status_id == status.id,
+                EmojiReaction.account_id == account.id,
+                EmojiReaction.emoji == name,
+            )
+            .returning(EmojiReaction.url)  # the Undo renders the reaction again, image included
+        )
+        .all()
+    )
+    if not removed:
+        return False
+    withdraw("pleroma:emoji_reaction", account.id, status_id=status.id, emoji=name)
+    _announce(events.unreacted, account, status, name, removed[0][0])
+    commit_keeping_loaded()
+    return True

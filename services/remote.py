@@ -10,11 +10,8 @@ from flask import current_app
 from sqlalchemy import func
 from sqlalchemy import select
 
-import formatting
 from models import Account
 from models import db
-
-AP_TYPES = "application/activity+json"
 
 
 def local_host_names() -> set[str]:
@@ -58,18 +55,17 @@ def _by_ap_id(ap_id: str, resolve_remote: bool) -> Account | None:
     known = db.session.scalar(select(Account).where(Account.ap_id == ap_id))
     if known is not None or not resolve_remote:
         return known
-    host = urlsplit(ap_id).netloc.lower()
-    if host in local_host_names():  # ours and unknown: never ask ourselves over HTTP
+    if urlsplit(ap_id).netloc.lower() in local_host_names():  # ours and unknown: never ask ourselves
         return None
-    actor = _fetch_actor(ap_id)
-    if actor is None or not actor.get("preferredUsername"):
-        return None
-    return _store_remote(str(actor["preferredUsername"]), host, ap_id, actor)
+    from federation.actors import fetch_actor  # lazy: signing and fetching only where remotes are read
+
+    return fetch_actor(ap_id)
 
 
 def resolve_remote_account(nick: str, host: str) -> Account | None:
-    """WebFinger `nick@host`, read its actor, and keep a stub account for it."""
+    """WebFinger `nick@host`, then read and store its actor (SPEC 24.4)."""
     import outbound  # lazy: requests and urllib3 (~5 MB) only in processes that fetch remotes
+    from federation.actors import fetch_actor
 
     allow_private = current_app.config["ALLOW_PRIVATE_FETCH"]
     jrd = outbound.webfinger(f"{nick}@{host}", allow_private=allow_private)
@@ -79,9 +75,7 @@ def resolve_remote_account(nick: str, host: str) -> Account | None:
     if link is None:
         return None
     existing = db.session.scalar(select(Account).where(Account.ap_id == link))
-    if existing is not None:
-        return existing
-    return _store_remote(nick, host, link, _fetch_actor(link) or {})
+    return existing if existing is not None else fetch_actor(link)
 
 
 def _self_link(jrd: dict) -> str | None:
@@ -90,34 +84,6 @@ def _self_link(jrd: dict) -> str | None:
             href = link.get("href")
             return str(href) if href else None
     return None
-
-
-def _fetch_actor(ap_id: str) -> dict | None:
-    import outbound  # lazy: see resolve_remote_account
-
-    try:
-        actor = outbound.fetch_json(
-            ap_id, allow_private=current_app.config["ALLOW_PRIVATE_FETCH"], accept=AP_TYPES
-        )
-    except outbound.FetchError:
-        return None
-    return actor if isinstance(actor, dict) else None
-
-
-def _store_remote(nick: str, host: str, ap_id: str, actor: dict) -> Account:
-    account = Account(
-        nickname=nick,
-        domain=host,
-        ap_id=ap_id,
-        display_name=str(actor.get("name") or "")[:255],
-        note_html=formatting.sanitize_html(str(actor.get("summary") or "")),
-        actor_type="Service" if actor.get("type") == "Service" else "Person",
-        also_known_as=[str(a) for a in actor.get("alsoKnownAs") or [] if isinstance(a, str)],
-        is_locked=bool(actor.get("manuallyApprovesFollowers")),
-    )
-    db.session.add(account)
-    db.session.commit()
-    return account
 
 
 def subscribe_template(reference: str) -> str | None:

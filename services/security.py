@@ -34,6 +34,7 @@ from models import Status
 from models import Token
 from models import db
 from models import utcnow
+from services import events
 from services.backups import backups_dir
 from services.media import remove_file
 from services.passwords import hash_password
@@ -306,6 +307,8 @@ def delete_account(account: Account) -> None:
     nickname and ap_id are never given out again (SPEC 11, 21.16)."""
     files = _stored_files(account)
     archives = _backup_archives(account)
+    followers = db.session.scalars(select(Follow.follower_id).where(Follow.followee_id == account.id))
+    events.emit(events.account_deleted, account_id=account.id, follower_ids=list(followers))
     _release_counters(account.id)
     _repoint_conversations(account.id)
     _delete_references(account.id)
@@ -438,8 +441,7 @@ def _blank(account: Account) -> None:
         "moved_to_id": None,
         "settings_store": {},
         "notification_settings": {},
-        "public_key": None,
-        "private_key": None,
+        # The keys stay: the Delete that tells other servers is signed with them, after this.
         "followers_count": 0,
         "following_count": 0,
         "statuses_count": 0,

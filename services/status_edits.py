@@ -18,15 +18,16 @@ from models import Favourite
 from models import Media
 from models import Notification
 from models import Poll
+from models import PollVote
 from models import Status
 from models import StatusEdit
 from models import StatusMention
 from models import StatusTag
 from models import db
 from models import utcnow
-from services.notifications import ADD_NOTIFICATION
+from services import events
+from services.notifications import add_notifications
 from services.notifications import notification_values
-from services.notifications import stamped
 from services.polls import check_new_poll
 from services.polls import replace_poll
 from services.polls import schedule_end
@@ -35,6 +36,7 @@ from services.statuses import check_text
 from services.statuses import owned_media
 from services.statuses import render_text
 from services.statuses import stored_content_type
+from streaming import events as stream_events
 
 MAX_DESCRIPTION = 1500  # Mastodon's limit on an attachment's description
 
@@ -100,10 +102,72 @@ def edit_status(author: Account, status: Status, change: StatusChange) -> Status
     db.session.flush()
     db.session.add(snapshot(status, now))
     _notify_update(status, author)
+    stream_events.status_updated(status.id)
+    events.emit(events.status_edited, status_id=status.id)
     db.session.commit()
     if poll_id is not None and new.poll is not None:
         schedule_end(poll_id, new.poll.expires_in)
     return status
+
+
+@dataclass
+class RemoteVersion:
+    """A remote status as its author's Update says it reads now (SPEC 24.4)."""
+
+    content: str
+    spoiler_text: str
+    sensitive: bool
+    emoji_urls: dict[str, str]
+    media: list[Media]  # new rows, not added to the session
+    edited_at: datetime
+    poll_options: list[str] | None = None  # a Question's options; its counts are refreshed apart
+
+
+def apply_remote_edit(status: Status, version: RemoteVersion) -> bool:
+    """Another server's edit of one of its statuses: the same versions and `update`
+    notifications as a local edit. False, and nothing written, when the version is older than
+    the one shown or changes nothing (one of the same moment may differ: Mastodon dates edits
+    to the second)."""
+    if status.edited_at is not None and version.edited_at < status.edited_at:
+        return False
+    attached = db.session.scalars(
+        select(Media).where(Media.status_id == status.id).order_by(Media.position, Media.id)
+    ).all()
+    same_media = [(m.remote_url, m.description) for m in attached] == [
+        (m.remote_url, m.description) for m in version.media
+    ]
+    unchanged = (status.content, status.spoiler_text, status.is_sensitive, status.emoji_urls or {}) == (
+        version.content,
+        version.spoiler_text,
+        version.sensitive,
+        version.emoji_urls,
+    )
+    poll = db.session.scalar(select(Poll).where(Poll.status_id == status.id))
+    new_options = poll is not None and version.poll_options not in (None, list(poll.options))
+    if unchanged and same_media and not new_options:
+        return False
+    if not db.session.scalar(select(StatusEdit.id).where(StatusEdit.status_id == status.id).limit(1)):
+        db.session.add(snapshot(status, status.created_at))
+    status.content = version.content
+    status.spoiler_text = version.spoiler_text
+    status.is_sensitive = version.sensitive
+    status.emoji_urls = version.emoji_urls
+    status.edited_at = version.edited_at
+    if poll is not None and new_options:  # other choices: the votes were for the old ones
+        db.session.execute(delete(PollVote).where(PollVote.poll_id == poll.id))
+        poll.options = list(version.poll_options or [])
+    if not same_media:
+        for old in attached:
+            old.status_id = None  # its columns stay in the history
+        for position, item in enumerate(version.media):
+            item.status_id, item.position = status.id, position
+            db.session.add(item)
+    db.session.flush()
+    db.session.add(snapshot(status, version.edited_at))
+    _notify_update(status, status.account)
+    stream_events.status_updated(status.id)
+    db.session.commit()
+    return True
 
 
 def history(status: Status) -> list[StatusEdit]:
@@ -142,6 +206,7 @@ def _media_columns(media: Media) -> dict:
         "description": media.description,
         "focus": media.focus,
         "meta": media.meta or {},
+        "remote_url": media.remote_url,
     }
 
 
@@ -243,4 +308,4 @@ def _notify_update(status: Status, author: Account) -> None:
         v for v in (notification_values(r, author, "update", status) for r in recipients) if v is not None
     ]
     if rows:
-        db.session.execute(ADD_NOTIFICATION, [stamped(row) for row in rows])
+        add_notifications(rows)

@@ -38,14 +38,17 @@ from models import commit_keeping_loaded
 from models import db
 from models import new_flake_id
 from models import utcnow
+from services import events
 from services.accounts import mention_resolver
-from services.notifications import ADD_NOTIFICATION
+from services.notifications import add_notifications
 from services.notifications import notification_values
-from services.notifications import stamped
 from services.polls import NewPoll
+from services.polls import RemotePoll
 from services.polls import check_new_poll
 from services.polls import insert_poll
+from services.polls import insert_remote_poll
 from services.polls import schedule_end
+from streaming import events as stream_events
 
 CONTENT_TYPES = ("text/plain", "text/markdown", "text/html", "text/bbcode")
 QUOTABLE = ("public", "unlisted")
@@ -108,11 +111,14 @@ def post_status(author: Account, new: NewStatus, commit: bool = True) -> Status:
     _attach(status, media)
     poll_id = insert_poll(status, new.poll) if new.poll is not None else None
     if notifications:
-        db.session.connection().execute(ADD_NOTIFICATION, [stamped(n) for n in notifications])
+        add_notifications(notifications)
     if visibility == "direct":
         update_participations(status, author, list(audience), new.conversation)
+        stream_events.conversation_updated(status.id)
+    stream_events.status_created(status.id)
     if new.idempotency_key:
         db.session.add(IdempotencyKey(account_id=author.id, key=new.idempotency_key, status_id=status.id))
+    events.emit(events.status_posted, status_id=status.id, local=True)
     if commit:
         commit_keeping_loaded()
         if status.expires_at is not None:  # the job function lives in services/interactions.py
@@ -238,6 +244,8 @@ def _build(
         app_name=new.app_name,
         app_website=new.app_website,
         emojis=rendered.shortcodes,
+        url=None,  # local: its page is /notice/<id>
+        emoji_urls={},
         created_at=now,
         edited_at=None,
         expires_at=now + timedelta(seconds=new.expires_in) if new.expires_in else None,
@@ -246,6 +254,36 @@ def _build(
         reblogs_count=0,
         replies_count=0,
     )
+
+
+def store_remote(
+    status: Status,
+    parent: Status | None,
+    audience: dict[str, bool],
+    tags: list[str],
+    media: list[Media],
+    poll: RemotePoll | None = None,
+) -> Status:
+    """Store a status that arrived from another server (SPEC 24.4), built by federation: the
+    same rows, counters, notifications and conversation as a local post, then commit."""
+    author = status.account
+    notifications = _notifications(status, author, list(audience))
+    _insert(status, author, parent, audience, tags)
+    if poll is not None:
+        insert_remote_poll(status, poll)
+    for position, item in enumerate(media):
+        item.status_id, item.position = status.id, position
+        db.session.add(item)
+    if notifications:
+        add_notifications(notifications)
+    if status.visibility == "direct":
+        update_participations(status, author, list(audience))
+        stream_events.conversation_updated(status.id)
+    stream_events.status_created(status.id)
+    events.emit(events.status_posted, status_id=status.id, local=False)
+    commit_keeping_loaded()
+    _adopt(status)
+    return status
 
 
 def _conversation_context(conversation: Participation | None) -> Context:

@@ -9,7 +9,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-SKIPPED = {".venv", "migrations", "instance", "static", "templates", "__pycache__", ".git"}
+SKIPPED = {".venv", ".venv-peer", "migrations", "instance", "static", "templates", "__pycache__", ".git"}
 MAX_LINES = 600
 # models.py is the design card's one catalogue of tables; api_schemas.py is documentation only.
 LONG_ALLOWED = {"models.py", "api_schemas.py"}

@@ -108,3 +108,45 @@ def test_downgrade_to_base_and_back(migrated_app: Flask) -> None:
     assert set(inspect(db.engine).get_table_names()) <= {"alembic_version"}
     upgrade()
     assert not _differences()
+
+
+def test_notification_ids_become_numbers_in_their_old_order(migrated_app: Flask) -> None:
+    """SPEC 1.6: flake-id notifications are renumbered 1, 2, 3... in id order, and a marker
+    moves to the number of the newest notification it covered."""
+    from models import Account
+    from services.accounts import create_local_account
+    from services.follows import follow
+
+    accounts = [create_local_account(f"n{i}", "secret-pw", email=f"n{i}@example.org") for i in range(4)]
+    for follower in accounts[1:]:
+        follow(follower, accounts[0])
+    db.session.commit()
+    owner = accounts[0].id
+    downgrade(revision="4c7e9a1d3b62")
+    # Flake ids whose string order is not their insertion order (the third sorts first).
+    old_ids = ["9hptFmVJ02khbzYJaS", "9hptFmVJ02khbzYJaT", "9hptFmVJ02khbzYJa0"]
+    rows = db.session.execute(text("SELECT id FROM notification ORDER BY id")).scalars().all()
+    assert rows == ["000000000000000001", "000000000000000002", "000000000000000003"]
+    for old, new in zip(rows, old_ids, strict=True):
+        db.session.execute(
+            text("UPDATE notification SET id = :new WHERE id = :old"), {"new": new, "old": old}
+        )
+    db.session.execute(
+        text(
+            "INSERT INTO marker (id, account_id, timeline, last_read_id, version, updated_at) "
+            "VALUES ('m1', :owner, 'notifications', '9hptFmVJ02khbzYJaSZ', 0, '2026-01-01')"
+        ),
+        {"owner": owner},
+    )
+    db.session.commit()
+    upgrade()
+    numbered = db.session.execute(text("SELECT id, from_account_id FROM notification ORDER BY id")).all()
+    by_old = dict(zip(old_ids, [a.id for a in accounts[1:]], strict=True))
+    assert numbered == [(1, by_old[old_ids[2]]), (2, by_old[old_ids[0]]), (3, by_old[old_ids[1]])]
+    marker = db.session.execute(text("SELECT last_read_id FROM marker WHERE id = 'm1'")).scalar()
+    assert marker == "2"
+    # The sequence goes on after the copied ids and never reuses a deleted one.
+    db.session.execute(text("DELETE FROM notification WHERE id = 3"))
+    follow(create_local_account("n9", "secret-pw", email="n9@example.org"), db.session.get(Account, owner))
+    db.session.commit()
+    assert db.session.execute(text("SELECT MAX(id) FROM notification")).scalar() == 4

@@ -214,6 +214,7 @@ def _seed_content(app: Flask) -> dict[str, list[str]]:
         "filename": ["avi.png", "banner.png"],
         "token_id": [str(t["id"]) for t in tokens],
         "list_id": ["1"],
+        "uuid": [post["uri"].rsplit("/", 1)[1]],  # /objects/<uuid>
         # Query and body parameters
         "acct": ["admin", "bob", "admin@127.0.0.1:5000"],
         "resource": ["acct:admin@127.0.0.1:5000", f"{BASE_URL}/users/admin"],
@@ -225,6 +226,7 @@ def _seed_content(app: Flask) -> dict[str, list[str]]:
         "recipients": [ids["bob"], ids["carol"]],
         "id": [n["id"] for n in notifications][:3] + [ids["bob"]],
         "max_id": [n["id"] for n in notifications][:1],
+        "page": ["true"],  # ActivityPub collection pages
         "alias": ["bob", "carol@127.0.0.1:5000"],
         "password": [PASSWORD],
         "username": ["admin", "admin@example.org"],

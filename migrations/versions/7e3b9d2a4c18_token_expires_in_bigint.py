@@ -1,7 +1,7 @@
 """oauth_token.expires_in as a 64-bit integer (PostgreSQL refuses Pleroma's century-long lifetime)
 
 Revision ID: 7e3b9d2a4c18
-Revises: 4c7e9a1d3b62
+Revises: 7e3b5d9a2c41
 Create Date: 2026-12-03 09:10:00.000000
 
 """
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '7e3b9d2a4c18'
-down_revision = '4c7e9a1d3b62'
+down_revision = '7e3b5d9a2c41'
 branch_labels = None
 depends_on = None
 

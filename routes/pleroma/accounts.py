@@ -42,6 +42,7 @@ from params import Params
 from readcache import kept_until_change
 from serializers import media_url
 from services import email_confirmation
+from services import events
 from services import follows
 from services.accounts import discard_image
 from services.accounts import find_or_404
@@ -190,6 +191,8 @@ def _replace_image(column: str, value: FileStorage | str, limit_key: str) -> dic
             raise ApiError(415, "File is not an image")
     old = getattr(account, column)
     setattr(account, column, path)
+    if column in ("avatar", "header"):  # what other servers show of the profile
+        events.emit(events.profile_updated, account_id=account.id)
     try:
         db.session.commit()
     except BaseException:

@@ -42,7 +42,8 @@ def read_notifications(data: dict) -> dict | list:
 
 
 def _read_one(notification_id: str) -> dict:
-    notification = db.session.get(Notification, notification_id)
+    number = Notification.parse_id(notification_id)
+    notification = db.session.get(Notification, number) if number is not None else None
     if notification is None or notification.account_id != me().id:
         # Unlike GET /api/v1/notifications/:id (403), Pleroma answers 400 here (SPEC 21.5).
         raise ApiError(400, "Cannot get notification")
@@ -54,10 +55,14 @@ def _read_one(notification_id: str) -> dict:
 
 
 def _read_up_to(max_id: str) -> list:
+    # Compared as numbers (SPEC 1.6): Pleroma-FE sends the largest id it holds.
+    number = Notification.parse_id(max_id)
+    if number is None:
+        raise ApiError(400, "max_id - Not a valid id.")
     mine_unseen = (
         Notification.account_id == me().id,
         Notification.is_seen.is_(False),
-        Notification.id <= max_id,
+        Notification.id <= number,
     )
     changed = db.session.scalars(
         select(Notification).where(*mine_unseen).order_by(Notification.id.desc()).limit(MAX_MARKED_RETURNED)

@@ -123,10 +123,10 @@ def test_block_domain_ends_follows_both_ways(
 ) -> None:
     remy, rita = remote_account("remy"), remote_account("rita")
     other = remote_account("otto", "other.example")
-    follows.follow(account, remy)
+    for follower, target in ((account, remy), (account, other), (bob, remy)):
+        follows.follow(follower, target)
+        follows.accepted_by_remote(follower, target)  # a remote account's Accept (SPEC 24.4)
     follows.follow(rita, account)
-    follows.follow(account, other)
-    follows.follow(bob, remy)
     client.post(BLOCKS, json={"domain": "remote.example"}, headers=alice_h)
     db.session.expire_all()
     alice = db.session.get(Account, account.id)

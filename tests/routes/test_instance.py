@@ -40,7 +40,8 @@ def test_instance_v1_pleroma_shape(app, client, make_account, path):
     assert body["avatar_upload_limit"] == app.config["AVATAR_UPLOAD_LIMIT"]
     assert body["pleroma"]["vapid_public_key"] == app.config["VAPID_PUBLIC_KEY"]
     assert body["pleroma"]["metadata"]["features"] == list(FEATURES)
-    assert body["pleroma"]["metadata"]["federation"] == {"enabled": False}
+    federation = {"enabled": True, "mrf_policies": [], "exclusions": False}
+    assert body["pleroma"]["metadata"]["federation"] == federation
     assert body["urls"]["streaming_api"] == "ws://127.0.0.1:5000"
 
 
@@ -89,6 +90,39 @@ def test_instance_peers_and_rules_are_empty(client, path):
     response = client.get(path)
     assert response.status_code == 200
     assert response.get_json() == []
+
+
+def _remote(nickname: str, domain: str) -> Account:
+    account = Account(nickname=nickname, domain=domain, ap_id=f"https://{domain}/users/{nickname}")
+    db.session.add(account)
+    return account
+
+
+def test_instance_peers_lists_each_known_remote_host_once_blocked_ones_left_out(app, client, account):
+    for nickname, domain in [("a", "b.example"), ("b", "b.example"), ("c", "a.test:8443"), ("d", "x.bad")]:
+        _remote(nickname, domain)
+    db.session.commit()
+    app.config["BLOCKED_INSTANCES"] = ["*.bad"]
+    response = client.get("/api/v1/instance/peers")
+    assert response.status_code == 200
+    assert response.get_json() == ["a.test:8443", "b.example"]
+
+
+@pytest.mark.parametrize("path", ["/nodeinfo/2.0.json", "/nodeinfo/2.1.json", "/api/v1/instance"])
+def test_federation_metadata_names_the_simple_policy_when_instances_are_blocked(app, client, path):
+    def federation() -> dict:
+        body = client.get(path).get_json(force=True)
+        return (
+            body["metadata"]["federation"]
+            if "metadata" in body
+            else body["pleroma"]["metadata"]["federation"]
+        )
+
+    assert federation() == {"enabled": True, "mrf_policies": [], "exclusions": False}
+    app.config["BLOCKED_INSTANCES"] = ["*.example"]
+    assert federation() == {"enabled": True, "mrf_policies": ["SimplePolicy"], "exclusions": False}
+    app.config["FEDERATING"] = False
+    assert federation()["enabled"] is False
 
 
 def test_unknown_instance_subpath_is_json_404(client):

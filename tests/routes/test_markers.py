@@ -85,7 +85,7 @@ def test_saving_the_notifications_marker_marks_them_seen(
     assert others[0].is_seen is False
     listed = client.get("/api/v1/notifications", headers=alice_h).get_json()
     assert [n["pleroma"]["is_seen"] for n in listed] == [False, True, True]
-    assert saved(client, alice_h, home=made[2].id).get_json()["home"]["last_read_id"] == made[2].id
+    assert saved(client, alice_h, home=made[2].id).get_json()["home"]["last_read_id"] == str(made[2].id)
     assert client.get(URL + BOTH, headers=alice_h).get_json()["notifications"]["pleroma"]["unread_count"] == 1
 
 

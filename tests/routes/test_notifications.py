@@ -46,8 +46,11 @@ def mention(recipient: Account, actor: Account, **kwargs: object) -> Notificatio
     ).one()
 
 
-def ids(response: object) -> list[str]:
-    return [n["id"] for n in response.get_json()]  # type: ignore[attr-defined]
+def ids(response: object) -> list[int]:
+    """The ids listed, as numbers: each is a decimal string below 2^53 (SPEC 1.6)."""
+    listed = [n["id"] for n in response.get_json()]  # type: ignore[attr-defined]
+    assert all(isinstance(i, str) and i.isdigit() and int(i) < 2**53 for i in listed)
+    return [int(i) for i in listed]
 
 
 @pytest.fixture
@@ -102,7 +105,7 @@ def test_list_notifications_type_filters(
     chat = add(alice, bob, "pleroma:chat_mention")
     headers = auth_headers(alice)
 
-    def listed(query: str = "") -> list[str]:
+    def listed(query: str = "") -> list[int]:
         return ids(client.get(f"{URL}?{query}", headers=headers))
 
     assert listed() == [followed.id, mentioned.id]  # reports and chats only when asked for
@@ -221,7 +224,7 @@ def test_list_notifications_paging(
     made = [add(alice, bob, "follow").id for _ in range(5)]
     headers = auth_headers(alice)
 
-    def page(query: str) -> list[str]:
+    def page(query: str) -> list[int]:
         return ids(client.get(f"{URL}?{query}", headers=headers))
 
     assert page("limit=2") == [made[4], made[3]]
@@ -276,7 +279,7 @@ def test_get_notification(
 
     response = client.get(f"{URL}/{mine.id}", headers=headers)
     assert response.status_code == 200
-    assert response.get_json()["id"] == mine.id and response.get_json()["type"] == "follow"
+    assert response.get_json()["id"] == str(mine.id) and response.get_json()["type"] == "follow"
     for other in (theirs.id, "missing"):
         response = client.get(f"{URL}/{other}", headers=headers)
         assert response.status_code == 403
@@ -347,3 +350,26 @@ def test_destroy_multiple_notifications(
     assert response.status_code == 400 and response.get_json() == {"error": "Missing field: ids."}
     response = client.delete(f"{URL}/destroy_multiple?ids[]={kept.id}", headers=auth_headers(alice, "read"))
     assert response.status_code == 403
+
+
+def test_notification_ids_page_as_numbers(
+    client: FlaskClient, auth_headers: Callable[..., dict], people: dict[str, Account]
+) -> None:
+    """SPEC 1.6: "9" < "10" for since_id/max_id/min_id, as Pleroma-FE and Mastodon compare them."""
+    alice, bob = people["alice"], people["bob"]
+    made = [add(alice, bob, "follow").id for _ in range(11)]
+    assert made == list(range(made[0], made[0] + 11))  # a sequence, one more each time
+    headers = auth_headers(alice)
+    nine, ten = made[8], made[9]
+
+    def page(query: str) -> list[int]:
+        return ids(client.get(f"{URL}?{query}", headers=headers))
+
+    assert page(f"max_id={ten}&limit=2") == [nine, made[7]]
+    assert page(f"since_id={nine}") == [made[10], ten]
+    assert page(f"min_id={nine}&limit=1") == [ten]
+    assert page(f"max_id={2**70}&limit=1") == [made[10]]  # past 2^53: clamped, not an error
+    for bad in ("max_id=9hptFmVJ02khbzYJaS", "since_id=-1", "min_id=1.5"):
+        response = client.get(f"{URL}?{bad}", headers=headers)
+        assert response.status_code == 400
+        assert response.get_json()["error"].endswith("Not a valid id.")

@@ -153,3 +153,35 @@ def test_push_subscription_over_basic_auth_is_refused(client, account):
     response = client.post(BASE, json=SUBSCRIPTION, headers=basic_headers("alice"))
     assert response.status_code == 403
     assert response.get_json() == {"error": "Invalid credentials."}
+
+
+def test_policy_and_standard_are_stored_and_shown(client, account, auth_headers):
+    headers = auth_headers(account, "push")
+    plain = client.post(BASE, json=SUBSCRIPTION, headers=headers).get_json()
+    assert (plain["policy"], plain["standard"]) == ("all", False)
+    form = {
+        "subscription[endpoint]": "https://push.example/std",
+        "subscription[keys][p256dh]": "key",
+        "subscription[keys][auth]": "auth",
+        "subscription[standard]": "true",
+        "data[policy]": "follower",
+    }
+    body = client.post(BASE, data=form, headers=headers).get_json()
+    assert (body["policy"], body["standard"]) == ("follower", True)
+    updated = client.put(
+        BASE, json={"data": {"alerts": {"mention": True}, "policy": "none"}}, headers=headers
+    )
+    assert updated.status_code == 200
+    assert updated.get_json()["policy"] == "none"
+    # Alerts alone keep the policy.
+    again = client.put(BASE, json={"data": {"alerts": {"follow": True}}}, headers=headers).get_json()
+    assert (again["policy"], again["alerts"]) == ("none", {"follow": True})
+
+
+def test_an_unknown_policy_is_refused(client, account, auth_headers):
+    headers = auth_headers(account, "push")
+    bad = dict(SUBSCRIPTION, data={"alerts": {"mention": True}, "policy": "friends"})
+    response = client.post(BASE, json=bad, headers=headers)
+    assert response.status_code == 400
+    assert response.get_json()["error"].startswith("data")
+    assert client.get(BASE, headers=headers).status_code == 404

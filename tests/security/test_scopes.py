@@ -35,6 +35,10 @@ PUBLIC_WRITES = {
     "pleroma_accounts.confirmation_resend",  # does nothing, reveals nothing
     "password_reset.request_password_reset",  # mails a link to the address on file, reveals nothing
     "password_reset.password_reset",  # the same, or the reset form: the e-mailed token is the proof
+    "inboxes.shared_inbox",  # ActivityPub: an HTTP signature, not a token (SPEC 24.3)
+    "inboxes.user_inbox",
+    "inboxes.instance_actor_inbox",
+    "testing.reset",  # KENOMA_TESTING=true and a loopback caller only; else a 404 (SPEC 27)
 }
 # Registration takes an app's token of any scope, as in Pleroma (`skip_auth` for create).
 APP_TOKEN_WRITES = {"accounts.register"}

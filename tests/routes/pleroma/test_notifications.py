@@ -15,7 +15,7 @@ def two(make_account):
 def _notifications(recipient, actor, count):
     made = [notify(recipient, actor, "follow") for _ in range(count)]
     db.session.commit()
-    return [n.id for n in made]
+    return [str(n.id) for n in made]  # as the API writes them
 
 
 @pytest.mark.parametrize("prefix", ["/api/v1/pleroma", "/api/pleroma"])
@@ -26,7 +26,7 @@ def test_read_one_returns_the_seen_notification(client, two, auth_headers, prefi
     assert response.status_code == 200
     body = response.get_json()
     assert body["id"] == nid and body["pleroma"]["is_seen"] is True
-    assert db.session.get(Notification, nid).is_seen is True
+    assert db.session.get(Notification, int(nid)).is_seen is True
 
 
 def test_read_max_id_marks_older_and_returns_them_newest_first(client, two, auth_headers):
@@ -37,7 +37,7 @@ def test_read_max_id_marks_older_and_returns_them_newest_first(client, two, auth
     )
     assert response.status_code == 200
     assert [n["id"] for n in response.get_json()] == [ids[1], ids[0]]
-    assert [db.session.get(Notification, i).is_seen for i in ids] == [True, True, False]
+    assert [db.session.get(Notification, int(i)).is_seen for i in ids] == [True, True, False]
 
 
 def test_read_max_id_returns_at_most_80(client, two, auth_headers):
@@ -61,7 +61,7 @@ def test_read_someone_elses_notification_is_400(client, two, auth_headers):
     )
     assert response.status_code == 400
     assert response.get_json() == {"error": "Cannot get notification"}
-    assert db.session.get(Notification, nid).is_seen is False
+    assert db.session.get(Notification, int(nid)).is_seen is False
 
 
 def test_read_without_id_or_max_id(client, two, auth_headers):

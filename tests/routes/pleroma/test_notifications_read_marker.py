@@ -25,12 +25,12 @@ def test_read_up_to_creates_then_moves_the_marker(
     assert _marker(client, alice_h) is None
     client.post(READ, json={"max_id": made[1].id}, headers=alice_h)
     marker = _marker(client, alice_h)
-    assert marker["last_read_id"] == made[1].id
+    assert marker["last_read_id"] == str(made[1].id)
     assert marker["version"] == 0
     assert marker["pleroma"] == {"unread_count": 1}
     client.post(READ, json={"max_id": made[2].id}, headers=alice_h)
     marker = _marker(client, alice_h)
-    assert (marker["last_read_id"], marker["version"]) == (made[2].id, 1)
+    assert (marker["last_read_id"], marker["version"]) == (str(made[2].id), 1)
 
 
 def test_read_one_moves_a_saved_marker_to_the_newest_seen(
@@ -39,10 +39,16 @@ def test_read_one_moves_a_saved_marker_to_the_newest_seen(
     made = notified(account, bob, 3)
     saved(client, alice_h, notifications="0")
     client.post(READ, data={"id": made[2].id}, headers=alice_h)
-    assert (_marker(client, alice_h)["last_read_id"], _marker(client, alice_h)["version"]) == (made[2].id, 1)
+    assert (_marker(client, alice_h)["last_read_id"], _marker(client, alice_h)["version"]) == (
+        str(made[2].id),
+        1,
+    )
     # An older one read later leaves it at the newest seen.
     client.post(READ, data={"id": made[0].id}, headers=alice_h)
-    assert (_marker(client, alice_h)["last_read_id"], _marker(client, alice_h)["version"]) == (made[2].id, 1)
+    assert (_marker(client, alice_h)["last_read_id"], _marker(client, alice_h)["version"]) == (
+        str(made[2].id),
+        1,
+    )
 
 
 def test_refused_read_leaves_the_marker(

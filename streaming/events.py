@@ -1,0 +1,171 @@
+"""Publishing streaming events: queued on the session, sent once its transaction has committed.
+
+A service that makes a change calls one of the functions below inside its transaction; the
+events wait in the session and go out from the `after_commit` hook (a rollback drops them), so a
+recipient never hears of a row it could not read yet. Events carry ids, not rendered entities:
+each process renders them for its own connections' readers (streaming.dispatch)."""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from typing import Any
+
+import orjson
+from flask import current_app
+from flask import has_app_context
+from sqlalchemy import event
+from sqlalchemy import inspect
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+import jobs
+from models import ChatMessageReference
+from models import Filter
+from models import FilterKeyword
+from models import FilterStatus
+from models import Follow
+from models import Notification
+from models import PushSubscription
+from models import Status
+from models import StatusMention
+from models import db
+
+log = logging.getLogger(__name__)
+
+_PENDING = "kenoma_stream_events"
+_PUSH = "kenoma_push_notifications"  # (notification id, recipient id) to push once committed
+# app.extensions key of the app's sender: a callable taking one committed batch (bytes).
+SENDER = "kenoma_streaming_sender"
+
+
+def _sender() -> Callable[[bytes], None] | None:
+    return current_app.extensions.get(SENDER) if has_app_context() else None
+
+
+def publish(kind: str, **data: Any) -> None:
+    """Queue an event for after the current transaction's commit."""
+    if _sender() is None:
+        return
+    pending = db.session.info.setdefault(_PENDING, [])
+    item = {"kind": kind, **data}
+    if item not in pending:
+        pending.append(item)
+
+
+def status_created(status_id: str) -> None:
+    publish("status", id=status_id)
+
+
+def status_updated(status_id: str) -> None:
+    publish("status.update", id=status_id)
+
+
+def status_deleted(status: Status) -> None:
+    """What deciding its recipients needs, read before the row goes."""
+    if _sender() is None:
+        return
+    addressed = select(StatusMention.account_id).where(StatusMention.status_id == status.id)
+    publish(
+        "delete",
+        id=status.id,
+        account_id=status.account_id,
+        visibility=status.visibility,
+        reblog_of_id=status.reblog_of_id,
+        addressed=list(db.session.scalars(addressed)),
+    )
+
+
+def notification_created(notification_id: str, account_id: str | None = None) -> None:
+    """Streamed to the recipient, and pushed (services/web_push.py) if it has a push
+    subscription, which is looked up after the commit (nothing is read under the write lock)."""
+    publish("notification", id=notification_id)
+    if account_id is not None and has_app_context():
+        db.session.info.setdefault(_PUSH, []).append((notification_id, account_id))
+
+
+def conversation_updated(status_id: str) -> None:
+    publish("conversation", id=status_id)
+
+
+def filters_changed(account_id: str) -> None:
+    publish("filters_changed", account_id=account_id)
+
+
+def chat_updated(chat_id: str) -> None:
+    publish("chat", id=chat_id)
+
+
+def follow_relationship(state: str, follower_id: str, followee_id: str) -> None:
+    publish("follow_relationship", state=state, follower_id=follower_id, followee_id=followee_id)
+
+
+@event.listens_for(Session, "after_flush")
+def _rows_changed(session: Session, _context: Any) -> None:
+    """Changes made through the ORM publish themselves, whoever makes them (a service, the
+    federation inbox): new statuses and notifications, filter edits, follow states, chat
+    messages. The Core inserts of post_status and stamped() call the functions above."""
+    filter_ids: set[str] = set()
+    for row in session.new:
+        if isinstance(row, Notification):
+            notification_created(row.id, row.account_id)
+        elif isinstance(row, Status):
+            status_created(row.id)
+        elif isinstance(row, ChatMessageReference):
+            chat_updated(row.chat_id)
+        elif isinstance(row, Follow):
+            state = "follow_pending" if row.is_pending else "follow_accept"
+            follow_relationship(state, row.follower_id, row.followee_id)
+    for row in session.dirty:
+        if isinstance(row, Follow) and inspect(row).attrs.is_pending.history.deleted == [True]:
+            follow_relationship("follow_accept", row.follower_id, row.followee_id)
+    for row in session.deleted:
+        if isinstance(row, Follow) and row.is_pending:
+            follow_relationship("follow_reject", row.follower_id, row.followee_id)
+    for row in (*session.new, *session.dirty, *session.deleted):
+        if isinstance(row, Filter):
+            filters_changed(row.account_id)
+        elif isinstance(row, (FilterKeyword, FilterStatus)):
+            filter_ids.add(row.filter_id)
+    if filter_ids:
+        owners = session.scalars(select(Filter.account_id).where(Filter.id.in_(filter_ids)).distinct())
+        for account_id in owners:
+            filters_changed(account_id)
+
+
+@event.listens_for(Session, "after_commit")
+def _committed(session: Session) -> None:
+    pushes = session.info.pop(_PUSH, None)
+    if pushes:
+        _queue_pushes(pushes)
+    events = session.info.pop(_PENDING, None)
+    sender = _sender()
+    if not events or sender is None:
+        return
+    batch = orjson.dumps({"events": events, "at": time.time()})
+    try:
+        sender(batch)
+    except Exception:  # the write is done: a lost event must not turn it into an error
+        log.exception("streaming events not sent")
+
+
+def _queue_pushes(pushes: list[tuple[str, str]]) -> None:
+    """One job for the notifications whose recipients have a push subscription. The committed
+    session cannot run SQL here, so the lookup takes a connection of its own."""
+    recipients = sorted({account_id for _, account_id in pushes})
+    query = select(PushSubscription.account_id).where(PushSubscription.account_id.in_(recipients))
+    try:
+        with db.engine.connect() as connection:
+            subscribed = set(connection.scalars(query))
+        wanted = [nid for nid, account_id in pushes if account_id in subscribed]
+        if wanted:
+            jobs.enqueue("send_web_push", notification_ids=wanted)
+    except Exception:  # the write is done: a lost push must not turn it into an error
+        log.exception("web push not queued")
+
+
+@event.listens_for(Session, "after_rollback")
+def _rolled_back(session: Session) -> None:
+    for key in (_PENDING, _PUSH):
+        session.info.pop(key, None)

@@ -1,0 +1,157 @@
+"""Carrying committed event batches to every server process.
+
+The embedded default needs no service: each process that holds streaming connections binds a
+unix datagram socket in a folder of the instance (`<pid>.sock`), and a process that commits
+sends its batch to every socket there, its own included. A datagram is one whole batch (a few
+hundred bytes of ids), delivery on loopback takes tens of microseconds, and nothing polls: a
+receiving thread sleeps in recv(). A socket whose process died refuses the datagram and is
+removed by the sender. Any process of the instance can send, `flask jobs` and the CLI too.
+
+With KENOMA_REDIS_URL set, Redis pub/sub on one channel carries the batches instead, so the
+processes may be on several machines (SPEC 28)."""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import os
+import socket
+import tempfile
+import threading
+from collections.abc import Callable
+from pathlib import Path
+from typing import Protocol
+
+log = logging.getLogger(__name__)
+
+Deliver = Callable[[bytes], None]
+# AF_UNIX paths are at most 107 bytes; a deeper instance folder uses one under the temp dir.
+MAX_SOCKET_PATH = 100
+RECEIVE_BUFFER = 4 * 1024 * 1024
+SEND_TIMEOUT = 0.05  # a full receiver costs the writer this much at most, then loses the batch
+CHANNEL = "kenoma:streaming"
+
+
+class Transport(Protocol):
+    def send(self, batch: bytes) -> None: ...
+
+    def start(self, deliver: Deliver) -> None:
+        """Start receiving in this process: `deliver` is called, from a thread, per batch."""
+
+    def stop(self) -> None: ...
+
+
+def socket_folder(instance: Path) -> Path:
+    folder = instance / "streaming"
+    if len(str(folder / "4194304.sock")) > MAX_SOCKET_PATH:
+        digest = hashlib.sha256(str(instance).encode()).hexdigest()[:16]
+        folder = Path(tempfile.gettempdir()) / f"kenoma-streaming-{digest}"
+    return folder
+
+
+class LocalTransport:
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+        self._sender: socket.socket | None = None
+        self._sender_pid = 0
+        self._receiver: socket.socket | None = None
+        self._path: Path | None = None
+
+    def _send_socket(self) -> socket.socket:
+        # One unbound socket per process (made again after a fork).
+        if self._sender is None or self._sender_pid != os.getpid():
+            sender = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+            sender.settimeout(SEND_TIMEOUT)
+            self._sender, self._sender_pid = sender, os.getpid()
+        return self._sender
+
+    def send(self, batch: bytes) -> None:
+        try:
+            entries = list(os.scandir(self.folder))
+        except FileNotFoundError:
+            return  # nobody streams yet
+        sender = self._send_socket()
+        for entry in entries:
+            if not entry.name.endswith(".sock"):
+                continue
+            try:
+                sender.sendto(batch, entry.path)
+            except (ConnectionRefusedError, FileNotFoundError):
+                _unlink(entry.path)  # its process is gone
+            except (TimeoutError, BlockingIOError):
+                log.warning("streaming: %s is not reading, batch dropped", entry.name)
+
+    def start(self, deliver: Deliver) -> None:
+        self.folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+        path = self.folder / f"{os.getpid()}.sock"
+        _unlink(str(path))  # left by a dead process that had our pid
+        receiver = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+        receiver.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, RECEIVE_BUFFER)
+        receiver.bind(str(path))
+        self._receiver, self._path = receiver, path
+        threading.Thread(
+            target=self._receive, args=(receiver, deliver), name="kenoma-stream-rx", daemon=True
+        ).start()
+
+    @staticmethod
+    def _receive(receiver: socket.socket, deliver: Deliver) -> None:
+        while True:
+            try:
+                batch = receiver.recv(65536 * 4)
+            except OSError:
+                return  # closed by stop()
+            deliver(batch)
+
+    def stop(self) -> None:
+        if self._receiver is not None:
+            self._receiver.close()
+            self._receiver = None
+        if self._path is not None:
+            _unlink(str(self._path))
+
+
+def _unlink(path: str) -> None:
+    try:
+        os.unlink(path)
+    except FileNotFoundError:
+        pass
+
+
+class RedisTransport:
+    """Pub/sub on one channel; every process subscribes once it holds connections."""
+
+    def __init__(self, url: str, channel: str = CHANNEL) -> None:
+        import redis  # lazy: only servers configured with Redis load it
+
+        self.client = redis.Redis.from_url(url)
+        self.channel = channel
+        self._pubsub = None
+
+    def send(self, batch: bytes) -> None:
+        self.client.publish(self.channel, batch)
+
+    def start(self, deliver: Deliver) -> None:
+        pubsub = self.client.pubsub(ignore_subscribe_messages=True)
+        pubsub.subscribe(self.channel)
+        self._pubsub = pubsub
+        threading.Thread(
+            target=self._receive, args=(pubsub, deliver), name="kenoma-stream-rx", daemon=True
+        ).start()
+
+    @staticmethod
+    def _receive(pubsub: object, deliver: Deliver) -> None:
+        try:
+            for message in pubsub.listen():  # type: ignore[attr-defined]
+                if message.get("type") == "message":
+                    deliver(message["data"])
+        except Exception:  # closed by stop(), or the server went away
+            log.warning("streaming: redis subscription ended", exc_info=True)
+
+    def stop(self) -> None:
+        if self._pubsub is not None:
+            self._pubsub.close()
+            self._pubsub = None
+
+
+def make_transport(instance: Path, redis_url: str | None) -> Transport:
+    return RedisTransport(redis_url) if redis_url else LocalTransport(socket_folder(instance))
