@@ -98,3 +98,11 @@ def emoji_pack(app: Flask) -> str:
 
 def get_ap(client: FlaskClient, path: str, **kwargs: Any) -> Any:
     return client.get(path, headers={"Accept": AP}, **kwargs)
+
+
+@pytest.fixture
+def peers(live_server: Callable[..., Any]) -> tuple[Any, Any]:
+    """Two live Kenomas: alice and dave here, carol and erin there."""
+    from tests.federation.peers import Peer
+
+    return Peer(live_server(), "alice", "dave"), Peer(live_server(), "carol", "erin")

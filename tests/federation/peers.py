@@ -78,5 +78,10 @@ class Peer:
     def acct_of(self, nickname: str) -> str:
         return f"{nickname}@{self.host}"
 
+    def follow(self, who: str, acct: str) -> dict:
+        """`who` follows `acct` through the API; the relationship it answers."""
+        target = self.account(acct, who)
+        return self.post(f"/api/v1/accounts/{target['id']}/follow", who)
+
     def post_status(self, who: str, text: str, **fields: Any) -> dict:
         return self.post("/api/v1/statuses", who, json={"status": text, **fields})

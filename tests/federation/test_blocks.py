@@ -4,15 +4,8 @@ lifts that; replays change nothing."""
 
 from __future__ import annotations
 
-import pytest
-
 from tests.federation.acts import redeliver
 from tests.federation.peers import Peer
-
-
-@pytest.fixture
-def peers(live_server):
-    return Peer(live_server(), "alice", "dave"), Peer(live_server(), "carol", "erin")
 
 
 def _relationship(peer: Peer, who: str, account_id: str) -> dict:
@@ -20,8 +13,7 @@ def _relationship(peer: Peer, who: str, account_id: str) -> dict:
 
 
 def _follow(peer: Peer, who: str, acct: str) -> None:
-    target = peer.account(acct, who)
-    assert peer.post(f"/api/v1/accounts/{target['id']}/follow", who)["following"] is True
+    assert peer.follow(who, acct)["following"] is True
 
 
 def test_a_block_ends_the_follows_on_the_other_server_and_its_undo_lifts_it(peers):

@@ -4,16 +4,7 @@ adds nothing, and a blocked sender's messages are dropped."""
 
 from __future__ import annotations
 
-import pytest
-
 from tests.federation.peers import Peer
-
-
-@pytest.fixture
-def peers(live_server):
-    here = Peer(live_server(), "alice", "dave")
-    there = Peer(live_server(), "carol", "erin")
-    return here, there
 
 
 def _chat(peer: Peer, who: str, acct: str) -> dict:

@@ -5,21 +5,7 @@ Updates by anyone but the author change nothing."""
 
 from __future__ import annotations
 
-import pytest
-
 from tests.federation.peers import Peer
-
-
-@pytest.fixture
-def peers(live_server):
-    here = Peer(live_server(), "alice", "dave")
-    there = Peer(live_server(), "carol", "erin")
-    return here, there
-
-
-def _follow(peer: Peer, who: str, acct: str) -> dict:
-    target = peer.account(acct, who)
-    return peer.post(f"/api/v1/accounts/{target['id']}/follow", who)
 
 
 def _edit(peer: Peer, who: str, status_id: str, text: str, **fields) -> dict:
@@ -41,7 +27,7 @@ def _deliver_again(sender: Peer, receiver: Peer, kind: str) -> None:
 
 def test_an_edit_reaches_the_followers_with_its_history(peers):
     here, there = peers
-    _follow(here, "dave", there.acct_of("carol"))
+    here.follow("dave", there.acct_of("carol"))
     posted = there.post_status("carol", "first words", spoiler_text="")
     seen = here.get("/api/v1/timelines/home", "dave")[0]
     assert seen["edited_at"] is None
@@ -67,7 +53,7 @@ def test_an_edit_reaches_the_followers_with_its_history(peers):
 
 def test_an_older_version_arriving_late_is_not_applied(peers):
     here, there = peers
-    _follow(here, "dave", there.acct_of("carol"))
+    here.follow("dave", there.acct_of("carol"))
     posted = there.post_status("carol", "v1")
     _edit(there, "carol", posted["id"], "v2")
     _edit(there, "carol", posted["id"], "v3")

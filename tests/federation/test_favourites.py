@@ -4,18 +4,11 @@ with `content` is an emoji reaction; replays change nothing."""
 
 from __future__ import annotations
 
-import pytest
-
 from tests.federation.acts import add_custom_emoji
 from tests.federation.acts import redeliver
 from tests.federation.acts import send_as
 from tests.federation.acts import status_seen_by
 from tests.federation.peers import Peer
-
-
-@pytest.fixture
-def peers(live_server):
-    return Peer(live_server(), "alice", "dave"), Peer(live_server(), "carol", "erin")
 
 
 def _stored_notifications(peer: Peer) -> int:

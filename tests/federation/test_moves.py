@@ -4,22 +4,8 @@ lists the origin in alsoKnownAs; the new follows of a remote target go out as Fo
 
 from __future__ import annotations
 
-import pytest
-
 from tests.federation.peers import PASSWORD
 from tests.federation.peers import Peer
-
-
-@pytest.fixture
-def peers(live_server):
-    here = Peer(live_server(), "alice", "dave")
-    there = Peer(live_server(), "carol", "erin")
-    return here, there
-
-
-def _follow(peer: Peer, who: str, acct: str) -> dict:
-    target = peer.account(acct, who)
-    return peer.post(f"/api/v1/accounts/{target['id']}/follow", who)
 
 
 def _relationship(peer: Peer, who: str, acct: str) -> dict:
@@ -34,8 +20,8 @@ def _move(peer: Peer, who: str, target: str) -> dict:
 
 def test_followers_on_both_servers_follow_the_moved_account(peers):
     here, there = peers
-    _follow(here, "alice", there.acct_of("carol"))  # a remote follower of carol
-    _follow(there, "erin", "carol")  # a local one
+    here.follow("alice", there.acct_of("carol"))  # a remote follower of carol
+    there.follow("erin", "carol")  # a local one
     here.call("PUT", "/api/pleroma/aliases", "dave", data={"alias": there.acct_of("carol")})
     assert _move(there, "carol", here.acct_of("dave")) == {"status": "success"}
 
@@ -71,7 +57,7 @@ def test_followers_on_both_servers_follow_the_moved_account(peers):
 
 def test_a_move_to_an_account_that_does_not_alias_it_is_ignored(peers):
     here, there = peers
-    _follow(here, "alice", there.acct_of("erin"))
+    here.follow("alice", there.acct_of("erin"))
     here.account(there.acct_of("carol"), "dave")
     with there.server.app.app_context():
         from federation import documents

@@ -4,17 +4,10 @@ with an Add to the followers, unpinning sends the Remove; the other server shows
 
 from __future__ import annotations
 
-import pytest
-
 from tests.federation.acts import redeliver
 from tests.federation.acts import send_as
 from tests.federation.acts import status_seen_by
 from tests.federation.peers import Peer
-
-
-@pytest.fixture
-def peers(live_server):
-    return Peer(live_server(), "alice", "dave"), Peer(live_server(), "carol", "erin")
 
 
 def _follow(peer: Peer, who: str, acct: str) -> dict:

@@ -4,22 +4,6 @@ as a vote (it is no status), and the author's server sends the new counts to the
 
 from __future__ import annotations
 
-import pytest
-
-from tests.federation.peers import Peer
-
-
-@pytest.fixture
-def peers(live_server):
-    here = Peer(live_server(), "alice", "dave")
-    there = Peer(live_server(), "carol", "erin")
-    return here, there
-
-
-def _follow(peer: Peer, who: str, acct: str) -> dict:
-    target = peer.account(acct, who)
-    return peer.post(f"/api/v1/accounts/{target['id']}/follow", who)
-
 
 def _counts(poll: dict) -> list[int]:
     return [o["votes_count"] for o in poll["options"]]
@@ -31,7 +15,7 @@ def _poll(options: list[str], multiple: bool = False) -> dict:
 
 def test_a_remote_vote_counts_on_the_authors_server_and_comes_back(peers):
     here, there = peers
-    _follow(here, "dave", there.acct_of("carol"))
+    here.follow("dave", there.acct_of("carol"))
     posted = there.post_status("carol", "tea or coffee?", poll=_poll(["tea", "coffee"]))
     there.post(f"/api/v1/polls/{posted['poll']['id']}/votes", "erin", json={"choices": [1]})
 
@@ -69,7 +53,7 @@ def test_a_remote_vote_counts_on_the_authors_server_and_comes_back(peers):
 
 def test_a_multiple_choice_vote_counts_each_option(peers):
     here, there = peers
-    _follow(there, "erin", here.acct_of("alice"))
+    there.follow("erin", here.acct_of("alice"))
     posted = here.post_status("alice", "pick some", poll=_poll(["a", "b", "c"], multiple=True))
     seen = there.get("/api/v1/timelines/home", "erin")[0]
     assert seen["poll"]["multiple"] is True
@@ -82,7 +66,7 @@ def test_a_multiple_choice_vote_counts_each_option(peers):
 
 def test_an_edited_poll_shows_its_new_options_and_history(peers):
     here, there = peers
-    _follow(here, "dave", there.acct_of("carol"))
+    here.follow("dave", there.acct_of("carol"))
     posted = there.post_status("carol", "which?", poll=_poll(["one", "two"]))
     seen = here.get("/api/v1/timelines/home", "dave")[0]
     here.post(f"/api/v1/polls/{seen['poll']['id']}/votes", "dave", json={"choices": [0]})

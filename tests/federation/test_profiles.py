@@ -7,22 +7,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-import pytest
-
 from tests.emoji_fixtures import BLANK_PNG
 from tests.federation.peers import Peer
-
-
-@pytest.fixture
-def peers(live_server):
-    here = Peer(live_server(), "alice", "dave")
-    there = Peer(live_server(), "carol", "erin")
-    return here, there
-
-
-def _follow(peer: Peer, who: str, acct: str) -> dict:
-    target = peer.account(acct, who)
-    return peer.post(f"/api/v1/accounts/{target['id']}/follow", who)
 
 
 def _emoji_pack(peer: Peer) -> None:
@@ -40,7 +26,7 @@ def _remote_view(peer: Peer, acct: str, who: str) -> dict:
 def test_a_profile_change_reaches_the_followers_server(peers):
     here, there = peers
     _emoji_pack(here)
-    _follow(there, "carol", here.acct_of("dave"))
+    there.follow("carol", here.acct_of("dave"))
     response = here.call(
         "PATCH",
         "/api/v1/accounts/update_credentials",
@@ -67,7 +53,7 @@ def test_a_profile_change_reaches_the_followers_server(peers):
 
 def test_a_new_banner_through_the_pleroma_api_goes_out_too(peers):
     here, there = peers
-    _follow(there, "carol", here.acct_of("dave"))
+    there.follow("carol", here.acct_of("dave"))
     files = {"banner": ("banner.png", BLANK_PNG, "image/png")}
     response = here.call("PATCH", "/api/v1/pleroma/accounts/update_banner", "dave", files=files)
     assert response.status_code == 200, response.text
@@ -77,7 +63,7 @@ def test_a_new_banner_through_the_pleroma_api_goes_out_too(peers):
 
 def test_a_replayed_or_foreign_update_changes_nothing(peers):
     here, there = peers
-    _follow(there, "carol", here.acct_of("dave"))
+    there.follow("carol", here.acct_of("dave"))
     here.call("PATCH", "/api/v1/accounts/update_credentials", "dave", data={"display_name": "First"})
     here.call("PATCH", "/api/v1/accounts/update_credentials", "dave", data={"display_name": "Second"})
     with here.server.app.app_context():

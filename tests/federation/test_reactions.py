@@ -6,18 +6,11 @@ from __future__ import annotations
 
 from urllib.parse import quote
 
-import pytest
-
 from tests.federation.acts import add_custom_emoji
 from tests.federation.acts import redeliver
 from tests.federation.acts import send_as
 from tests.federation.acts import status_seen_by
 from tests.federation.peers import Peer
-
-
-@pytest.fixture
-def peers(live_server):
-    return Peer(live_server(), "alice", "dave"), Peer(live_server(), "carol", "erin")
 
 
 def _reactions(peer: Peer, who: str, status_id: str) -> list[tuple[str, int, str | None]]:

@@ -4,22 +4,14 @@ status the receiver does not know yet fetches it; replays change nothing."""
 
 from __future__ import annotations
 
-import pytest
-
 from tests.federation.acts import redeliver
 from tests.federation.acts import send_as
 from tests.federation.acts import status_seen_by
 from tests.federation.peers import Peer
 
 
-@pytest.fixture
-def peers(live_server):
-    return Peer(live_server(), "alice", "dave"), Peer(live_server(), "carol", "erin")
-
-
 def _follow(peer: Peer, who: str, acct: str) -> None:
-    target = peer.account(acct, who)
-    assert peer.post(f"/api/v1/accounts/{target['id']}/follow", who)["following"] is True
+    assert peer.follow(who, acct)["following"] is True
 
 
 def _reblog_notifications(peer: Peer, who: str) -> list[dict]:

@@ -16,14 +16,9 @@ def peers(live_server):
     return here, there
 
 
-def _follow(peer: Peer, who: str, acct: str) -> dict:
-    target = peer.account(acct, who)
-    return peer.post(f"/api/v1/accounts/{target['id']}/follow", who)
-
-
 def test_following_an_unlocked_remote_account_is_accepted(peers):
     here, there = peers
-    relationship = _follow(here, "dave", there.acct_of("carol"))
+    relationship = here.follow("dave", there.acct_of("carol"))
     # The Follow went out, carol's server accepted it at once and its Accept came back.
     assert relationship["requested"] is False and relationship["following"] is True
     carol = there.account("carol", "carol")
@@ -36,7 +31,7 @@ def test_following_an_unlocked_remote_account_is_accepted(peers):
 
 def test_a_locked_remote_account_is_requested_until_it_authorizes(peers):
     here, there = peers
-    relationship = _follow(here, "dave", there.acct_of("erin"))
+    relationship = here.follow("dave", there.acct_of("erin"))
     assert relationship["requested"] is True and relationship["following"] is False
     requests_seen = there.get("/api/v1/follow_requests", "erin")
     assert [a["acct"] for a in requests_seen] == [here.acct_of("dave")]
@@ -48,7 +43,7 @@ def test_a_locked_remote_account_is_requested_until_it_authorizes(peers):
 
 def test_posts_reach_followers_home_and_deletes_follow(peers):
     here, there = peers
-    _follow(here, "dave", there.acct_of("carol"))
+    here.follow("dave", there.acct_of("carol"))
     posted = there.post_status("carol", "hello #fediverse from there")
     home = here.get("/api/v1/timelines/home", "dave")
     assert [s["uri"] for s in home] == [posted["uri"]]
@@ -65,7 +60,7 @@ def test_posts_reach_followers_home_and_deletes_follow(peers):
 
 def test_a_mention_and_a_reply_notify_across_servers(peers):
     here, there = peers
-    _follow(here, "dave", there.acct_of("carol"))
+    here.follow("dave", there.acct_of("carol"))
     mention = there.post_status("carol", f"hi @dave@{here.host}", visibility="direct")
     notification = here.get("/api/v1/notifications", "dave")[0]
     assert notification["type"] == "mention" and notification["status"]["uri"] == mention["uri"]
@@ -84,7 +79,7 @@ def test_a_mention_and_a_reply_notify_across_servers(peers):
 
 def test_unfollow_and_replayed_activities_change_nothing_more(peers):
     here, there = peers
-    _follow(here, "dave", there.acct_of("carol"))
+    here.follow("dave", there.acct_of("carol"))
     there.post_status("carol", "once")
     with there.server.app.app_context():
         from federation.delivery import deliver
@@ -106,7 +101,7 @@ def test_attachments_stay_on_their_server(peers):
     from PIL import Image
 
     here, there = peers
-    _follow(here, "dave", there.acct_of("carol"))
+    here.follow("dave", there.acct_of("carol"))
     png = io.BytesIO()
     Image.new("RGB", (4, 4), "red").save(png, "PNG")
     uploaded = there.call(
@@ -128,8 +123,8 @@ def test_attachments_stay_on_their_server(peers):
 
 def test_a_deleted_account_disappears_from_the_other_server(peers):
     here, there = peers
-    _follow(here, "dave", there.acct_of("carol"))
-    _follow(there, "carol", here.acct_of("dave"))
+    here.follow("dave", there.acct_of("carol"))
+    there.follow("carol", here.acct_of("dave"))
     there.post_status("carol", "soon gone")
     assert len(here.get("/api/v1/timelines/home", "dave")) == 1
     deleted = there.call("POST", "/api/pleroma/delete_account", "carol", data={"password": "secret-pw"})
