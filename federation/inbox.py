@@ -253,10 +253,14 @@ def on_delete(activity: dict, actor: Account) -> None:
 
 def _delete_actor(actor: Account) -> None:
     """A remote account is gone: its follows end (counters move) and its rows go with it."""
-    for row in db.session.scalars(
+    rows = db.session.scalars(
         select(Follow).where((Follow.follower_id == actor.id) | (Follow.followee_id == actor.id))
-    ):
+    ).all()
+    for row in rows:
         follows.drop_follow(row)
+    # The follows go first: deleting the account would cascade them away in the database, and
+    # the session's own DELETEs of them would then find nothing.
+    db.session.flush()
     db.session.delete(actor)
     db.session.commit()
 
