@@ -115,7 +115,7 @@ def accept(method: str, target: str, headers: Mapping[str, str], body: bytes, ac
 # ---- the job
 
 
-def _claim(activity: dict, actor: Account) -> bool:
+def claim(activity: dict, actor: Account) -> bool:
     """Record the activity's id; False when it was seen before (a replay)."""
     row = Activity(
         ap_id=str(activity["id"])[:1024],
@@ -140,7 +140,7 @@ def process_activity(activity: dict, actor_id: str) -> None:
     handler = HANDLERS.get(activity.get("type", ""))
     if actor is None or handler is None:
         return
-    if not _claim(activity, actor):
+    if not claim(activity, actor):
         return
     if actors.is_stale(actor):  # a profile seen only through old activities is read again
         jobs.enqueue("refresh_actor", account_id=actor.id)

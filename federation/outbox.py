@@ -25,12 +25,12 @@ def new_activity_id() -> str:
     return f"{current_app.config['BASE_URL']}/activities/{uuid.uuid4()}"
 
 
-def _enqueue(name: str, **kwargs: Any) -> None:
+def enqueue(name: str, **kwargs: Any) -> None:
     if current_app.config["FEDERATING"]:
         jobs.enqueue(name, **kwargs)
 
 
-def _addressed_accounts(status_id: str) -> list[Account]:
+def addressed_remote_accounts(status_id: str) -> list[Account]:
     return list(
         db.session.scalars(
             select(Account)
@@ -57,7 +57,7 @@ def last_activity(kind: str, actor_id: str, object_id: str) -> Activity | None:
 @events.status_posted.connect
 def _status_posted(_sender: object, status_id: str, local: bool) -> None:
     if local:
-        _enqueue("federate_status", status_id=status_id)
+        enqueue("federate_status", status_id=status_id)
 
 
 @jobs.job
@@ -82,7 +82,7 @@ def federate_status(status_id: str) -> None:
     publish(
         documents.create(status),
         status.account,
-        to=_addressed_accounts(status.id),
+        to=addressed_remote_accounts(status.id),
         followers=followers,
         object_id=status.uri,
     )
@@ -90,7 +90,7 @@ def federate_status(status_id: str) -> None:
 
 @events.status_deleted.connect
 def _status_deleted(_sender: object, **change: Any) -> None:
-    _enqueue("federate_delete", **change)
+    enqueue("federate_delete", **change)
 
 
 @jobs.job
@@ -128,22 +128,22 @@ def federate_delete(
 
 @events.follow_requested.connect
 def _follow_requested(_sender: object, follower_id: str, followee_id: str, pending: bool) -> None:
-    _enqueue("federate_follow", follower_id=follower_id, followee_id=followee_id, pending=pending)
+    enqueue("federate_follow", follower_id=follower_id, followee_id=followee_id, pending=pending)
 
 
 @events.follow_accepted.connect
 def _follow_accepted(_sender: object, follower_id: str, followee_id: str) -> None:
-    _enqueue("federate_follow_answer", follower_id=follower_id, followee_id=followee_id, kind="Accept")
+    enqueue("federate_follow_answer", follower_id=follower_id, followee_id=followee_id, kind="Accept")
 
 
 @events.follow_rejected.connect
 def _follow_rejected(_sender: object, follower_id: str, followee_id: str) -> None:
-    _enqueue("federate_follow_answer", follower_id=follower_id, followee_id=followee_id, kind="Reject")
+    enqueue("federate_follow_answer", follower_id=follower_id, followee_id=followee_id, kind="Reject")
 
 
 @events.unfollowed.connect
 def _unfollowed(_sender: object, follower_id: str, followee_id: str) -> None:
-    _enqueue("federate_unfollow", follower_id=follower_id, followee_id=followee_id)
+    enqueue("federate_unfollow", follower_id=follower_id, followee_id=followee_id)
 
 
 def _pair(follower_id: str, followee_id: str) -> tuple[Account | None, Account | None]:
@@ -206,7 +206,7 @@ def federate_unfollow(follower_id: str, followee_id: str) -> None:
 
 @events.account_deleted.connect
 def _account_deleted(_sender: object, account_id: str, follower_ids: list[str]) -> None:
-    _enqueue("federate_account_deletion", account_id=account_id, follower_ids=follower_ids)
+    enqueue("federate_account_deletion", account_id=account_id, follower_ids=follower_ids)
 
 
 @jobs.job

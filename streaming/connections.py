@@ -7,6 +7,8 @@ from __future__ import annotations
 import base64
 import hashlib
 import socket
+from abc import ABC
+from abc import abstractmethod
 from typing import Any
 
 import orjson
@@ -32,7 +34,7 @@ def websocket_accept(key: str) -> str:
     return base64.b64encode(digest).decode()
 
 
-class StreamConnection:
+class StreamConnection(ABC):
     """What both kinds share: the reader, its subscriptions, the output buffer."""
 
     kind = "base"
@@ -84,15 +86,17 @@ class StreamConnection:
             body["payload"] = payload
         return body
 
+    @abstractmethod
     def send_event(self, sub: Subscription, event: str, payload: str | None) -> None:
-        raise NotImplementedError
+        """Each kind of connection writes its own frames."""
 
+    @abstractmethod
     def heartbeat(self) -> None:
-        raise NotImplementedError
+        """Each kind of connection writes its own frames."""
 
+    @abstractmethod
     def readable(self) -> list[dict]:
         """Read what arrived; returns the client's messages (websocket only)."""
-        raise NotImplementedError
 
 
 class WebSocketConnection(StreamConnection):

@@ -17,9 +17,9 @@ from federation.delivery import publish
 from federation.features.polls import moment
 from federation.fetch import host_of
 from federation.inbox import CREATE_CLAIMS
-from federation.inbox import _claim  # a message's own id is claimed like an activity's
+from federation.inbox import claim  # a message's own id is claimed like an activity's
 from federation.inbox import local_account
-from federation.outbox import _enqueue
+from federation.outbox import enqueue
 from federation.outbox import new_activity_id
 from models import Account
 from models import ChatMessage
@@ -33,7 +33,7 @@ MAX_CONTENT = 20_000  # characters of HTML kept from a remote message
 
 @events.chat_message_posted.connect
 def _chat_message_posted(_sender: object, message_id: str, recipient_id: str) -> None:
-    _enqueue("federate_chat_message", message_id=message_id, recipient_id=recipient_id)
+    enqueue("federate_chat_message", message_id=message_id, recipient_id=recipient_id)
 
 
 @jobs.job
@@ -61,7 +61,7 @@ def claim_chat_message(document: dict, actor: Account) -> bool:
     content = formatting.sanitize_html(str(document.get("content") or ""))[:MAX_CONTENT]
     if not formatting.strip_tags(content).strip() and not media:
         return True
-    if not _claim(document, actor):
+    if not claim(document, actor):
         return True  # this message came before, in another activity
     sent = moment(document.get("published")) or utcnow()
     chats.receive_message(actor, recipient, content, media[0] if media else None, min(sent, utcnow()))

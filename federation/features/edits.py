@@ -13,8 +13,8 @@ from federation import notes
 from federation.delivery import publish
 from federation.features import polls
 from federation.inbox import UPDATE_HANDLERS
-from federation.outbox import _addressed_accounts
-from federation.outbox import _enqueue
+from federation.outbox import addressed_remote_accounts
+from federation.outbox import enqueue
 from federation.outbox import new_activity_id
 from models import Account
 from models import Status
@@ -27,7 +27,7 @@ from services.status_edits import apply_remote_edit
 
 @events.status_edited.connect
 def _status_edited(_sender: object, status_id: str) -> None:
-    _enqueue("federate_edit", status_id=status_id)
+    enqueue("federate_edit", status_id=status_id)
 
 
 @jobs.job
@@ -38,7 +38,7 @@ def federate_edit(status_id: str) -> None:
     publish(
         documents.update_note(status, new_activity_id()),
         status.account,
-        to=_addressed_accounts(status.id),
+        to=addressed_remote_accounts(status.id),
         followers=status.visibility != "direct",
         object_id=status.uri,
     )

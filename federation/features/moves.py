@@ -13,7 +13,7 @@ from federation import documents
 from federation.delivery import publish
 from federation.inbox import handles
 from federation.notes import recipients
-from federation.outbox import _enqueue
+from federation.outbox import enqueue
 from federation.outbox import new_activity_id
 from models import Account
 from models import db
@@ -23,7 +23,7 @@ from services import migration
 
 @events.account_moved.connect
 def _account_moved(_sender: object, origin_id: str, target_id: str) -> None:
-    _enqueue("federate_move", origin_id=origin_id, target_id=target_id)
+    enqueue("federate_move", origin_id=origin_id, target_id=target_id)
 
 
 @jobs.job

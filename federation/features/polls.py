@@ -23,7 +23,7 @@ from federation import notes
 from federation.delivery import publish
 from federation.inbox import CREATE_CLAIMS
 from federation.objects import local_status
-from federation.outbox import _enqueue
+from federation.outbox import enqueue
 from federation.outbox import new_activity_id
 from models import Account
 from models import Poll
@@ -94,7 +94,7 @@ notes.POLL_READERS["Question"] = read_poll
 
 @events.poll_voted.connect
 def _poll_voted(_sender: object, poll_id: str, account_id: str, choices: list[int]) -> None:
-    _enqueue("federate_vote", poll_id=poll_id, account_id=account_id, choices=choices)
+    enqueue("federate_vote", poll_id=poll_id, account_id=account_id, choices=choices)
 
 
 @jobs.job
@@ -136,7 +136,7 @@ def claim_vote(note: dict, actor: Account) -> bool:
         and name in options
         and count_remote_vote(actor, poll, options.index(name))
     ):
-        _enqueue("federate_poll_update", status_id=status.id)
+        enqueue("federate_poll_update", status_id=status.id)
     return True
 
 

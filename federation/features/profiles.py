@@ -7,7 +7,7 @@ from __future__ import annotations
 import jobs
 from federation import documents
 from federation.delivery import publish
-from federation.outbox import _enqueue
+from federation.outbox import enqueue
 from federation.outbox import new_activity_id
 from models import Account
 from models import db
@@ -16,7 +16,7 @@ from services import events
 
 @events.profile_updated.connect
 def _profile_updated(_sender: object, account_id: str) -> None:
-    _enqueue("federate_profile", account_id=account_id)
+    enqueue("federate_profile", account_id=account_id)
 
 
 @jobs.job

@@ -15,7 +15,7 @@ from federation.delivery import publish
 from federation.inbox import handles
 from federation.inbox import local_account
 from federation.objects import local_status
-from federation.outbox import _enqueue
+from federation.outbox import enqueue
 from federation.outbox import new_activity_id
 from models import Account
 from models import Report
@@ -30,7 +30,7 @@ MAX_OBJECTS = 100  # ids of a Flag looked at: the account and some of its status
 
 @events.report_forwarded.connect
 def _report_forwarded(_sender: object, report_id: str) -> None:
-    _enqueue("federate_report", report_id=report_id)
+    enqueue("federate_report", report_id=report_id)
 
 
 @jobs.job

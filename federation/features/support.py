@@ -6,14 +6,9 @@ from __future__ import annotations
 from typing import Any
 
 from federation.notes import recipients
-from federation.outbox import _enqueue
+from federation.outbox import enqueue  # noqa: F401 - the feature modules queue through here
 from models import Account
 from models import Status
-
-
-def enqueue(name: str, **kwargs: Any) -> None:
-    """Queue an outbound job (nothing when federation is off)."""
-    _enqueue(name, **kwargs)
 
 
 def id_of(value: Any) -> str:
