@@ -47,6 +47,7 @@ class StreamConnection(ABC):
         self.out = bytearray()
         self.closed = False
         self.closing = False  # close once the buffer is out
+        self.events = 0  # the selector events the hub watches it for
 
     def fileno(self) -> int:
         return self.sock.fileno()

@@ -14,10 +14,12 @@ from typing import Any
 
 import orjson
 from sqlalchemy import Select
+from sqlalchemy import bindparam
 from sqlalchemy import select
 from sqlalchemy import union
 
 import serializers
+from models import BOUND_VIEWER
 from models import Account
 from models import Chat
 from models import Follow
@@ -30,6 +32,7 @@ from models import StatusMention
 from models import StatusTag
 from models import TagFollow
 from models import TimelineFilters
+from models import cached_statement
 from models import db
 from streaming.connections import StreamConnection
 from streaming.streams import StreamError
@@ -64,22 +67,27 @@ def _viewers(targets: list[Target]) -> dict[str, Account]:
     return {a.id: a for a in db.session.scalars(select(Account).where(Account.id.in_(ids)))}
 
 
-def _timeline(sub: Subscription, viewer: Account | None) -> Select | None:
-    """The stream's timeline for this reader, or None when it cannot read it."""
-    local, remote = sub.stream.endswith(":local"), sub.stream.endswith(":remote")
+def _timeline(stream: str, viewer: Any) -> Select | None:
+    """The stream's timeline for a reader (BOUND_VIEWER or None), or None when it has none
+    here; a hashtag stream's tag is the bind parameter `tag`."""
+    local, remote = stream.endswith(":local"), stream.endswith(":remote")
     filters = TimelineFilters(local=local, remote=remote)
-    if sub.stream.startswith("public"):
+    if stream.startswith("public"):
         return Status.public_timeline(viewer, filters)
-    if sub.stream.startswith("hashtag"):
-        return Status.tag_timeline(viewer, filters, [sub.tag or ""])
-    if viewer is None:
-        return None
-    if sub.stream == "user":
+    if stream.startswith("hashtag"):
+        return Status.tag_timeline(viewer, filters, [bindparam("tag")])
+    if viewer is not None and stream == "user":
         return Status.home_timeline(viewer, TimelineFilters())
-    if sub.stream == "list":
-        found = db.session.get(List, sub.list_id)
-        return found.timeline(viewer) if found is not None and found.account_id == viewer.id else None
     return None
+
+
+def _probe_statement(stream: str, viewer: Any) -> Select | None:
+    """The stream's timeline narrowed to the status bound as `status_id`; built once per stream
+    and kind of reader (models.cached_statement), as building it costs more than running it."""
+    query = _timeline(stream, viewer)
+    if query is None:
+        return None
+    return query.where(Status.id == bindparam("status_id")).with_only_columns(Status.id).limit(1)
 
 
 def check_list(sub: Subscription, account_id: str | None) -> None:
@@ -90,10 +98,23 @@ def check_list(sub: Subscription, account_id: str | None) -> None:
 
 
 def _shows(status: Status, sub: Subscription, viewer: Account | None) -> bool:
-    query = _timeline(sub, viewer)
+    if sub.stream == "list":
+        return _list_shows(status, sub, viewer)
+    query = cached_statement(_probe_statement, sub.stream, BOUND_VIEWER if viewer is not None else None)
     if query is None:
         return False
-    probe = query.where(Status.id == status.id).with_only_columns(Status.id).limit(1)
+    values = {"status_id": status.id, "tag": sub.tag or ""}
+    if viewer is not None:
+        values["viewer_id"] = viewer.id
+    return db.session.execute(query, values).first() is not None
+
+
+def _list_shows(status: Status, sub: Subscription, viewer: Account | None) -> bool:
+    """A list's timeline depends on the list row (its members, its replies policy)."""
+    found = db.session.get(List, sub.list_id)
+    if viewer is None or found is None or found.account_id != viewer.id:
+        return False
+    probe = found.timeline(viewer).where(Status.id == status.id).with_only_columns(Status.id).limit(1)
     return db.session.scalar(probe) is not None
 
 
@@ -103,8 +124,10 @@ def _status_payloads(event: str) -> Callable[[dict, list[StreamConnection]], Non
         targets = _targets(connections, STATUS_STREAMS)
         if status is None or not targets or status.visibility == "direct":
             return
-        viewers = _viewers(targets)
         homes = _home_candidates(status, {c.account_id for c, s in targets if s.stream == "user"} - {None})
+        # Readers whose home cannot hold the status are left out before any row is loaded.
+        targets = [(c, s) for c, s in targets if s.stream != "user" or c.account_id in homes]
+        viewers = _viewers(targets)
         rendered: dict[tuple[str | None, str], str | None] = {}
         # One probe per reader and stream, however many connections the reader holds.
         shown: dict[tuple[str | None, Subscription], bool] = {}
@@ -112,8 +135,6 @@ def _status_payloads(event: str) -> Callable[[dict, list[StreamConnection]], Non
             viewer = viewers.get(conn.account_id) if conn.account_id else None
             if conn.account_id and viewer is None:
                 continue  # the account is gone
-            if sub.stream == "user" and conn.account_id not in homes:
-                continue
             if (conn.account_id, sub) not in shown:
                 shown[conn.account_id, sub] = _shows(status, sub, viewer)
             if not shown[conn.account_id, sub]:

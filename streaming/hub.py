@@ -166,6 +166,7 @@ class Hub:
                 conn.subscriptions.update(subscriptions)
                 try:
                     self._selector.register(conn.sock, selectors.EVENT_READ, conn)  # type: ignore[union-attr]
+                    conn.events = selectors.EVENT_READ
                 except (ValueError, OSError):  # the client left before the loop took it
                     conn.close()
                     continue
@@ -175,7 +176,8 @@ class Hub:
                 batches.append(item[1])
         if batches and self.connections:
             self._dispatch(batches)
-            touched |= self.connections
+            # Only the readers that got a frame (or were dropped) need settling, not all of them.
+            touched |= {c for c in self.connections if c.out or c.closed}
         return touched
 
     def _dispatch(self, batches: list[bytes]) -> None:
@@ -200,10 +202,14 @@ class Hub:
             self._forget(conn)
             return
         mask = selectors.EVENT_READ | (selectors.EVENT_WRITE if conn.out else 0)
+        if mask == conn.events:
+            return  # a system call saved per connection and turn
         try:
             self._selector.modify(conn.sock, mask, conn)  # type: ignore[union-attr]
         except (KeyError, ValueError, OSError):  # its socket went away under it
             self._forget(conn)
+            return
+        conn.events = mask
 
     def _forget(self, conn: StreamConnection) -> None:
         if conn in self.connections:
