@@ -93,7 +93,7 @@ bench-growth:
 # The streaming API: 500 idle SSE connections (memory, REST beside them, commit -> frame delay).
 bench-streaming: $(VENV)/.installed
 	@command -v wrk >/dev/null || (apt-get update -qq && apt-get install -y -qq wrk)
-	$(BIN)/python bench/streaming.py
+	$(BIN)/python bench/stream_probe.py
 
 clean:
 	rm -rf $(VENV) $(PEER_VENV)

@@ -54,6 +54,8 @@ from settings import ROUNDS  # noqa: E402
 from settings import STATUSES  # noqa: E402
 from settings import free_port  # noqa: E402
 from settings import log  # noqa: E402
+from stream_probe import streaming_checks  # noqa: E402
+from stream_probe import streaming_probe  # noqa: E402
 
 
 def main() -> int:
@@ -178,6 +180,8 @@ def run(workdir: Path, logs: Path, servers: dict[str, Server], notes: list[str],
         )
     except (RuntimeError, OSError, subprocess.SubprocessError) as exc:
         notes.append(f"federation probe failed: {exc}")
+    log("streaming")  # 500 idle connections beside the home row; commit -> frame (stream_probe.py)
+    streamed = streaming_probe(servers["kenoma"], env, seeded)
     rss, pss, processes = servers["kenoma"].memory_mb()
     log("SIGTERM under load")
     shutdown = sigterm_under_load(servers["kenoma"], seeded)
@@ -195,6 +199,7 @@ def run(workdir: Path, logs: Path, servers: dict[str, Server], notes: list[str],
     )
     checks += federation_checks(federated)
     checks += growth_checks(rows, growth_rows)
+    checks += streaming_checks(streamed)
     checks.append(
         (
             "start-up",
