@@ -371,6 +371,22 @@ def token_identity(value: str) -> Identity | None:
     return identity if identity is not None and identity.account_id is not None else None
 
 
+def usable_token_ids(ids: set[int]) -> set[int]:
+    """Of these token ids, those that still work (the streaming hub re-checks its readers')."""
+    query = (
+        select(
+            Token.id,
+            Token.issued_at,
+            Token.expires_in,
+            Token.access_token_revoked_at,
+            Token.refresh_token_revoked_at,
+        )
+        .join(Account, Account.id == Token.account_id)
+        .where(Token.id.in_(sorted(ids)), Account.is_active.is_(True))
+    )
+    return {row[0] for row in db.session.execute(query) if _usable(*row[1:])}
+
+
 @basic.verify_password
 def _verify_basic(username: str, password: str) -> Identity | None:
     if not username:

@@ -13,6 +13,7 @@ from flask import request
 
 from auth import Identity
 from auth import token_identity
+from auth import usable_token_ids
 from errors import ApiError
 from openapi import responds
 from params import Params
@@ -86,18 +87,21 @@ def _hand_over(conn_class: type, who: Identity | None, first: bytes, subs: list[
         sock = take_over(request.environ)
     except TakeOverError as error:
         raise ApiError(400, str(error)) from error
-    conn = conn_class(sock, who.account_id if who else None, who.scopes if who else None)
+    conn = conn_class(
+        sock, who.account_id if who else None, who.scopes if who else None, who.token_id if who else None
+    )
     hub = hub_of(current_app)
     hub.resolve_token = _resolve_token
+    hub.usable_tokens = usable_token_ids
     hub.adopt(conn, first, subs)
 
 
-def _resolve_token(token: str) -> tuple[str, frozenset[str] | None] | None:
+def _resolve_token(token: str) -> tuple[str, frozenset[str] | None, int] | None:
     """For the hub's `pleroma:authenticate`: the caller a token names, as the handshake finds it."""
     identity = token_identity(token)
-    if identity is None or identity.account_id is None:
+    if identity is None or identity.account_id is None or identity.token_id is None:
         return None
-    return identity.account_id, identity.scopes
+    return identity.account_id, identity.scopes, identity.token_id
 
 
 @bp.get("/health")

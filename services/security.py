@@ -42,6 +42,7 @@ from services.passwords import secret_digest
 from services.passwords import verify_hash
 from services.sessions import keep_current_session
 from services.sessions import revoke
+from streaming import events as stream_events
 
 BACKUP_CODE_COUNT = 5
 MFA_TOKEN_LIFETIME = timedelta(minutes=15)
@@ -250,6 +251,7 @@ def end_other_logins(account: Account, keep: Token | None) -> None:
     if keep is not None:
         others = others.where(Token.id != keep.id)
     db.session.execute(others.values(access_token_revoked_at=now, refresh_token_revoked_at=now))
+    stream_events.access_changed(account.id)  # a bulk UPDATE: the ORM hook does not see it
     db.session.execute(delete(AuthorizationCode).where(AuthorizationCode.account_id == account.id))
     db.session.execute(delete(MfaToken).where(MfaToken.account_id == account.id))
     account.session_epoch = (account.session_epoch or 0) + 1

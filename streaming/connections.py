@@ -39,10 +39,17 @@ class StreamConnection(ABC):
 
     kind = "base"
 
-    def __init__(self, sock: socket.socket, account_id: str | None, scopes: frozenset[str] | None) -> None:
+    def __init__(
+        self,
+        sock: socket.socket,
+        account_id: str | None,
+        scopes: frozenset[str] | None,
+        token_id: int | None = None,
+    ) -> None:
         self.sock = sock
         self.account_id = account_id
         self.scopes = scopes
+        self.token_id = token_id  # re-checked when tokens are revoked (streaming.hub)
         self.subscriptions: set[Subscription] = set()
         self.out = bytearray()
         self.closed = False
@@ -96,6 +103,10 @@ class StreamConnection(ABC):
         """Each kind of connection writes its own frames."""
 
     @abstractmethod
+    def end(self) -> None:
+        """Say goodbye as the protocol does, then close once that is written (token revoked)."""
+
+    @abstractmethod
     def readable(self) -> list[dict]:
         """Read what arrived; returns the client's messages (websocket only)."""
 
@@ -103,8 +114,14 @@ class StreamConnection(ABC):
 class WebSocketConnection(StreamConnection):
     kind = "websocket"
 
-    def __init__(self, sock: socket.socket, account_id: str | None, scopes: frozenset[str] | None) -> None:
-        super().__init__(sock, account_id, scopes)
+    def __init__(
+        self,
+        sock: socket.socket,
+        account_id: str | None,
+        scopes: frozenset[str] | None,
+        token_id: int | None = None,
+    ) -> None:
+        super().__init__(sock, account_id, scopes, token_id)
         self.ws = Connection(ConnectionType.SERVER)
 
     def send_event(self, sub: Subscription, event: str, payload: str | None) -> None:
@@ -117,6 +134,11 @@ class WebSocketConnection(StreamConnection):
     def heartbeat(self) -> None:
         if self.ws.state is ConnectionState.OPEN:
             self.queue(self.ws.send(Ping()))
+
+    def end(self) -> None:
+        if self.ws.state is ConnectionState.OPEN:
+            self.queue(self.ws.send(CloseConnection(code=1000, reason="access token revoked")))
+        self.closing = True
 
     def readable(self) -> list[dict]:
         try:
@@ -178,6 +200,10 @@ class SseConnection(StreamConnection):
 
     def heartbeat(self) -> None:
         self.chunk(b":thump\n\n")
+
+    def end(self) -> None:
+        self.queue(b"0\r\n\r\n")  # the chunked body's last chunk: the response is complete
+        self.closing = True
 
     def readable(self) -> list[dict]:
         try:

@@ -21,6 +21,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 import jobs
+from models import Account
 from models import ChatMessageReference
 from models import Filter
 from models import FilterKeyword
@@ -30,6 +31,7 @@ from models import Notification
 from models import PushSubscription
 from models import Status
 from models import StatusMention
+from models import Token
 from models import db
 
 log = logging.getLogger(__name__)
@@ -101,6 +103,31 @@ def follow_relationship(state: str, follower_id: str, followee_id: str) -> None:
     publish("follow_relationship", state=state, follower_id=follower_id, followee_id=followee_id)
 
 
+def access_changed(account_id: str) -> None:
+    """Some of the account's tokens stopped working (revoked, the account disabled or deleted):
+    every process re-checks the tokens its streams hold for it and closes those that no longer
+    work (streaming.hub). Token and account rows changed through the ORM announce themselves
+    (below); a bulk UPDATE of tokens calls this."""
+    publish("access", account_id=account_id)
+
+
+def _access_rows_changed(session: Session) -> None:
+    for row in session.dirty:
+        if isinstance(row, Token) and row.account_id and _changed(row, "access_token_revoked_at"):
+            access_changed(row.account_id)
+        elif isinstance(row, Account) and _changed(row, "is_active") and not row.is_active:
+            access_changed(row.id)
+    for row in session.deleted:
+        if isinstance(row, Token) and row.account_id:
+            access_changed(row.account_id)
+        elif isinstance(row, Account):
+            access_changed(row.id)
+
+
+def _changed(row: Any, attribute: str) -> bool:
+    return inspect(row).attrs[attribute].history.has_changes()
+
+
 @event.listens_for(Session, "after_flush")
 def _rows_changed(session: Session, _context: Any) -> None:
     """Changes made through the ORM publish themselves, whoever makes them (a service, the
@@ -132,6 +159,7 @@ def _rows_changed(session: Session, _context: Any) -> None:
         owners = session.scalars(select(Filter.account_id).where(Filter.id.in_(filter_ids)).distinct())
         for account_id in owners:
             filters_changed(account_id)
+    _access_rows_changed(session)
 
 
 @event.listens_for(Session, "after_commit")

@@ -77,8 +77,10 @@ class Hub:
         self._wake_w: socket.socket | None = None
         self._next_beat = 0.0
         self.delivered: list[float] = []  # commit -> frame delays (bench, tests), bounded below
-        # token -> (account id, scopes) or None; given by the route (streaming never imports auth)
-        self.resolve_token: Callable[[str], tuple[str, frozenset[str] | None] | None] | None = None
+        # Given by the route (streaming never imports auth): token -> (account id, scopes, token
+        # id) or None; and of some token ids, those that still work.
+        self.resolve_token: Callable[[str], tuple[str, frozenset[str] | None, int] | None] | None = None
+        self.usable_tokens: Callable[[set[int]], set[int]] | None = None
 
     # -- from other threads ------------------------------------------------------------------
 
@@ -140,6 +142,8 @@ class Hub:
             self._next_beat = time.monotonic() + beat
             for conn in self.connections:
                 conn.heartbeat()
+            # Also catches what no event announced: expiry, a change made from a sqlite3 shell.
+            self._end_revoked(self.connections)
             touched |= self.connections
         for conn in touched:
             self._settle(conn)
@@ -175,12 +179,16 @@ class Hub:
             else:
                 batches.append(item[1])
         if batches and self.connections:
-            self._dispatch(batches)
+            revoked_for = self._dispatch(batches)
+            if revoked_for:
+                self._end_revoked({c for c in self.connections if c.account_id in revoked_for})
             # Only the readers that got a frame (or were dropped) need settling, not all of them.
             touched |= {c for c in self.connections if c.out or c.closed}
         return touched
 
-    def _dispatch(self, batches: list[bytes]) -> None:
+    def _dispatch(self, batches: list[bytes]) -> set[str]:
+        """Render and queue the batches' events; returns the accounts whose tokens changed."""
+        revoked_for: set[str] = set()
         with self.app.app_context():
             for raw in batches:
                 try:
@@ -189,7 +197,25 @@ class Hub:
                 except Exception:  # one bad event must not stop the loop
                     log.exception("streaming: batch not dispatched")
                     continue
+                revoked_for.update(e["account_id"] for e in batch["events"] if e.get("kind") == "access")
                 self._note_delay(batch.get("at"))
+        return revoked_for
+
+    def _end_revoked(self, connections: set[StreamConnection]) -> None:
+        """Close the connections whose token stopped working (revoked, expired, its account
+        disabled or deleted), as Mastodon's streaming server does."""
+        ids = {c.token_id for c in connections if c.token_id is not None and not c.closing}
+        if not ids or self.usable_tokens is None:
+            return
+        try:
+            with self.app.app_context():
+                usable = self.usable_tokens(ids)
+        except Exception:  # the database is busy or gone: the next heartbeat asks again
+            log.exception("streaming: tokens not checked")
+            return
+        for conn in connections:
+            if conn.token_id is not None and conn.token_id not in usable and not conn.closing:
+                conn.end()
 
     def _note_delay(self, committed_at: float | None) -> None:
         if committed_at is not None:
@@ -259,7 +285,7 @@ class Hub:
         if found is None:
             _respond(conn, "pleroma:authenticate", "error", "unauthorized")
             return
-        conn.account_id, conn.scopes = found
+        conn.account_id, conn.scopes, conn.token_id = found
         _respond(conn, "pleroma:authenticate", "success")
 
 

@@ -219,3 +219,86 @@ def test_authenticate_after_connecting(server: Server, accounts: dict) -> None:
     assert ws.wait_for("pleroma:respond")["decoded"] == {"type": "subscribe", "result": "success"}
     status = _post(server, accounts["alice"][1], "/api/v1/statuses", status="welcome aboard")
     assert ws.wait_for("update", where=lambda f: _mentions(f, status["id"]))["stream"] == ["user"]
+
+
+def _login(server: Server, nickname: str) -> tuple[dict, str]:
+    """A new app and a password-grant token of it (revoking needs the app's credentials)."""
+    app = server.register_app()
+    response = requests.post(
+        f"{server.url}/oauth/token",
+        data={
+            "grant_type": "password",
+            "client_id": app["client_id"],
+            "client_secret": app["client_secret"],
+            "username": nickname,
+            "password": "secret-pw",
+            "scope": "read write",
+        },
+        timeout=10,
+    )
+    assert response.status_code == 200, response.text
+    return app, response.json()["access_token"]
+
+
+def _streams_of(server: Server, token: str) -> list[StreamClient]:
+    """A websocket and an SSE stream on each worker, all with `token`."""
+    return [
+        *_both_workers_stream(server, lambda: WsClient(server.url, {"stream": "user"}, protocol=token)),
+        *_both_workers_stream(server, lambda: SseClient(server.url, "user", token=token)),
+    ]
+
+
+def _closed_within_a_second(streams: list[StreamClient]) -> None:
+    started = time.monotonic()
+    for stream in streams:
+        stream.wait_for("_closed", timeout=3)
+    assert time.monotonic() - started < WITHIN
+
+
+def test_streams_close_when_their_token_stops_working(server: Server) -> None:
+    """Revoked (POST /oauth/revoke, DELETE /api/oauth_tokens/:id), ended by a password change,
+    or its account disabled: every worker closes the streams holding the token, and only those."""
+    server.register_accounts(["frank"])
+    app, revoked = _login(server, "frank")
+    _, deleted = _login(server, "frank")
+    _, kept = _login(server, "frank")
+    _, other = _login(server, "frank")
+    streams = {token: _streams_of(server, token) for token in (revoked, deleted, kept, other)}
+
+    answer = requests.post(
+        f"{server.url}/oauth/revoke",
+        data={"client_id": app["client_id"], "client_secret": app["client_secret"], "token": revoked},
+        timeout=10,
+    )
+    assert answer.status_code == 200, answer.text
+    _closed_within_a_second(streams[revoked])
+
+    auth = {"Authorization": f"Bearer {kept}"}
+    [(gone,)] = server.sql("SELECT id FROM oauth_token WHERE access_token = ?", deleted)
+    assert (
+        requests.delete(f"{server.url}/api/oauth_tokens/{gone}", headers=auth, timeout=10).status_code == 200
+    )
+    _closed_within_a_second(streams[deleted])
+
+    changed = requests.post(
+        f"{server.url}/api/pleroma/change_password",
+        headers=auth,
+        data={
+            "password": "secret-pw",
+            "new_password": "secret-pw-2",
+            "new_password_confirmation": "secret-pw-2",
+        },
+        timeout=10,
+    )
+    assert changed.status_code == 200, changed.text
+    _closed_within_a_second(streams[other])  # every token but the one that changed it
+    assert not [f for s in streams[kept] for f in s.frames if f["event"] == "_closed"]
+
+    disabled = requests.post(
+        f"{server.url}/api/pleroma/disable_account",
+        headers=auth,
+        data={"password": "secret-pw-2"},
+        timeout=10,
+    )
+    assert disabled.status_code == 200, disabled.text
+    _closed_within_a_second(streams[kept])
