@@ -30,6 +30,10 @@ MAX_SOCKET_PATH = 100
 RECEIVE_BUFFER = 4 * 1024 * 1024
 SEND_TIMEOUT = 0.05  # a full receiver costs the writer this much at most, then loses the batch
 CHANNEL = "kenoma:streaming"
+RECONNECT_FIRST = 0.1  # seconds before subscribing again after Redis went away, doubling...
+RECONNECT_MAX = 5.0  # ...up to this, so a restarted Redis is heard from within seconds
+LISTEN_TIMEOUT = 1.0
+HEALTH_CHECK = 15  # seconds of silence before the subscription's connection is pinged
 
 
 class Transport(Protocol):
@@ -118,39 +122,57 @@ def _unlink(path: str) -> None:
 
 
 class RedisTransport:
-    """Pub/sub on one channel; every process subscribes once it holds connections."""
+    """Pub/sub on one channel; every process subscribes once it holds connections. The listener
+    outlives Redis restarts: a lost subscription is made again after a pause that doubles from
+    RECONNECT_FIRST up to RECONNECT_MAX, for as long as the process runs. Batches published
+    while it was away are lost, as pub/sub loses them; clients catch up over the REST API."""
 
     def __init__(self, url: str, channel: str = CHANNEL) -> None:
         import redis  # lazy: only servers configured with Redis load it
 
-        self.client = redis.Redis.from_url(url)
+        # The health check pings an idle subscription, so a silently dropped one is noticed.
+        self.client = redis.Redis.from_url(url, health_check_interval=HEALTH_CHECK)
         self.channel = channel
-        self._pubsub = None
+        self._stopped = threading.Event()
+        self.subscribed = False
 
     def send(self, batch: bytes) -> None:
         self.client.publish(self.channel, batch)
 
     def start(self, deliver: Deliver) -> None:
-        pubsub = self.client.pubsub(ignore_subscribe_messages=True)
-        pubsub.subscribe(self.channel)
-        self._pubsub = pubsub
-        threading.Thread(
-            target=self._receive, args=(pubsub, deliver), name="kenoma-stream-rx", daemon=True
-        ).start()
+        self._stopped.clear()
+        threading.Thread(target=self._receive, args=(deliver,), name="kenoma-stream-rx", daemon=True).start()
 
-    @staticmethod
-    def _receive(pubsub: object, deliver: Deliver) -> None:
+    def _receive(self, deliver: Deliver) -> None:
+        pause = RECONNECT_FIRST
+        while not self._stopped.is_set():
+            try:
+                self._listen(deliver)
+                return  # stopped
+            except Exception as error:  # the server went away or refused us: try again later
+                if self.subscribed:  # it had worked: the pauses start over
+                    pause = RECONNECT_FIRST
+                self.subscribed = False
+                log.warning("streaming: redis subscription lost (%s); again in %.1fs", error, pause)
+            if self._stopped.wait(pause):
+                return
+            pause = min(pause * 2, RECONNECT_MAX)
+
+    def _listen(self, deliver: Deliver) -> None:
+        pubsub = self.client.pubsub(ignore_subscribe_messages=True)
         try:
-            for message in pubsub.listen():  # type: ignore[attr-defined]
-                if message.get("type") == "message":
+            pubsub.subscribe(self.channel)
+            self.subscribed = True
+            while not self._stopped.is_set():
+                # A bounded wait: stop() is noticed, and the health check gets its turn.
+                message = pubsub.get_message(timeout=LISTEN_TIMEOUT)
+                if message is not None and message.get("type") == "message":
                     deliver(message["data"])
-        except Exception:  # closed by stop(), or the server went away
-            log.warning("streaming: redis subscription ended", exc_info=True)
+        finally:
+            pubsub.close()
 
     def stop(self) -> None:
-        if self._pubsub is not None:
-            self._pubsub.close()
-            self._pubsub = None
+        self._stopped.set()
 
 
 def make_transport(instance: Path, redis_url: str | None) -> Transport:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import queue
 import shutil
 import socket
-import subprocess
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -16,8 +15,8 @@ import requests
 from streaming.transport import LocalTransport
 from streaming.transport import RedisTransport
 from streaming.transport import socket_folder
-from tests.conftest import free_port
 from tests.reliability.conftest import Server
+from tests.scaled import Redis
 from tests.streaming.clients import WsClient
 
 
@@ -58,29 +57,33 @@ def test_a_deep_instance_folder_gets_a_short_socket_folder(tmp_path: Path) -> No
 
 
 @pytest.fixture
-def redis_url() -> Iterator[str]:
+def redis_server(tmp_path: Path) -> Iterator[Redis]:
     """A throwaway redis-server on a free loopback port (skipped where none is installed)."""
-    binary = shutil.which("redis-server")
-    if binary is None:
+    if shutil.which("redis-server") is None:
         pytest.skip("redis-server is not installed")
-    port = free_port()
-    server = subprocess.Popen(
-        [binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
+    server = Redis(tmp_path / "redis")
+    server.start()
     try:
-        deadline = time.monotonic() + 10
-        while time.monotonic() < deadline:
-            try:
-                socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-                break
-            except OSError:
-                time.sleep(0.05)
-        yield f"redis://127.0.0.1:{port}/0"
+        yield server
     finally:
-        server.terminate()
-        server.wait(timeout=10)
+        server.stop()
+
+
+@pytest.fixture
+def redis_url(redis_server: Redis) -> str:
+    return redis_server.url
+
+
+def _until_heard(sending: RedisTransport, got: queue.Queue, batch: bytes, within: float) -> bytes:
+    """Publish `batch` every 50 ms until the receiver has it (its subscription may not be live)."""
+    deadline = time.monotonic() + within
+    while got.empty() and time.monotonic() < deadline:
+        try:
+            sending.send(batch)
+        except Exception:  # noqa: BLE001 - Redis is still coming back
+            pass
+        time.sleep(0.05)
+    return got.get(timeout=1)
 
 
 def test_redis_carries_batches_between_processes(redis_url: str) -> None:
@@ -88,31 +91,73 @@ def test_redis_carries_batches_between_processes(redis_url: str) -> None:
     got: queue.Queue = queue.Queue()
     receiving.start(got.put)
     try:
-        deadline = time.monotonic() + 5
-        while got.empty() and time.monotonic() < deadline:  # until the subscription is live
-            sending.send(b'{"events": [], "at": 0}')
-            time.sleep(0.05)
-        assert got.get(timeout=1) == b'{"events": [], "at": 0}'
+        assert _until_heard(sending, got, b'{"events": [], "at": 0}', 5) == b'{"events": [], "at": 0}'
     finally:
         receiving.stop()
 
 
-def test_a_server_configured_with_redis_streams_through_it(redis_url: str, tmp_path: Path) -> None:
-    server = Server(tmp_path / "redis", KENOMA_REDIS_URL=redis_url)
+def test_the_redis_listener_comes_back_after_a_restart(redis_server: Redis) -> None:
+    receiving, sending = RedisTransport(redis_server.url), RedisTransport(redis_server.url)
+    got: queue.Queue = queue.Queue()
+    receiving.start(got.put)
+    try:
+        assert _until_heard(sending, got, b"before", 5) == b"before"
+        redis_server.stop()
+        deadline = time.monotonic() + 5
+        while receiving.subscribed and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert not receiving.subscribed  # it noticed
+        time.sleep(1)  # a few failed attempts, so the pauses have grown
+        redis_server.start()  # the same port
+        while not got.empty():
+            got.get()
+        # The pauses are bounded (RECONNECT_MAX): subscribed again within seconds.
+        assert _until_heard(sending, got, b"after", 10) == b"after"
+        assert receiving.subscribed
+    finally:
+        receiving.stop()
+
+
+def test_a_server_configured_with_redis_streams_through_it(redis_server: Redis, tmp_path: Path) -> None:
+    server = Server(tmp_path / "redis", KENOMA_REDIS_URL=redis_server.url)
     server.migrate()
     server.start(workers=2)
     try:
         (_, alice), (_, bob) = server.register_accounts(["alice", "bob"]).values()
         readers = [WsClient(server.url, {"stream": "public"}, protocol=bob) for _ in range(4)]
-        created = requests.post(
-            f"{server.url}/api/v1/statuses",
-            data={"status": "over redis"},
-            headers={"Authorization": f"Bearer {alice}"},
-            timeout=10,
-        ).json()
+        created = _post_status(server, alice, "over redis")
         for reader in readers:
             assert reader.wait_for("update")["decoded"]["id"] == created["id"]
         # No datagram socket was bound: the batches went over Redis.
         assert not socket_folder(server.instance.resolve()).exists()
+
+        redis_server.stop()
+        time.sleep(1)
+        redis_server.start()
+        # Each worker subscribes again within seconds (RECONNECT_MAX): soon a status reaches
+        # every reader, whichever worker holds it.
+        deadline = time.monotonic() + 15
+        while not _heard_by_all(readers, _post_status(server, alice, "redis is back")["id"]):
+            assert time.monotonic() < deadline, "a worker did not subscribe again"
     finally:
         server.stop()
+
+
+def _post_status(server: Server, token: str, text: str) -> dict:
+    answer = requests.post(
+        f"{server.url}/api/v1/statuses",
+        data={"status": text},
+        headers={"Authorization": f"Bearer {token}"},
+        timeout=10,
+    )
+    assert answer.status_code == 200, answer.text
+    return answer.json()
+
+
+def _heard_by_all(readers: list[WsClient], status_id: str) -> bool:
+    for reader in readers:
+        try:
+            reader.wait_for("update", timeout=0.5, where=lambda f: f["decoded"]["id"] == status_id)
+        except AssertionError:
+            return False
+    return True
