@@ -12,6 +12,9 @@ from collections.abc import Callable
 from collections.abc import Iterator
 from dataclasses import dataclass
 from dataclasses import field
+from datetime import UTC
+from datetime import datetime
+from datetime import timedelta
 from http.server import BaseHTTPRequestHandler
 from http.server import ThreadingHTTPServer
 
@@ -22,6 +25,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 
 from models import Account
+from services import web_push
 from tests.conftest import LiveServer
 from tests.conftest import password_token
 
@@ -40,6 +44,7 @@ class PushService:
 
     url: str
     status: int = 201
+    answers: list[int] = field(default_factory=list)  # answered first, one per POST, then `status`
     received: list[dict] = field(default_factory=list)
     arrived: threading.Event = field(default_factory=threading.Event)
 
@@ -52,7 +57,7 @@ def push_service() -> Iterator[PushService]:
         def do_POST(self) -> None:  # noqa: N802 - http.server's name
             body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
             service.received.append({"path": self.path, "headers": dict(self.headers), "body": body})
-            self.send_response(service.status)
+            self.send_response(service.answers.pop(0) if service.answers else service.status)
             self.send_header("Content-Length", "0")
             self.end_headers()
             service.arrived.set()
@@ -216,9 +221,10 @@ def test_alerts_and_policy_are_honoured(server: LiveServer, push_service: PushSe
     assert [device.decrypt(m, False)["body"] for m in push_service.received] == ["@bob from a friend"]
 
 
-def test_a_gone_subscription_is_removed(server: LiveServer, push_service: PushService) -> None:
+@pytest.mark.parametrize("status", [404, 410])
+def test_a_gone_subscription_is_removed(server: LiveServer, push_service: PushService, status: int) -> None:
     ids, tokens = _accounts(server)
-    push_service.status = 410
+    push_service.status = status
     assert _subscribe(server, tokens["bob"], f"{push_service.url}/gone", Device.new()).status_code == 200
     _post(server, tokens["alice"], f"/api/v1/accounts/{ids['bob']}/follow")  # a follow alert
     assert push_service.arrived.wait(5)
@@ -229,3 +235,61 @@ def test_a_gone_subscription_is_removed(server: LiveServer, push_service: PushSe
     )
     assert response.status_code == 404
     assert response.json() == {"error": "Record not found"}
+    assert _retries(server) == []  # gone is gone: nothing is tried again
+
+
+def _retries(server: LiveServer) -> list:
+    return server.app.extensions["kenoma_jobs"].huey.scheduled()
+
+
+def _run_due_retries(server: LiveServer) -> None:
+    """Run the scheduled retries now, as the consumer does once they fall due (jobs run inline
+    in tests, and a delayed job waits in the schedule)."""
+    huey = server.app.extensions["kenoma_jobs"].huey
+    later = datetime.now(UTC).replace(tzinfo=None) + timedelta(days=1)
+    for task in huey.read_schedule(later):
+        huey.execute(task, timestamp=later)
+
+
+def _subscription_kept(server: LiveServer, token: str) -> bool:
+    response = requests.get(
+        f"{server.url}/api/v1/push/subscription", headers={"Authorization": f"Bearer {token}"}, timeout=10
+    )
+    return response.status_code == 200
+
+
+def test_a_failed_push_is_retried_until_delivered(server: LiveServer, push_service: PushService) -> None:
+    ids, tokens = _accounts(server)
+    push_service.answers = [500]  # then 201
+    device = Device.new()
+    assert _subscribe(server, tokens["bob"], f"{push_service.url}/flaky", device).status_code == 200
+    _post(server, tokens["alice"], "/api/v1/statuses", status="@bob second time lucky")
+    assert len(push_service.received) == 1
+    [retry] = _retries(server)
+    name, kwargs = retry.args
+    assert name == "send_web_push" and kwargs["attempt"] == 1
+    assert (
+        timedelta(seconds=5)
+        < retry.eta - datetime.now(UTC).replace(tzinfo=None)
+        <= timedelta(seconds=web_push.RETRY_DELAYS[0])
+    )
+    _run_due_retries(server)
+    assert len(push_service.received) == 2
+    assert device.decrypt(push_service.received[1], False)["body"] == "@bob second time lucky"
+    assert _retries(server) == []  # delivered: nothing more to try
+    assert _subscription_kept(server, tokens["bob"])
+
+
+def test_a_push_service_that_keeps_failing_is_given_up(server: LiveServer, push_service: PushService) -> None:
+    ids, tokens = _accounts(server)
+    push_service.status = 500
+    assert _subscribe(server, tokens["bob"], f"{push_service.url}/down", Device.new()).status_code == 200
+    _post(server, tokens["alice"], f"/api/v1/accounts/{ids['bob']}/follow")
+    for _ in web_push.RETRY_DELAYS:
+        assert len(_retries(server)) == 1
+        _run_due_retries(server)
+    # The first attempt and one per delay; then nothing more is scheduled, and a server error
+    # (unlike 404/410) does not remove the subscription.
+    assert len(push_service.received) == 1 + len(web_push.RETRY_DELAYS)
+    assert _retries(server) == []
+    assert _subscription_kept(server, tokens["bob"])
