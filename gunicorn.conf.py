@@ -10,10 +10,13 @@ Streaming (SPEC 25.1, streaming/hub.py): a websocket or SSE request is checked b
 request thread, which then hands its socket to the worker's one connection-loop thread (a
 selector) and is free again at once, so held connections never take request threads from the
 REST API. Chosen over the gevent worker, which would put SQLite, the multiprocessing write lock
-(writelock.py) and the job thread under monkey-patching. Measured with `make bench-streaming`
-on the 2-core box under a load average of ~10 from other work: 0.5 MB PSS per 100 idle
-connections; the home timeline answered as fast with 500 open streams as without (ratio 1.10);
-created_at -> frame p50 56 ms, p99 166 ms. An event committed in one worker reaches the others over unix datagram sockets in the
+(writelock.py) and the job thread under monkey-patching. Measured by the streaming rows of `make bench`
+(bench/stream_probe.py) on the shared 2-core box under a load average of 7-10 from other work
+(2026-12-03): 0.45 MB PSS per 100 idle connections; the home row with 500 open streams at
+0.92-0.96 of its interleaved passes without them, the workers' CPU per request 1.01-1.06x (idle
+connections cost nothing: the loop sleeps in select, waking for heartbeats every 25 s);
+created_at -> frame p50 15-20 ms, p99 100-280 ms, its tail following the box's load.
+An event committed in one worker reaches the others over unix datagram sockets in the
 instance folder (streaming/transport.py), or Redis pub/sub with KENOMA_REDIS_URL."""
 
 import gc
