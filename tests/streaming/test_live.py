@@ -257,8 +257,10 @@ def _closed_within_a_second(streams: list[StreamClient]) -> None:
 
 def test_streams_close_when_their_token_stops_working(server: Server) -> None:
     """Revoked (POST /oauth/revoke, DELETE /api/oauth_tokens/:id), ended by a password change,
-    or its account disabled: every worker closes the streams holding the token, and only those."""
-    server.register_accounts(["frank"])
+    its account disabled or deleted: every worker closes the streams holding the token, and only
+    those."""
+    (_, gone_token) = server.register_accounts(["frank", "grace"])["grace"]
+    leaving = _streams_of(server, gone_token)
     app, revoked = _login(server, "frank")
     _, deleted = _login(server, "frank")
     _, kept = _login(server, "frank")
@@ -302,3 +304,12 @@ def test_streams_close_when_their_token_stops_working(server: Server) -> None:
     )
     assert disabled.status_code == 200, disabled.text
     _closed_within_a_second(streams[kept])
+
+    deleted_account = requests.post(
+        f"{server.url}/api/pleroma/delete_account",
+        headers={"Authorization": f"Bearer {gone_token}"},
+        data={"password": "secret-pw"},
+        timeout=10,
+    )
+    assert deleted_account.status_code == 200, deleted_account.text
+    _closed_within_a_second(leaving)

@@ -98,3 +98,20 @@ def test_a_remote_tagged_post_never_reaches_hashtag_local(server: LiveServer) ->
     for stream in (local, ws):
         assert remote_id not in _ids(stream)  # written first: it would have come first
     assert ws.frames[-1]["stream"] == ["hashtag:local", "cofe"]
+
+
+def test_a_token_ended_behind_the_apps_back_closes_at_the_next_heartbeat(
+    live_server: Callable[..., LiveServer],
+) -> None:
+    """No event announces a change made outside the app (a sqlite3 shell, expiry): the heartbeat's
+    re-check of the readers' tokens finds it."""
+    server = live_server(STREAMING_HEARTBEAT=0.3)
+    tokens = _tokens(server, ("alice",))
+    sse = SseClient(server.url, "user", token=tokens["alice"])
+    ws = WsClient(server.url, {"stream": "user"}, protocol=tokens["alice"])
+    assert sse.status == 200 and ws.accepted is not None
+    with server.app.app_context():
+        with db.engine.begin() as connection:  # Core, as a shell would: no ORM event
+            connection.exec_driver_sql("UPDATE oauth_token SET expires_in = 1, issued_at = 1")
+    for stream in (sse, ws):
+        stream.wait_for("_closed", timeout=3)
