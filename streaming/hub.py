@@ -34,6 +34,8 @@ from streaming.connections import StreamConnection
 from streaming.streams import StreamError
 from streaming.streams import check_access
 from streaming.streams import parse
+from streaming.transport import MAX_DATAGRAM
+from streaming.transport import LocalTransport
 from streaming.transport import Transport
 from streaming.transport import make_transport
 
@@ -42,6 +44,7 @@ log = logging.getLogger(__name__)
 EXTENSION = "kenoma_streaming"
 HEARTBEAT_SECONDS = 25.0  # SSE comment or websocket ping; SPEC 25.1 asks for at most 30
 SERVER_SOCKET_KEYS = ("gunicorn.socket", "werkzeug.socket")
+_TRANSPORT = "transport"  # the selector key of the local transport's socket
 
 
 class TakeOverError(Exception):
@@ -111,8 +114,12 @@ class Hub:
             self._wake_w.setblocking(False)
             self._selector.register(wake_r, selectors.EVENT_READ, None)
             self.connections = set()
+            if isinstance(self.transport, LocalTransport):
+                # Read in the loop itself: a batch wakes one thread, not a receiver and then us.
+                self._selector.register(self.transport.bind(), selectors.EVENT_READ, _TRANSPORT)
+            else:
+                self.transport.start(self.deliver)
             threading.Thread(target=self._run, name="kenoma-streaming", daemon=True).start()
-            self.transport.start(self.deliver)
             self._pid = os.getpid()
 
     # -- the loop thread -----------------------------------------------------------------------
@@ -132,6 +139,10 @@ class Hub:
         for key, mask in self._selector.select(timeout=min(beat, 5.0)):  # type: ignore[union-attr]
             if key.data is None:
                 _drain(key.fileobj)  # type: ignore[arg-type]
+                continue
+            if key.data is _TRANSPORT:
+                for batch in _datagrams(key.fileobj):  # type: ignore[arg-type]
+                    self._inbox.put(("batch", batch))
                 continue
             conn: StreamConnection = key.data
             touched.add(conn)
@@ -294,6 +305,19 @@ def _respond(conn: StreamConnection, kind: str, result: str, error: str | None =
     send_json = getattr(conn, "send_json", None)
     if send_json is not None:
         send_json({"event": "pleroma:respond", "payload": orjson.dumps(body).decode()})
+
+
+def _datagrams(receiver: socket.socket) -> list[bytes]:
+    """Every batch waiting on the transport's socket (one datagram each)."""
+    batches: list[bytes] = []
+    while True:
+        try:
+            batches.append(receiver.recv(MAX_DATAGRAM))
+        except (BlockingIOError, InterruptedError):
+            return batches
+        except OSError:
+            log.exception("streaming: transport socket failed")
+            return batches
 
 
 def _drain(wake: socket.socket) -> None:

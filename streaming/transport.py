@@ -3,8 +3,8 @@
 The embedded default needs no service: each process that holds streaming connections binds a
 unix datagram socket in a folder of the instance (`<pid>.sock`), and a process that commits
 sends its batch to every socket there, its own included. A datagram is one whole batch (a few
-hundred bytes of ids), delivery on loopback takes tens of microseconds, and nothing polls: a
-receiving thread sleeps in recv(). A socket whose process died refuses the datagram and is
+hundred bytes of ids), delivery on loopback takes tens of microseconds, and nothing polls: the
+hub's loop waits on the socket in its selector (bind()), or a thread sleeps in recv() (start()). A socket whose process died refuses the datagram and is
 removed by the sender. Any process of the instance can send, `flask jobs` and the CLI too.
 
 With KENOMA_REDIS_URL set, Redis pub/sub on one channel carries the batches instead, so the
@@ -28,6 +28,7 @@ Deliver = Callable[[bytes], None]
 # AF_UNIX paths are at most 107 bytes; a deeper instance folder uses one under the temp dir.
 MAX_SOCKET_PATH = 100
 RECEIVE_BUFFER = 4 * 1024 * 1024
+MAX_DATAGRAM = 65536 * 4
 SEND_TIMEOUT = 0.05  # a full receiver costs the writer this much at most, then loses the batch
 CHANNEL = "kenoma:streaming"
 RECONNECT_FIRST = 0.1  # seconds before subscribing again after Redis went away, doubling...
@@ -85,14 +86,22 @@ class LocalTransport:
             except (TimeoutError, BlockingIOError):
                 log.warning("streaming: %s is not reading, batch dropped", entry.name)
 
-    def start(self, deliver: Deliver) -> None:
+    def bind(self) -> socket.socket:
+        """This process' receiving socket, non-blocking, for a caller's own selector: the hub
+        reads it in its loop, so a batch costs no thread hand-over (streaming.hub)."""
         self.folder.mkdir(parents=True, exist_ok=True, mode=0o700)
         path = self.folder / f"{os.getpid()}.sock"
         _unlink(str(path))  # left by a dead process that had our pid
         receiver = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
         receiver.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, RECEIVE_BUFFER)
         receiver.bind(str(path))
+        receiver.setblocking(False)
         self._receiver, self._path = receiver, path
+        return receiver
+
+    def start(self, deliver: Deliver) -> None:
+        receiver = self.bind()
+        receiver.setblocking(True)
         threading.Thread(
             target=self._receive, args=(receiver, deliver), name="kenoma-stream-rx", daemon=True
         ).start()
@@ -101,7 +110,7 @@ class LocalTransport:
     def _receive(receiver: socket.socket, deliver: Deliver) -> None:
         while True:
             try:
-                batch = receiver.recv(65536 * 4)
+                batch = receiver.recv(MAX_DATAGRAM)
             except OSError:
                 return  # closed by stop()
             deliver(batch)
