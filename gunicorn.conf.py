@@ -15,7 +15,7 @@ REST API. Chosen over the gevent worker, which would put SQLite, the multiproces
 (2026-12-03): 0.45 MB PSS per 100 idle connections; the home row with 500 open streams at
 0.92-0.96 of its interleaved passes without them, the workers' CPU per request 1.01-1.06x (idle
 connections cost nothing: the loop sleeps in select, waking for heartbeats every 25 s);
-created_at -> frame p50 15-20 ms, p99 100-280 ms, its tail following the box's load.
+created_at -> frame p50 15-36 ms, p99 78-280 ms, its tail following the box's load.
 An event committed in one worker reaches the others over unix datagram sockets in the
 instance folder (streaming/transport.py), or Redis pub/sub with KENOMA_REDIS_URL."""
 
