@@ -230,6 +230,7 @@ def register(data: dict) -> dict:
 
 @bp.get("/verify_credentials")
 @require_auth("read:accounts")
+@kept_until_change
 @responds(api_schemas.Account)
 def verify_credentials() -> dict:
     """The caller's own account, with `source` and the owner-only `pleroma` keys."""
