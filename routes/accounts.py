@@ -276,6 +276,7 @@ def search(data: dict) -> list:
 
 @bp.get("/relationships")
 @require_auth("read:follows")
+@kept_until_change
 @bp.input(RelationshipsIn, location="query", arg_name="data")
 @responds(api_schemas.Relationship, many=True)
 def relationships(data: dict) -> list:
