@@ -17,6 +17,7 @@ from flask import Flask
 from flask import Request
 from flask import Response
 from flask import g
+from flask.config import Config
 from flask.json.provider import DefaultJSONProvider
 from flask.sessions import SecureCookieSession
 from flask.sessions import SecureCookieSessionInterface
@@ -182,6 +183,38 @@ class CookieSessions(SecureCookieSessionInterface):
         return super().open_session(app, request)
 
 
+class VersionedConfig(Config):
+    """Flask's config, counting its changes: readcache.py keeps an answer built from settings
+    (the instance's) only while `version` is the one it was built under. Settings are fixed once
+    create_app returns; tests change some between requests, and must see the change."""
+
+    version = 0
+
+    def __setitem__(self, key: str, value: Any) -> None:
+        self.version += 1
+        super().__setitem__(key, value)
+
+    def __delitem__(self, key: str) -> None:
+        self.version += 1
+        super().__delitem__(key)
+
+    def update(self, *args: Any, **kwargs: Any) -> None:
+        self.version += 1
+        super().update(*args, **kwargs)
+
+    def pop(self, *args: Any) -> Any:
+        self.version += 1
+        return super().pop(*args)
+
+    def setdefault(self, key: str, default: Any = None) -> Any:
+        self.version += 1
+        return super().setdefault(key, default)
+
+
+class KenomaFlask(APIFlask):
+    config_class = VersionedConfig
+
+
 class OrjsonProvider(DefaultJSONProvider):
     """Answers are encoded with orjson, about ten times faster than the json module on a page of
     statuses. Types orjson leaves to us (dates, Decimal...) get Flask's own conversions."""
@@ -279,7 +312,7 @@ def _register_migrate(app: APIFlask) -> None:
 
 
 def create_app(test_config: dict | None = None) -> APIFlask:
-    app = APIFlask(
+    app = KenomaFlask(
         __name__,
         title="Kenoma",
         version="2.7.2",

@@ -188,7 +188,9 @@ def _state(reader: str | None) -> tuple[tuple, datetime | None]:
         else:
             row, serial = probe_row(_READER_STATE_SQL, reader, now_param())
             noted = (serial, row[0], _time(row[1]))
-    return (noted[0], noted[1], emoji_packs.version()), noted[2]
+    # The settings' version (app.py VersionedConfig): moved only by a test changing a setting.
+    config_version = getattr(current_app.config, "version", 0)
+    return (noted[0], noted[1], emoji_packs.version(), config_version), noted[2]
 
 
 def true_until(moment: datetime) -> None:

@@ -3,6 +3,7 @@ import names, and the statuses of GROWTH mode. Rows go in with executemany throu
 Core, so the models' column defaults apply; counters are set as the services would leave them.
 
     python bench/bulk.py accounts N          # N local accounts named bench00001...
+    python bench/bulk.py peers N             # N local accounts named peer00001...; prints their ids
     python bench/bulk.py growth TOTAL        # statuses up to TOTAL, favourites scaled alike
     python bench/bulk.py remote-followers NICK SPEC.json   # remote accounts following NICK
 
@@ -33,18 +34,20 @@ from models import new_flake_id  # noqa: E402
 BATCH = 5000
 
 
-def bulk_accounts(count: int) -> None:
+def bulk_accounts(count: int, prefix: str = "bench") -> list[str]:
     from flask import current_app
 
     root = current_app.config["BASE_URL"]
+    made = []
     for start in range(0, count, BATCH):
         rows = []
         for n in range(start + 1, min(count, start + BATCH) + 1):
-            nickname = f"bench{n:05d}"
+            nickname = f"{prefix}{n:05d}"
             rows.append({"id": new_flake_id(), "nickname": nickname, "ap_id": f"{root}/users/{nickname}"})
         db.session.execute(insert(Account), rows)
         db.session.commit()
-    print(f"{count} accounts")
+        made += [row["id"] for row in rows]
+    return made
 
 
 def bulk_growth(total: int) -> None:
@@ -160,6 +163,9 @@ def main() -> None:
         count = int(sys.argv[2])
         if kind == "accounts":
             bulk_accounts(count)
+            print(f"{count} accounts")
+        elif kind == "peers":  # the accounts of the relationships row (bench/seeding.py)
+            print(json.dumps(bulk_accounts(count, prefix="peer")))
         elif kind == "growth":
             bulk_growth(count)
         else:

@@ -94,7 +94,7 @@ def kenoma_rows(seeded: Seeded) -> list[Row]:
         for i in range(20_000):
             yield f"POST /api/v1/statuses status=bench+write+{number}-{i}+the+quick+brown+fox"
 
-    return [
+    return start_up_rows(seeded) + [
         Row("GET /api/v1/pleroma/emoji", "kenoma", "/api/v1/pleroma/emoji", "bare Flask", 0.70),
         Row(
             "GET .../statuses/:id/reactions",
@@ -122,13 +122,40 @@ def kenoma_rows(seeded: Seeded) -> list[Row]:
             6,
             headers=auth,
         ),
-        Row("PUT reaction", "kenoma", "/", "write floor", 0.60, writes=reaction_lines, headers=auth),
+        Row(
+            "GET /api/v1/notifications",
+            "kenoma",
+            seeded.notifications(),
+            "bare Flask",
+            0.35,
+            6,
+            headers=auth,
+        ),
+        Row(
+            "GET .../accounts/:id/statuses",
+            "kenoma",
+            seeded.account_statuses(),
+            "bare Flask",
+            0.35,
+            6,
+            headers=auth,
+        ),
+        Row("PUT reaction", "kenoma", "/", "write floor", 0.30, writes=reaction_lines, headers=auth),
+        Row(
+            "favourite + unfavourite",
+            "kenoma",
+            "/",
+            "write floor",
+            0.30,
+            writes=favourite_cycle_lines(seeded),
+            headers=auth,
+        ),
         Row(
             "POST /api/v1/statuses",
             "kenoma",
             "/",
             "write floor",
-            0.40,
+            0.25,
             writes=status_lines,
             headers={**auth, **FORM},
         ),
@@ -141,6 +168,51 @@ def kenoma_rows(seeded: Seeded) -> list[Row]:
             bytes=True,
         ),
     ]
+
+
+def start_up_rows(seeded: Seeded) -> list[Row]:
+    """What a client asks for when it starts (issue 19): the instance (anonymous, as clients ask
+    before logging in), the caller, a status, and the relationships of a page of 40 accounts."""
+    auth = {"Authorization": f"Bearer {seeded.alice_token}"}
+    return [
+        Row("GET /api/v1/instance", "kenoma", "/api/v1/instance", "bare Flask", 0.60),
+        Row("GET /api/v2/instance", "kenoma", "/api/v2/instance", "bare Flask", 0.60),
+        Row(
+            "GET .../verify_credentials",
+            "kenoma",
+            "/api/v1/accounts/verify_credentials",
+            "bare Flask",
+            0.60,
+            headers=auth,
+        ),
+        Row("GET /api/v1/statuses/:id", "kenoma", seeded.single_status, "bare Flask", 0.60, headers=auth),
+        Row(
+            "GET .../relationships (40)",
+            "kenoma",
+            seeded.relationships(),
+            "bare Flask",
+            0.35,
+            6,
+            headers=auth,
+        ),
+    ]
+
+
+def favourite_cycle_lines(seeded: Seeded) -> Callable[[int], Iterator[str]]:
+    """alice favourites 50 of bob's statuses, then unfavourites them, and again: every request
+    changes a row, each favourite is undone long before it comes round again (8 in flight), and
+    each status ends unfavourited. Both halves count: the rate is of requests."""
+    targets = seeded.cycle_targets
+
+    def lines(number: int) -> Iterator[str]:
+        block = 50
+        for start in range(0, 20_000, 2 * block):
+            chosen = [targets[(start // 2 + i) % len(targets)] for i in range(block)]
+            for action in ("favourite", "unfavourite"):
+                for status_id in chosen:
+                    yield f"POST /api/v1/statuses/{status_id}/{action}"
+
+    return lines
 
 
 def growth_mode_rows(seeded: Seeded) -> list[Row]:

@@ -1,9 +1,10 @@
 """Seeding: the schema, the two users through the CLI, then over the HTTP API the OAuth app and
-tokens, the follows, the 50-file emoji pack, 1,000 statuses, 200 reactions and 200 favourites
-(README: Seeding)."""
+tokens, the follows, the 50-file emoji pack, 1,000 statuses, 200 reactions, 200 favourites, the
+favourites that notify alice and the 40 accounts of the relationships row (README: Seeding)."""
 
 from __future__ import annotations
 
+import json
 import subprocess
 from dataclasses import dataclass
 from dataclasses import field
@@ -12,10 +13,13 @@ from pathlib import Path
 from loopback import Client
 from loopback import multipart
 from settings import B62
+from settings import BENCH
 from settings import BIN
 from settings import EMOJI_FILES
 from settings import FAVOURITES
+from settings import NOTIFYING_FAVOURITES
 from settings import PASSWORD
+from settings import PEERS
 from settings import REACTIONS
 from settings import ROOT
 from settings import STATUSES
@@ -31,6 +35,7 @@ class Seeded:
     status_ids: list[str] = field(default_factory=list)  # newest first
     reacted_id: str = ""
     shortcodes: list[str] = field(default_factory=list)
+    peer_ids: list[str] = field(default_factory=list)  # the relationships row's accounts
 
     @property
     def pin(self) -> str:
@@ -52,6 +57,30 @@ class Seeded:
 
     def favourites(self, limit: int = 20) -> str:
         return f"/api/v1/pleroma/accounts/{self.alice_id}/favourites?limit={limit}&max_id={self.pin}"
+
+    def account_statuses(self, limit: int = 20) -> str:
+        """bob's statuses as alice sees them, pinned like home (alice's POST row adds hers)."""
+        return f"/api/v1/accounts/{self.bob_id}/statuses?limit={limit}&max_id={self.pin}"
+
+    def notifications(self, limit: int = 20) -> str:
+        """alice's: bob's mentions, reactions, favourites and follow. No write row notifies her
+        (her reactions, posts and favourites notify bob), so the page stays the same."""
+        return f"/api/v1/notifications?limit={limit}"
+
+    def relationships(self) -> str:
+        return "/api/v1/accounts/relationships?" + "&".join(f"id[]={i}" for i in self.peer_ids)
+
+    @property
+    def single_status(self) -> str:
+        """The newest seeded status: 20 reactions, as a client opens a busy status."""
+        return f"/api/v1/statuses/{self.reacted_id}"
+
+    @property
+    def cycle_targets(self) -> list[str]:
+        """bob's statuses outside the measured pages, which alice never favourited: the
+        favourite cycle row's (each ends unfavourited, so no measured page changes). Statuses
+        alternate from the newest, bob's first (seed_statuses: alice posted the even ones)."""
+        return self.status_ids[100::2]
 
 
 def run_flask(env: dict[str, str], *args: str) -> str:
@@ -150,7 +179,30 @@ def seed(port: int, env: dict[str, str]) -> Seeded:
     bob_statuses = seeded.status_ids[1::2][: FAVOURITES * 2]
     for status_id in bob_statuses[::2][:FAVOURITES]:
         alice.ok("POST", f"/api/v1/statuses/{status_id}/favourite")
+    # Outside the measured pages (the first hundred), so their counts stay as they were.
+    for status_id in seeded.status_ids[101::2][:NOTIFYING_FAVOURITES]:  # alice's
+        bob.ok("POST", f"/api/v1/statuses/{status_id}/favourite")
+    seeded.peer_ids = seed_peers(alice, env)
     return seeded
+
+
+def seed_peers(alice: Client, env: dict[str, str]) -> list[str]:
+    """The relationships row's accounts (bulk insert): alice follows a quarter and mutes two."""
+    made = subprocess.run(
+        [str(BIN / "python"), str(BENCH / "bulk.py"), "peers", str(PEERS)],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
+    )
+    peer_ids = json.loads(made.stdout.strip().splitlines()[-1])
+    for peer_id in peer_ids[::4]:
+        alice.ok("POST", f"/api/v1/accounts/{peer_id}/follow")
+    for peer_id in peer_ids[1:4:2]:
+        alice.ok("POST", f"/api/v1/accounts/{peer_id}/mute")
+    return peer_ids
 
 
 def seed_pack(admin: Client) -> list[str]:

@@ -230,6 +230,7 @@ def register(data: dict) -> dict:
 
 @bp.get("/verify_credentials")
 @require_auth("read:accounts")
+@kept_until_change
 @responds(api_schemas.Account)
 def verify_credentials() -> dict:
     """The caller's own account, with `source` and the owner-only `pleroma` keys."""
@@ -275,6 +276,7 @@ def search(data: dict) -> list:
 
 @bp.get("/relationships")
 @require_auth("read:follows")
+@kept_until_change
 @bp.input(RelationshipsIn, location="query", arg_name="data")
 @responds(api_schemas.Relationship, many=True)
 def relationships(data: dict) -> list:

@@ -14,12 +14,13 @@ from flask import Response
 from flask import current_app
 from flask import jsonify
 from flask import send_from_directory
+from sqlalchemy import bindparam
 from sqlalchemy import case
 from sqlalchemy import func
-from sqlalchemy import or_
 from sqlalchemy import select
 
 import api_schemas
+import readcache
 from auth import me
 from auth import require_auth
 from errors import ApiError
@@ -28,6 +29,7 @@ from models import Account
 from models import db
 from models import utcnow
 from openapi import responds
+from readcache import kept_until_change
 from services.accounts import RESTRICTED_NICKNAMES
 from services.media import DESCRIPTION_LIMIT
 from services.polls import POLL_LIMITS
@@ -68,26 +70,46 @@ def _base() -> str:
     return current_app.config["BASE_URL"]
 
 
+# Local accounts counted as active: posted or joined since the moment given (no last-seen tracking).
+_LOCAL = Account.domain.is_(None)
+_SEEN_AT = func.max(func.coalesce(Account.last_status_at, Account.created_at), Account.created_at)
+
+
+def _active_since(moment: Any) -> Any:
+    return func.coalesce(func.sum(case((Account.is_active & (_SEEN_AT >= moment), 1), else_=0)), 0)
+
+
+def _first_seen_since(moment: Any) -> Any:
+    """The earliest activity still inside the window: the account it belongs to leaves the count
+    when the window moves past it."""
+    return func.min(case((Account.is_active & (_SEEN_AT >= moment), _SEEN_AT), else_=None))
+
+
+# Built once with bind parameters (building it cost more than running it), domains included, so
+# the stats are one statement.
+_USAGE = select(
+    func.coalesce(func.sum(case((Account.is_active, 1), else_=0)), 0),
+    _active_since(bindparam("month")),
+    _active_since(bindparam("halfyear")),
+    func.coalesce(func.sum(Account.statuses_count), 0),
+    select(func.count(func.distinct(Account.domain))).where(Account.domain.is_not(None)).scalar_subquery(),
+    _first_seen_since(bindparam("month")),
+    _first_seen_since(bindparam("halfyear")),
+).where(_LOCAL)
+MONTH, HALFYEAR = timedelta(days=30), timedelta(days=180)
+
+
 def _usage() -> dict[str, int]:
     """Local user and post counts in one aggregate over accounts (statuses_count is kept by the
-    services, so no status row is counted). No last-seen tracking: "active" = posted or joined."""
-    month, halfyear = utcnow() - timedelta(days=30), utcnow() - timedelta(days=180)
-
-    def active_since(moment: Any) -> Any:
-        recent = or_(Account.last_status_at >= moment, Account.created_at >= moment)
-        return func.coalesce(func.sum(case((Account.is_active & recent, 1), else_=0)), 0)
-
-    users, month_count, halfyear_count, posts = db.session.execute(
-        select(
-            func.coalesce(func.sum(case((Account.is_active, 1), else_=0)), 0),
-            active_since(month),
-            active_since(halfyear),
-            func.coalesce(func.sum(Account.statuses_count), 0),
-        ).where(Account.domain.is_(None))
+    services, so no status row is counted). Answers built from them are kept (readcache.py) until
+    a write, or until the oldest activity counted leaves its window, whichever comes first."""
+    now = utcnow()
+    users, month_count, halfyear_count, posts, domains, month_first, halfyear_first = db.session.execute(
+        _USAGE, {"month": now - MONTH, "halfyear": now - HALFYEAR}
     ).one()
-    domains = db.session.scalar(
-        select(func.count(func.distinct(Account.domain))).where(Account.domain.is_not(None))
-    )
+    for first, window in ((month_first, MONTH), (halfyear_first, HALFYEAR)):
+        if first is not None:
+            readcache.true_until(first + window)
     return {
         "users": users,
         "month": month_count,
@@ -164,6 +186,7 @@ def _streaming_url() -> str:
 
 
 @bp.get("/api/v1/instance")
+@kept_until_change
 @responds(api_schemas.InstanceV1)
 def instance_v1() -> dict:
     """The instance, Pleroma's v1 shape (clients detect Pleroma by its `version`)."""
@@ -202,6 +225,7 @@ def instance_v1() -> dict:
 
 
 @bp.get("/api/v2/instance")
+@kept_until_change
 @responds(api_schemas.InstanceV2)
 def instance_v2() -> dict:
     """The instance, Mastodon 4's v2 shape plus the same `pleroma` block."""

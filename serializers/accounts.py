@@ -5,12 +5,22 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
+import orjson
+from sqlalchemy import Select
+from sqlalchemy import String
+from sqlalchemy import bindparam
+from sqlalchemy import column
 from sqlalchemy import false
+from sqlalchemy import func
+from sqlalchemy import literal_column
+from sqlalchemy import null
 from sqlalchemy import select
+from sqlalchemy import union_all
 from sqlalchemy.orm import aliased
 
 import emoji_packs
 import formatting
+from models import BOUND_VIEWER
 from models import Account
 from models import AccountNote
 from models import Block
@@ -22,6 +32,7 @@ from models import Notification
 from models import Participation
 from models import Subscription
 from models import db
+from portable_sql import as_text
 from serializers.common import base_url
 from serializers.common import iso
 from serializers.common import media_url
@@ -151,22 +162,24 @@ def _account_source(account: Account) -> dict:
     }
 
 
+def _owner_count(model: Any, *where: Any) -> Any:
+    return select(db.func.count()).select_from(model).where(*where).scalar_subquery()
+
+
+# The owner's three counters in one statement, built once: building it cost more than running it.
+_OWNER_COUNTS = select(
+    _owner_count(Notification, Notification.account_id == bindparam("id"), Notification.is_seen == false()),
+    _owner_count(
+        Participation, Participation.account_id == bindparam("id"), Participation.is_unread.is_(True)
+    ),
+    _owner_count(Follow, Follow.followee_id == bindparam("id"), Follow.is_pending.is_(True)),
+)
+
+
 def _owner_extras(account: Account) -> dict:
-    unread_notifications = db.session.scalar(
-        select(db.func.count())
-        .select_from(Notification)
-        .where(Notification.account_id == account.id, Notification.is_seen == false())
-    )
-    unread_conversations = db.session.scalar(
-        select(db.func.count())
-        .select_from(Participation)
-        .where(Participation.account_id == account.id, Participation.is_unread.is_(True))
-    )
-    follow_requests = db.session.scalar(
-        select(db.func.count())
-        .select_from(Follow)
-        .where(Follow.followee_id == account.id, Follow.is_pending.is_(True))
-    )
+    unread_notifications, unread_conversations, follow_requests = db.session.execute(
+        _OWNER_COUNTS, {"id": account.id}
+    ).one()
     return {
         "settings_store": account.settings_store or {},
         "notification_settings": {"block_from_strangers": False, "hide_notification_contents": False}
@@ -192,82 +205,90 @@ def accounts_json(
     return [account_json(a, viewer, relationship=rels.get(a.id)) for a in accounts]
 
 
+def _fact(kind: str, target: Any, *values: Any) -> Select:
+    """One member of the relationship facts' UNION ALL: (kind, target, a, b), untyped so no
+    member's column type converts another's values (truth values arrive as 1 and 0)."""
+    padded = [*values, *([null()] * (2 - len(values)))]
+    columns = [literal_column(f"'{kind}'", String).label("kind"), as_text(target).label("target")]
+    return select(*columns, *(as_text(v).label(f"c{i}") for i, v in enumerate(padded)))
+
+
+# The targets, one JSON array bound as a string: the SQL is the same for any number of them.
+_TARGETS = select(column("value")).select_from(func.json_each(bindparam("ids", type_=String)))
+
+
+def _relationship_facts() -> Any:
+    """Every fact of the viewer's relationships with the targets in one statement, built once
+    (building eight selects cost more than running them). Values: viewer_id, ids."""
+    viewer = BOUND_VIEWER.id
+    return union_all(
+        _fact("following", Follow.followee_id, Follow.is_pending, Follow.show_reblogs).where(
+            Follow.follower_id == viewer, Follow.followee_id.in_(_TARGETS)
+        ),
+        _fact("followed_by", Follow.follower_id).where(
+            Follow.followee_id == viewer, Follow.follower_id.in_(_TARGETS), Follow.is_pending == false()
+        ),
+        _fact("blocking", Block.target_id).where(Block.account_id == viewer, Block.target_id.in_(_TARGETS)),
+        _fact("blocked_by", Block.account_id).where(
+            Block.target_id == viewer, Block.account_id.in_(_TARGETS)
+        ),
+        # Expired mutes no longer count; `now` is bound when the statement runs (Mute.active).
+        _fact("muting", Mute.target_id, Mute.hide_notifications).where(
+            Mute.account_id == viewer, Mute.target_id.in_(_TARGETS), Mute.active()
+        ),
+        _fact("endorsed", Endorsement.target_id).where(
+            Endorsement.account_id == viewer, Endorsement.target_id.in_(_TARGETS)
+        ),
+        _fact("subscribing", Subscription.target_id).where(
+            Subscription.account_id == viewer, Subscription.target_id.in_(_TARGETS)
+        ),
+        _fact("note", AccountNote.target_id, AccountNote.comment).where(
+            AccountNote.account_id == viewer, AccountNote.target_id.in_(_TARGETS)
+        ),
+        _fact("domain_blocking", Account.id).where(
+            Account.id.in_(_TARGETS), DomainBlock.hides(viewer, Account)
+        ),
+    )
+
+
+_RELATIONSHIP_FACTS = _relationship_facts()
+
+
 def relationships_json(viewer: Account, target_ids: list[str]) -> list[dict]:
-    """Relationships of the viewer with each target, in order, in eight queries."""
+    """Relationships of the viewer with each target, in order, in one statement."""
     ids = list(dict.fromkeys(target_ids))
     if not ids:
         return []
-
-    def pairs(model: Any, mine: Any, theirs: Any, *extra: Any) -> dict[str, Any]:
-        rows = db.session.scalars(select(model).where(mine == viewer.id, theirs.in_(ids), *extra))
-        return {getattr(r, theirs.key): r for r in rows}
-
-    following = pairs(Follow, Follow.follower_id, Follow.followee_id)
-    followers = db.session.scalars(
-        select(Follow.follower_id).where(
-            Follow.followee_id == viewer.id, Follow.follower_id.in_(ids), Follow.is_pending == false()
-        )
-    ).all()
-    blocks = db.session.execute(
-        select(Block.account_id, Block.target_id).where(
-            ((Block.account_id == viewer.id) & Block.target_id.in_(ids))
-            | ((Block.target_id == viewer.id) & Block.account_id.in_(ids))
-        )
-    ).all()
-    mutes = pairs(Mute, Mute.account_id, Mute.target_id, Mute.active())  # expired mutes no longer count
-    endorsed = set(pairs(Endorsement, Endorsement.account_id, Endorsement.target_id))
-    subscribed = set(pairs(Subscription, Subscription.account_id, Subscription.target_id))
-    notes = pairs(AccountNote, AccountNote.account_id, AccountNote.target_id)
-    domain_blocked = set(
-        db.session.scalars(
-            select(Account.id).where(Account.id.in_(ids), DomainBlock.hides(viewer.id, Account))
-        )
-    )
-    return [
-        _relationship(
-            tid,
-            viewer.id,
-            following.get(tid),
-            tid in set(followers),
-            blocks,
-            mutes.get(tid),
-            tid in endorsed,
-            tid in subscribed,
-            tid in domain_blocked,
-            notes[tid].comment if tid in notes else "",
-        )
-        for tid in ids
-    ]
+    facts: dict[str, dict[str, tuple]] = {}
+    values = {"viewer_id": viewer.id, "ids": orjson.dumps(ids).decode()}
+    for kind, target, first, second in db.session.execute(_RELATIONSHIP_FACTS, values):
+        facts.setdefault(target, {})[kind] = (first, second)
+    return [_relationship(tid, facts.get(tid, {})) for tid in ids]
 
 
-def _relationship(
-    target_id: str,
-    viewer_id: str,
-    follow: Follow | None,
-    followed_by: bool,
-    blocks: list,
-    mute: Mute | None,
-    endorsed: bool,
-    subscribing: bool,
-    domain_blocking: bool,
-    note: str,
-) -> dict:
+def _truth(value: Any) -> bool:
+    return bool(int(value)) if value is not None else False
+
+
+def _relationship(target_id: str, facts: dict[str, tuple]) -> dict:
+    following, muting = facts.get("following"), facts.get("muting")
+    subscribing = "subscribing" in facts
     # Pleroma's `subscribing` and Mastodon's `notifying` are one flag (SPEC 21.11).
     return {
         "id": target_id,
-        "following": bool(follow and not follow.is_pending),
-        "showing_reblogs": follow.show_reblogs if follow else True,
+        "following": following is not None and not _truth(following[0]),
+        "showing_reblogs": _truth(following[1]) if following is not None else True,
         "notifying": subscribing,
-        "followed_by": followed_by,
-        "blocking": (viewer_id, target_id) in {tuple(b) for b in blocks},
-        "blocked_by": (target_id, viewer_id) in {tuple(b) for b in blocks},
-        "muting": mute is not None,
-        "muting_notifications": bool(mute and mute.hide_notifications),
+        "followed_by": "followed_by" in facts,
+        "blocking": "blocking" in facts,
+        "blocked_by": "blocked_by" in facts,
+        "muting": muting is not None,
+        "muting_notifications": muting is not None and _truth(muting[0]),
         "subscribing": subscribing,
-        "requested": bool(follow and follow.is_pending),
-        "domain_blocking": domain_blocking,
-        "endorsed": endorsed,
-        "note": note,
+        "requested": following is not None and _truth(following[0]),
+        "domain_blocking": "domain_blocking" in facts,
+        "endorsed": "endorsed" in facts,
+        "note": facts["note"][0] if "note" in facts else "",
     }
 
 

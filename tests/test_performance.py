@@ -7,6 +7,7 @@ from __future__ import annotations
 import os
 import time
 from collections.abc import Callable
+from collections.abc import Iterator
 from datetime import datetime
 from datetime import timedelta
 from pathlib import Path
@@ -23,9 +24,11 @@ from models import Follow
 from models import Mute
 from models import db
 from models import utcnow
+from services.accounts import create_local_account
 from services.statuses import NewStatus
 from services.statuses import post_status
 from tests.conftest import copy_fixture_pack
+from tests.conftest import password_token
 
 HOME = "/api/v1/timelines/home"
 
@@ -202,3 +205,100 @@ def test_answers_keep_flask_json_conversions(app: Flask) -> None:
     with app.test_request_context():
         body = app.json.response({1: datetime(2024, 1, 2, 3, 4, 5), "text": "héllo ✨"}).get_json()
     assert body == {"1": "Tue, 02 Jan 2024 03:04:05 GMT", "text": "héllo ✨"}
+
+
+# ---------------------------------------------------------------------------------------------
+# Statements per request of the bench's rows (issue 19): the same limits as bench/report.py's
+# STATEMENT_LIMITS and PAGES, counted as its counting server counts them (X-Kenoma-Queries, no
+# kept answers, jobs queued rather than run in the request).
+
+START_UP_STATEMENTS = {
+    "/api/v1/instance": 1,  # the usage aggregate (domains in it)
+    "/api/v2/instance": 1,
+    "/api/v1/accounts/verify_credentials": 3,  # token, account, the owner's counters
+}
+
+
+@pytest.fixture
+def bench_like(tmp_path: Path) -> Iterator[tuple[FlaskClient, dict, dict]]:
+    """A counting app seeded as the bench seeds, in small: bob follows alice, mentions her and
+    favourites her status; 40 peers, a quarter followed by alice. Yields the client, alice's
+    headers and the ids the paths need."""
+    folder = tmp_path / "bench"
+    (folder / "emoji").mkdir(parents=True)
+    counted = create_app(
+        {
+            "TESTING": True,
+            "INSTANCE_PATH": str(folder / "instance"),
+            "EMOJI_DIR": str(folder / "emoji"),
+            "RATELIMIT_ENABLED": False,
+            "QUERY_COUNT_HEADER": True,
+            "READ_CACHE": False,
+            "JOBS_CONSUMER_THREAD": False,
+            "ARGON2_TIME_COST": 1,
+            "ARGON2_MEMORY_COST": 64,
+        }
+    )
+    with counted.app_context():
+        db.create_all()
+        alice = create_local_account("alice", "secret-pw", email="alice@example.org")
+        bob = create_local_account("bob", "secret-pw", email="bob@example.org")
+        peers = [create_local_account(f"peer{n}", "secret-pw", email=f"p{n}@example.org") for n in range(40)]
+        follow(bob, alice)
+        for peer in peers[::4]:
+            follow(alice, peer)
+        follow(alice, bob)
+        mine = post_status(alice, NewStatus(text="alice here"))
+        theirs = [post_status(bob, NewStatus(text=f"@alice hello {n}")) for n in range(3)]
+        ids = {"alice": alice.id, "bob": bob.id, "mine": mine.id, "theirs": theirs[0].id}
+        ids["peers"] = [peer.id for peer in peers]
+    client = counted.test_client()
+    registered = client.post(
+        "/api/v1/apps",
+        data={
+            "client_name": "t",
+            "redirect_uris": "urn:ietf:wg:oauth:2.0:oob",
+            "scopes": "read write follow",
+        },
+    ).get_json()
+    bob_h = {"Authorization": f"Bearer {password_token(client, registered, 'bob', 'read write')}"}
+    assert client.post(f"/api/v1/statuses/{ids['mine']}/favourite", headers=bob_h).status_code == 200
+    alice_h = {"Authorization": f"Bearer {password_token(client, registered, 'alice', 'read write follow')}"}
+    yield client, alice_h, ids
+    with counted.app_context():
+        db.engine.dispose()
+
+
+def statements(client: FlaskClient, method: str, path: str, headers: dict) -> int:
+    answer = client.open(path, method=method, headers=headers)
+    assert answer.status_code == 200, answer.get_json()
+    return int(answer.headers["X-Kenoma-Queries"])
+
+
+def test_start_up_reads_run_their_pinned_statements(bench_like) -> None:
+    client, alice_h, ids = bench_like
+    for path, expected in START_UP_STATEMENTS.items():
+        assert statements(client, "GET", path, alice_h) == expected, path
+    # token, the status with its visibility, its account, the per-status facts
+    assert statements(client, "GET", f"/api/v1/statuses/{ids['theirs']}", alice_h) == 4
+    relationships = "/api/v1/accounts/relationships?" + "&".join(f"id[]={i}" for i in ids["peers"])
+    assert statements(client, "GET", relationships, alice_h) == 4  # token, account, known ids, facts
+
+
+def test_pages_of_the_bench_cost_the_same_at_limit_20_and_40(bench_like) -> None:
+    client, alice_h, ids = bench_like
+    for path, most in (
+        ("/api/v1/notifications", 7),
+        (f"/api/v1/accounts/{ids['bob']}/statuses", 5),
+    ):
+        twenty = statements(client, "GET", f"{path}?limit=20", alice_h)
+        forty = statements(client, "GET", f"{path}?limit=40", alice_h)
+        assert twenty == forty <= most, path
+
+
+def test_the_favourite_cycle_runs_its_pinned_statements(bench_like) -> None:
+    client, alice_h, ids = bench_like
+    status = f"/api/v1/statuses/{ids['theirs']}"
+    # Part of each: the notification of bob, made and then withdrawn.
+    assert statements(client, "POST", f"{status}/favourite", alice_h) <= 11
+    assert statements(client, "POST", f"{status}/unfavourite", alice_h) <= 9

@@ -1,9 +1,14 @@
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 
+import readcache
+import routes.instance
 from models import Account
 from models import db
+from models import utcnow
 from routes.instance import FEATURES
 from tests.conftest import BASE_URL
 from tests.conftest import basic_headers
@@ -83,6 +88,23 @@ def test_instance_v2_mastodon_shape(app, client, account, path):
     assert body["contact"] == {"email": "", "account": None}
     assert body["rules"] == []
     assert body["pleroma"]["metadata"]["features"] == list(FEATURES)
+
+
+def test_instance_kept_answer_ends_when_the_active_window_moves_past_an_account(client, account, monkeypatch):
+    """The answer is kept until a write (readcache.py); an account leaving the month's window
+    is no write, so the answer must end then too."""
+    assert client.get("/api/v2/instance").get_json()["usage"]["users"]["active_month"] == 1
+    later = utcnow() + timedelta(days=31)
+    for module in (routes.instance, readcache):
+        monkeypatch.setattr(module, "utcnow", lambda: later)
+    body = client.get("/api/v2/instance").get_json()
+    assert body["usage"]["users"]["active_month"] == 0
+
+
+def test_instance_kept_answer_follows_a_changed_setting(app, client):
+    assert client.get("/api/v1/instance").get_json()["title"] == "Kenoma"
+    app.config["INSTANCE_NAME"] = "Renamed"
+    assert client.get("/api/v1/instance").get_json()["title"] == "Renamed"
 
 
 @pytest.mark.parametrize("path", ["/api/v1/instance/peers", "/api/v1/instance/rules"])
