@@ -8,6 +8,7 @@ huey pops a queued job atomically and moves a due scheduled job to the queue in 
 
 from __future__ import annotations
 
+import sqlite3
 import threading
 from collections.abc import Callable
 from datetime import datetime
@@ -22,6 +23,7 @@ from huey import RedisHuey
 from huey import SqliteHuey
 from huey.api import Result
 from huey.consumer import Consumer
+from huey.storage import SqliteStorage
 
 import engines
 
@@ -94,12 +96,27 @@ class Jobs:
             self.enqueue(name)
 
 
+class _JobsStorage(SqliteStorage):
+    """huey's SQLite storage with the main database's durability: WAL with synchronous=NORMAL.
+    huey leaves SQLite's default (FULL: an fsync on every commit, 1-10 ms per queued job, paid
+    inside the request that queues it) or offers OFF. NORMAL syncs at checkpoints only: a job
+    survives the process crashing, and may be lost only with the machine, as the statuses and
+    the inbox rows it was queued with may (app.py sets NORMAL on kenoma.db)."""
+
+    def _create_connection(self) -> sqlite3.Connection:
+        connection = super()._create_connection()
+        connection.execute("PRAGMA synchronous=NORMAL")
+        return connection
+
+
 def _huey(app: Flask) -> Huey:
     immediate = bool(app.config["JOBS_IMMEDIATE"])  # huey then keeps everything in memory
     if engines.redis_url(app):
         return RedisHuey(name="kenoma", url=engines.redis_url(app), immediate=immediate, results=False)
     filename = str(Path(app.instance_path) / "jobs.db")
-    return SqliteHuey(name="kenoma", filename=filename, immediate=immediate, results=False)
+    return SqliteHuey(
+        name="kenoma", filename=filename, immediate=immediate, results=False, storage_class=_JobsStorage
+    )
 
 
 def init_app(app: Flask) -> None:
