@@ -1607,5 +1607,9 @@ class Activity(db.Model):
     data: Mapped[dict | None] = mapped_column(JSON, default=None)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
-    # (type, actor, object) finds the Like or Follow an Undo takes back, both directions.
-    __table_args__ = (Index("ix_activity_type_actor_object", "type", "actor_id", "object_id"),)
+    # (type, actor, object) finds the Like or Follow an Undo takes back, both directions;
+    # (type, object) the Delete of a local object, for its Tombstone (federation.objects).
+    __table_args__ = (
+        Index("ix_activity_type_actor_object", "type", "actor_id", "object_id"),
+        Index("ix_activity_type_object", "type", "object_id"),
+    )
