@@ -8,22 +8,27 @@ huey pops a queued job atomically and moves a due scheduled job to the queue in 
 
 from __future__ import annotations
 
+import functools
+import importlib
+import sqlite3
+import sys
 import threading
 from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 from typing import Any
 
 import click
 from flask import Flask
 from flask import current_app
-from huey import Huey
-from huey import RedisHuey
-from huey import SqliteHuey
-from huey.api import Result
-from huey.consumer import Consumer
 
 import engines
+
+if TYPE_CHECKING:
+    from huey import Huey
+    from huey.api import Result
+    from huey.consumer import Consumer
 
 MAX_POLL_DELAY = 0.25  # seconds between polls of an idle in-app consumer, at most
 
@@ -42,13 +47,6 @@ def at_consumer_start(func: Callable[..., Any]) -> Callable[..., Any]:
     """Queue this job (registered with @job) each time a consumer starts."""
     _AT_START.append(func.__name__)
     return func
-
-
-class _InProcessConsumer(Consumer):
-    def _set_signal_handlers(self) -> None:
-        # The server (gunicorn or flask run) owns the process signals; the consumer's threads
-        # are daemons and end with the worker.
-        pass
 
 
 class Jobs:
@@ -82,7 +80,7 @@ class Jobs:
                 # An idle consumer polls less and less often, up to max_delay: huey's default of
                 # 10 s would leave a job queued after a quiet spell waiting that long. A poll is
                 # one read of the small jobs database.
-                consumer = _InProcessConsumer(
+                consumer = _in_process_consumer()(
                     self.huey, workers=1, worker_type="thread", periodic=False, max_delay=MAX_POLL_DELAY
                 )
                 consumer.start()
@@ -94,12 +92,84 @@ class Jobs:
             self.enqueue(name)
 
 
+# Clients huey.storage imports whenever they are installed; the scaled layout installs them.
+_OPTIONAL_CLIENTS = ("redis", "psycopg")
+
+
+def _load_huey(with_redis: bool) -> None:
+    """Import huey, without the Redis and PostgreSQL clients unless Redis is configured: its
+    storage module imports both when they are installed (SPEC 28's layout installs them), ~16 MB
+    in every process of an install that uses neither. A later app of the same process that
+    wants Redis (the tests build both layouts) imports huey's storage again with it."""
+    hidden = [
+        name for name in _OPTIONAL_CLIENTS if name not in sys.modules and not (with_redis and name == "redis")
+    ]
+    for name in hidden:
+        sys.modules[name] = None  # type: ignore[assignment]  # importing it raises ImportError
+    try:
+        import huey.storage
+
+        if with_redis and huey.storage.Redis is None:
+            importlib.reload(huey.storage)  # _huey() takes its RedisStorage from the module again
+    finally:
+        for name in hidden:
+            if name in sys.modules and sys.modules[name] is None:
+                del sys.modules[name]
+
+
+@functools.cache
+def _in_process_consumer() -> type[Consumer]:
+    from huey.consumer import Consumer
+
+    class InProcessConsumer(Consumer):
+        def _set_signal_handlers(self) -> None:
+            # The server (gunicorn or flask run) owns the process signals; the consumer's
+            # threads are daemons and end with the worker.
+            pass
+
+    return InProcessConsumer
+
+
+@functools.cache
+def _jobs_storage() -> type:
+    from huey.storage import SqliteStorage
+
+    class JobsStorage(SqliteStorage):
+        """huey's SQLite storage with the main database's durability: WAL with
+        synchronous=NORMAL. huey leaves SQLite's default (FULL: an fsync on every commit, 1-10
+        ms per queued job, paid inside the request that queues it) or offers OFF. NORMAL syncs
+        at checkpoints only: a job survives the process crashing, and may be lost only with the
+        machine, as the statuses and inbox rows it was queued with may (app.py: kenoma.db)."""
+
+        def _create_connection(self) -> sqlite3.Connection:
+            connection = super()._create_connection()
+            connection.execute("PRAGMA synchronous=NORMAL")
+            return connection
+
+    return JobsStorage
+
+
 def _huey(app: Flask) -> Huey:
     immediate = bool(app.config["JOBS_IMMEDIATE"])  # huey then keeps everything in memory
-    if engines.redis_url(app):
-        return RedisHuey(name="kenoma", url=engines.redis_url(app), immediate=immediate, results=False)
+    redis_url = engines.redis_url(app)
+    _load_huey(with_redis=bool(redis_url))
+    from huey import RedisHuey
+    from huey import SqliteHuey
+    from huey import storage
+
+    if redis_url:
+        # The storage class as the module has it now (_load_huey may have imported it again).
+        return RedisHuey(
+            name="kenoma",
+            url=redis_url,
+            immediate=immediate,
+            results=False,
+            storage_class=storage.RedisStorage,
+        )
     filename = str(Path(app.instance_path) / "jobs.db")
-    return SqliteHuey(name="kenoma", filename=filename, immediate=immediate, results=False)
+    return SqliteHuey(
+        name="kenoma", filename=filename, immediate=immediate, results=False, storage_class=_jobs_storage()
+    )
 
 
 def init_app(app: Flask) -> None:

@@ -9,6 +9,7 @@ import threading
 import time
 import uuid
 from collections.abc import Callable
+from collections.abc import Sequence
 from dataclasses import dataclass
 from dataclasses import replace
 from datetime import UTC
@@ -24,6 +25,7 @@ from authlib.oauth2.rfc6749 import scope_to_list
 from flask_sqlalchemy import SQLAlchemy
 from sqlalchemy import JSON
 from sqlalchemy import BigInteger
+from sqlalchemy import BindParameter
 from sqlalchemy import Boolean
 from sqlalchemy import ColumnElement
 from sqlalchemy import DateTime
@@ -806,15 +808,16 @@ class Notification(db.Model):
     def for_account(
         cls,
         viewer: Account,
-        types: list[str] | None = None,
-        exclude_types: list[str] | None = None,
-        from_account_id: str | None = None,
-        exclude_visibilities: list[str] | None = None,
+        types: Sequence[str] | None = None,
+        exclude_types: Sequence[str] | None = None,
+        from_account_id: str | BindParameter | None = None,
+        exclude_visibilities: Sequence[str] | None = None,
         with_muted: bool = False,
     ) -> Select[tuple[Notification]]:
         """The viewer's notifications as the list endpoint filters them (SPEC 7). Blocks, domain
         blocks and mutes are checked here rather than when notifying, so undoing one brings the
-        notifications back."""
+        notifications back. Built once with cached_statement, `viewer` is BOUND_VIEWER and
+        `from_account_id` may be a bind parameter (the filters are tuples)."""
         wanted = set(types or DEFAULT_NOTIFICATION_TYPES) - set(exclude_types or [])
         blocked = select(Block.target_id).where(Block.account_id == viewer.id)
         blockers = select(Block.account_id).where(Block.target_id == viewer.id)
@@ -1604,5 +1607,9 @@ class Activity(db.Model):
     data: Mapped[dict | None] = mapped_column(JSON, default=None)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
-    # (type, actor, object) finds the Like or Follow an Undo takes back, both directions.
-    __table_args__ = (Index("ix_activity_type_actor_object", "type", "actor_id", "object_id"),)
+    # (type, actor, object) finds the Like or Follow an Undo takes back, both directions;
+    # (type, object) the Delete of a local object, for its Tombstone (federation.objects).
+    __table_args__ = (
+        Index("ix_activity_type_actor_object", "type", "actor_id", "object_id"),
+        Index("ix_activity_type_object", "type", "object_id"),
+    )

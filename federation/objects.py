@@ -128,17 +128,18 @@ def may_read_activity(activity: Activity, requester: Account | None) -> bool:
 
 
 def tombstone_for(ap_id: str) -> dict | None:
-    """The Tombstone of a deleted local object, served with a 410: its Create names the author,
-    whose Delete of it (both kept in the activities table) says when it went. None (404) when
-    no Delete was sent for it."""
-    created = db.session.scalar(
-        select(Activity).where(Activity.ap_id == f"{ap_id}/activity", Activity.is_local.is_(True))
-    )
-    if created is None or created.actor_id is None:
-        return None
+    """The Tombstone of a deleted local object, served with a 410: the Delete its author sent
+    (kept in the activities table) says when it went. None (404) when no Delete was sent for it.
+    The Delete is looked up by itself: a status that had no remote audience was never sent in a
+    Create (federation.outbox), so no Create row names its author."""
     deleted = db.session.scalar(
         select(Activity)
-        .where(Activity.type == "Delete", Activity.actor_id == created.actor_id, Activity.object_id == ap_id)
+        .where(
+            Activity.type == "Delete",
+            Activity.object_id == ap_id,
+            Activity.is_local.is_(True),
+            Activity.actor_id.is_not(None),
+        )
         .order_by(Activity.id.desc())
         .limit(1)
     )

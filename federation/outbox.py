@@ -8,15 +8,22 @@ import uuid
 from typing import Any
 
 from flask import current_app
+from sqlalchemy import Select
+from sqlalchemy import bindparam
+from sqlalchemy import exists
+from sqlalchemy import or_
 from sqlalchemy import select
+from sqlalchemy.orm import aliased
 
 import jobs
 from federation import documents
 from federation.delivery import publish
 from models import Account
 from models import Activity
+from models import Follow
 from models import Status
 from models import StatusMention
+from models import cached_statement
 from models import db
 from services import events
 
@@ -54,9 +61,43 @@ def last_activity(kind: str, actor_id: str, object_id: str) -> Activity | None:
 # ---- statuses
 
 
+def _remote_audience_statement() -> Select:
+    """Whether federate_status would deliver a status anywhere: the author has an accepted
+    remote follower, it mentions a remote account, or it reblogs a remote account's status."""
+    status, original = aliased(Status), aliased(Status)
+    follower, mentioned, author = aliased(Account), aliased(Account), aliased(Account)
+    followed = exists().where(
+        Follow.followee_id == status.account_id,
+        Follow.is_pending.is_(False),
+        follower.id == Follow.follower_id,
+        follower.domain.is_not(None),
+    )
+    addressed = exists().where(
+        StatusMention.status_id == status.id,
+        mentioned.id == StatusMention.account_id,
+        mentioned.domain.is_not(None),
+    )
+    reblogged = exists().where(
+        original.id == status.reblog_of_id, author.id == original.account_id, author.domain.is_not(None)
+    )
+    return select(or_(followed, addressed, reblogged)).where(
+        status.id == bindparam("status_id"), status.visibility != "local"
+    )
+
+
+def has_remote_audience(status_id: str) -> bool:
+    """Asked after the commit, when the committed session can run no SQL: a connection of its own."""
+    with db.engine.connect() as connection:
+        query = cached_statement(_remote_audience_statement)
+        return bool(connection.scalar(query, {"status_id": status_id}))
+
+
 @events.status_posted.connect
 def _status_posted(_sender: object, status_id: str, local: bool) -> None:
-    if local:
+    # Most local posts reach no other server: one indexed statement instead of a queued job,
+    # whose rendering and stored Create would cost more than the request that posted. (A
+    # deleted one's Tombstone does not need that Create: federation.objects.tombstone_for.)
+    if local and current_app.config["FEDERATING"] and has_remote_audience(status_id):
         enqueue("federate_status", status_id=status_id)
 
 

@@ -6,6 +6,9 @@ from apiflask import APIBlueprint
 from apiflask.fields import List
 from apiflask.fields import String
 from apiflask.validators import OneOf
+from sqlalchemy import Select
+from sqlalchemy import String as SqlString
+from sqlalchemy import bindparam
 from sqlalchemy import delete
 
 import api_schemas
@@ -13,9 +16,11 @@ import serializers
 from auth import me
 from auth import require_auth
 from errors import ApiError
+from models import BOUND_VIEWER
 from models import VISIBILITIES
 from models import Account
 from models import Notification
+from models import cached_statement
 from models import db
 from openapi import paged
 from openapi import responds
@@ -27,6 +32,7 @@ from pagination import paginate
 from params import Bool
 from params import IdStr
 from params import Params
+from readcache import kept_until_change
 
 bp = APIBlueprint("notifications", __name__, url_prefix="/api/v1/notifications", tag="Notifications")
 
@@ -59,29 +65,47 @@ def _own(notification_id: str, message: str) -> Notification:
     return notification
 
 
+# The account filter of a list built once (models.cached_statement): its value is bound per call.
+FROM_ACCOUNT = bindparam("from_account_id", type_=SqlString(18))
+
+
 @bp.get("")
 @require_auth("read:notifications")
+@kept_until_change
 @bp.input(NotificationsIn, location="query", arg_name="data")
 @paged(api_schemas.Notification, 404)
 def list_notifications(data: dict) -> tuple[list[dict], int, dict[str, str]]:
     """The caller's notifications, newest first."""
     if data["account_id"] is not None and db.session.get(Account, data["account_id"]) is None:
         raise ApiError(404, "Account is not found")
-    types = None
-    if data["types"] is not None or data["include_types"] is not None:
-        types = [*(data["types"] or []), *(data["include_types"] or [])]
-    query = Notification.for_account(
-        me(),
-        types=types,
-        exclude_types=data["exclude_types"],
-        from_account_id=data["account_id"],
-        exclude_visibilities=data["exclude_visibilities"],
-        with_muted=data["with_muted"],
-    )
-    page = paginate(query, Notification.id, numeric_cursors(page_params(data), Notification.parse_id))
+    query, bind = _notifications_query(data)
+    cursors = numeric_cursors(page_params(data), Notification.parse_id)
+    page = paginate(query, Notification.id, cursors, bind=bind)
     # Hidden by a filter or not, the Link is the page as fetched.
     body = serializers.notifications_json(page, me(), "notifications")
     return body, 200, link_header([str(n.id) for n in page])
+
+
+def _notifications_query(data: dict) -> tuple[Select, dict]:
+    """The list's statement, built once per filter combination (building it cost more than
+    running it); the caller and the account filter are bind parameters."""
+    types = None
+    if data["types"] is not None or data["include_types"] is not None:
+        types = tuple(sorted({*(data["types"] or []), *(data["include_types"] or [])}))
+    from_account = data["account_id"] is not None
+    query = cached_statement(
+        Notification.for_account,
+        BOUND_VIEWER,
+        types,
+        tuple(sorted(set(data["exclude_types"]))),
+        FROM_ACCOUNT if from_account else None,
+        tuple(sorted(set(data["exclude_visibilities"]))),
+        data["with_muted"],
+    )
+    bind = {"viewer_id": me().id}
+    if from_account:
+        bind["from_account_id"] = data["account_id"]
+    return query, bind
 
 
 @bp.get("/<notification_id>")

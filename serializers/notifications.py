@@ -44,7 +44,9 @@ def notifications_json(
     hidden = statuses.keys() - rendered.keys()
     notifications = [n for n in notifications if n.status_id not in hidden]
     chat_messages = chat_messages_by_reference(n.chat_message_id for n in notifications if n.chat_message_id)
-    data = [_notification(n, viewer, accounts, rendered, reports) for n in notifications]
+    # A page repeats its actors (one account reacting to many statuses): each is rendered once.
+    rendered_accounts = {a.id: account_json(a, viewer) for a in accounts.values()}
+    data = [_notification(n, viewer, accounts, rendered_accounts, rendered, reports) for n in notifications]
     for item, n in zip(data, notifications, strict=True):
         if n.chat_message_id in chat_messages:
             item["chat_message"] = chat_messages[n.chat_message_id]
@@ -69,19 +71,24 @@ def _reports_of(notifications: list[Notification]) -> dict[str, Report]:
 
 
 def _notification(
-    n: Notification, viewer: Account, accounts: dict, statuses: dict, reports: dict | None = None
+    n: Notification,
+    viewer: Account,
+    accounts: dict,
+    rendered_accounts: dict[str, dict],
+    statuses: dict,
+    reports: dict | None = None,
 ) -> dict:
     data: dict[str, Any] = {
         "id": str(n.id),
         "type": n.type,
         "created_at": iso(n.created_at),
-        "account": account_json(accounts[n.from_account_id], viewer),
+        "account": rendered_accounts[n.from_account_id],
         "pleroma": {"is_seen": n.is_seen, "is_muted": False},
     }
     if n.status_id and n.status_id in statuses:
         data["status"] = statuses[n.status_id]
     if n.type == "move" and n.target_account_id in accounts:
-        data["target"] = account_json(accounts[n.target_account_id], viewer)
+        data["target"] = rendered_accounts[n.target_account_id]
     if n.type == "pleroma:emoji_reaction":
         data["emoji"] = n.emoji
         data["emoji_url"] = n.emoji_url

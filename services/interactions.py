@@ -11,6 +11,7 @@ from typing import Any
 from blinker import Signal
 from flask import current_app
 from sqlalchemy import and_
+from sqlalchemy import bindparam
 from sqlalchemy import delete
 from sqlalchemy import exists
 from sqlalchemy import func
@@ -18,6 +19,7 @@ from sqlalchemy import not_
 from sqlalchemy import select
 from sqlalchemy import update
 from sqlalchemy.dialects.sqlite import insert
+from sqlalchemy.orm.attributes import set_committed_value
 
 from errors import ApiError
 from jobs import job
@@ -31,10 +33,13 @@ from models import Status
 from models import StatusMention
 from models import ThreadMute
 from models import begin_write
+from models import commit_keeping_loaded
 from models import db
 from models import new_flake_id
 from models import utcnow
 from services import events
+from services.notifications import add_notifications
+from services.notifications import notification_values
 from services.notifications import notify
 from services.notifications import withdraw
 from services.pleroma_misc import own_folder
@@ -79,14 +84,40 @@ def _insert_once(model: Any, **values: Any) -> bool:
 # Favourites
 
 
+# Built once (the statements of a favourite cost more to build than to run). A second
+# favourite is a no-op, decided by the unique (account, status) even when two requests race.
+_ADD_FAVOURITE = insert(Favourite).on_conflict_do_nothing()
+_REMOVE_FAVOURITE = delete(Favourite).where(
+    Favourite.account_id == bindparam("account_id"), Favourite.status_id == bindparam("status_id")
+)
+# max(…, 0): a counter never goes below zero, even after rows removed outside the services.
+_COUNT_FAVOURITES = (
+    update(Status)
+    .where(Status.id == bindparam("status_id"))
+    .values(favourites_count=func.max(Status.favourites_count + bindparam("delta"), 0))
+    .returning(Status.favourites_count)
+)
+
+
 def favourite(account: Account, status: Status) -> Status:
+    """Every read comes first (SQLite writers queue for one lock, held for the writes only);
+    the status stays loaded across the commit, its new count set from the UPDATE."""
     status = original_of(status)
-    if _insert_once(Favourite, id=new_flake_id(), account_id=account.id, status_id=status.id):
-        _add_to(Status.favourites_count, status.id, 1)
-        notify(status.account_id, account, "favourite", status=status)
+    notification = notification_values(status.account_id, account, "favourite", status=status)
+    connection = db.session.connection()
+    values = {"id": new_flake_id(), "account_id": account.id, "status_id": status.id, "created_at": utcnow()}
+    if connection.execute(_ADD_FAVOURITE, values).rowcount == 1:
+        _count_favourites(status, 1)
+        if notification is not None:
+            add_notifications([notification])
         _announce(events.favourited, account, status)
-    db.session.commit()
+    commit_keeping_loaded()
     return status
+
+
+def _count_favourites(status: Status, delta: int) -> None:
+    counted = db.session.connection().execute(_COUNT_FAVOURITES, {"status_id": status.id, "delta": delta})
+    set_committed_value(status, "favourites_count", counted.scalar_one())
 
 
 def _announce(signal: Signal, account: Account, status: Status) -> None:
@@ -101,14 +132,15 @@ def _announce(signal: Signal, account: Account, status: Status) -> None:
 
 def unfavourite(account: Account, status: Status) -> Status:
     status = original_of(status)
-    removed = db.session.execute(
-        delete(Favourite).where(Favourite.account_id == account.id, Favourite.status_id == status.id)
+    connection = db.session.connection()
+    removed = connection.execute(
+        _REMOVE_FAVOURITE, {"account_id": account.id, "status_id": status.id}
     ).rowcount
     if removed:
-        _add_to(Status.favourites_count, status.id, -removed)
+        _count_favourites(status, -removed)
         withdraw("favourite", account.id, status_id=status.id)
         _announce(events.unfavourited, account, status)
-    db.session.commit()
+    commit_keeping_loaded()
     return status
 
 

@@ -18,6 +18,7 @@ from models import Account
 from models import Block
 from models import Follow
 from models import Notification
+from models import PushSubscription
 from models import Status
 from models import ThreadMute
 from models import cached_statement
@@ -32,7 +33,8 @@ CHUNK = 500
 def _suppression_statement(with_thread: bool) -> Select:
     """Everything notify() checks, in one statement (built once, models.cached_statement):
     whether the recipient blocks the actor, muted the thread, follows the actor, its
-    notification settings, and whether it is another server's."""
+    notification settings, whether it is another server's, and whether it has a push
+    subscription (so the push lookup after the commit is not another statement)."""
     recipient, actor = bindparam("recipient_id"), bindparam("actor_id")
     blocks = exists().where(Block.account_id == recipient, Block.target_id == actor)
     muted = (
@@ -46,7 +48,8 @@ def _suppression_statement(with_thread: bool) -> Select:
     settings = select(Account.notification_settings).where(Account.id == recipient).scalar_subquery()
     # An account of another server reads its notifications there: none are kept for it here.
     remote = exists().where(Account.id == recipient, Account.domain.is_not(None))
-    return select(blocks, muted, follows, settings, remote)
+    subscribed = exists().where(PushSubscription.account_id == recipient)
+    return select(blocks, muted, follows, settings, remote, subscribed)
 
 
 def _suppressed(recipient_id: str, actor_id: str, status: Status | None) -> bool:
@@ -55,9 +58,10 @@ def _suppressed(recipient_id: str, actor_id: str, status: Status | None) -> bool
     values = {"recipient_id": recipient_id, "actor_id": actor_id}
     if status is not None:
         values["context_id"] = status.context_id
-    blocked, muted, follows, settings, remote = db.session.execute(
+    blocked, muted, follows, settings, remote, subscribed = db.session.execute(
         cached_statement(_suppression_statement, status is not None), values
     ).one()
+    stream_events.push_subscription_known(recipient_id, bool(subscribed))
     # `block_from_strangers` (SPEC 11): only accounts the recipient follows may notify it.
     from_stranger = bool((settings or {}).get("block_from_strangers")) and not follows
     return bool(blocked or muted or from_stranger or remote)

@@ -38,6 +38,8 @@ log = logging.getLogger(__name__)
 
 _PENDING = "kenoma_stream_events"
 _PUSH = "kenoma_push_notifications"  # (notification id, recipient id) to push once committed
+# Recipient id -> whether it has a push subscription, when the notifying write read that already.
+_SUBSCRIBED = "kenoma_push_subscribed"
 # app.extensions key of the app's sender: a callable taking one committed batch (bytes).
 SENDER = "kenoma_streaming_sender"
 
@@ -85,6 +87,14 @@ def notification_created(notification_id: str, account_id: str | None = None) ->
     publish("notification", id=notification_id)
     if account_id is not None and has_app_context():
         db.session.info.setdefault(_PUSH, []).append((notification_id, account_id))
+
+
+def push_subscription_known(account_id: str, subscribed: bool) -> None:
+    """The notifying write read whether the recipient has a push subscription with its other
+    checks (services.notifications): the lookup after the commit is skipped for it. A
+    subscription made in between is missed for this one notification, as one made a moment later."""
+    if has_app_context():
+        db.session.info.setdefault(_SUBSCRIBED, {})[account_id] = subscribed
 
 
 def conversation_updated(status_id: str) -> None:
@@ -165,8 +175,9 @@ def _rows_changed(session: Session, _context: Any) -> None:
 @event.listens_for(Session, "after_commit")
 def _committed(session: Session) -> None:
     pushes = session.info.pop(_PUSH, None)
+    known = session.info.pop(_SUBSCRIBED, None) or {}
     if pushes:
-        _queue_pushes(pushes)
+        _queue_pushes(pushes, known)
     events = session.info.pop(_PENDING, None)
     sender = _sender()
     if not events or sender is None:
@@ -178,14 +189,17 @@ def _committed(session: Session) -> None:
         log.exception("streaming events not sent")
 
 
-def _queue_pushes(pushes: list[tuple[str, str]]) -> None:
-    """One job for the notifications whose recipients have a push subscription. The committed
-    session cannot run SQL here, so the lookup takes a connection of its own."""
-    recipients = sorted({account_id for _, account_id in pushes})
-    query = select(PushSubscription.account_id).where(PushSubscription.account_id.in_(recipients))
+def _queue_pushes(pushes: list[tuple[str, str]], known: dict[str, bool]) -> None:
+    """One job for the notifications whose recipients have a push subscription. Recipients the
+    write did not check are looked up; the committed session cannot run SQL here, so the lookup
+    takes a connection of its own."""
+    subscribed = {account_id for account_id, has in known.items() if has}
+    unknown = sorted({account_id for _, account_id in pushes if account_id not in known})
     try:
-        with db.engine.connect() as connection:
-            subscribed = set(connection.scalars(query))
+        if unknown:
+            query = select(PushSubscription.account_id).where(PushSubscription.account_id.in_(unknown))
+            with db.engine.connect() as connection:
+                subscribed.update(connection.scalars(query))
         wanted = [nid for nid, account_id in pushes if account_id in subscribed]
         if wanted:
             jobs.enqueue("send_web_push", notification_ids=wanted)
@@ -195,5 +209,5 @@ def _queue_pushes(pushes: list[tuple[str, str]]) -> None:
 
 @event.listens_for(Session, "after_rollback")
 def _rolled_back(session: Session) -> None:
-    for key in (_PENDING, _PUSH):
+    for key in (_PENDING, _PUSH, _SUBSCRIBED):
         session.info.pop(key, None)

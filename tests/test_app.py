@@ -237,7 +237,19 @@ def test_vapid_public_key_follows_a_replaced_private_key(
 # process that never does these must not carry them (issue 6, memory). requests, urllib3 and
 # cryptography are no longer among them: a federating server signs, fetches and delivers from its
 # first post on (SPEC 24), so they load at start — in the gunicorn master, shared by the workers.
-LAZY_LIBRARIES = ("alembic", "flask_migrate", "pygments", "PIL", "emoji", "captcha", "segno")
+# redis and psycopg: huey.storage imports them when installed; jobs.py hides them from that
+# import unless Redis is configured (issue 19: ~16 MB per process).
+LAZY_LIBRARIES = (
+    "alembic",
+    "flask_migrate",
+    "pygments",
+    "PIL",
+    "emoji",
+    "captcha",
+    "segno",
+    "redis",
+    "psycopg",
+)
 
 
 @pytest.mark.embedded
@@ -256,9 +268,7 @@ def test_create_app_leaves_rarely_used_libraries_unloaded(
         timeout=120,
         check=True,
     )
-    # Packages, and the subpackages named above: huey imports redis when it is installed (the
-    # scaled layout's client), and redis asks whether the bare `cryptography` package is there,
-    # which is its version string, not the bindings (cryptography.hazmat) this guards against.
+    # Packages, and the subpackages named above.
     names = done.stdout.split()
     loaded = {name.split(".")[0] for name in names} | {".".join(name.split(".")[:2]) for name in names}
     assert "sqlalchemy" in loaded  # the list is the real one

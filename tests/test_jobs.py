@@ -150,3 +150,11 @@ def test_consumer_thread_can_be_turned_off(tmp_path: Path) -> None:
     )
     made.test_client().get("/api/v1/instance")
     assert made.extensions["kenoma_jobs"]._consumer is None
+
+
+def test_sqlite_queue_commits_without_an_fsync_per_job(queued_app: Flask) -> None:
+    """WAL with synchronous=NORMAL, as kenoma.db: SQLite's default FULL synced the disk on every
+    queued job, inside the request that queued it (issue 19)."""
+    connection = queued_app.extensions["kenoma_jobs"].huey.storage.conn
+    assert connection.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    assert connection.execute("PRAGMA synchronous").fetchone()[0] == 1  # NORMAL

@@ -10,7 +10,9 @@ import uuid
 from sqlalchemy import select
 
 from federation.documents import PUBLIC
+from models import Account
 from models import Activity
+from models import Follow
 from models import db
 from tests.federation.conftest import get_ap
 
@@ -113,3 +115,38 @@ def test_a_create_of_something_else_is_served_as_it_was_sent(app, client, post, 
     )
     db.session.commit()
     assert get_ap(client, _path(vote_id)).get_json() == vote
+
+
+def _queued_federations(monkeypatch) -> list[str]:
+    import jobs
+
+    queued: list[str] = []
+    real = jobs.enqueue
+
+    def spy(name: str, **kwargs):
+        if name == "federate_status":
+            queued.append(kwargs["status_id"])
+        return real(name, **kwargs)
+
+    monkeypatch.setattr(jobs, "enqueue", spy)
+    return queued
+
+
+def test_a_post_queues_its_delivery_only_when_another_server_would_get_it(
+    client, post, alice_h, account, monkeypatch
+):
+    """Most local posts reach no other server: no job is queued for them (issue 19). A remote
+    follower, a remote mention or a remote author's reblogged status each make one."""
+    queued = _queued_federations(monkeypatch)
+    alone = post(alice_h, status="nobody remote reads this")
+    assert queued == []
+    rita = Account(nickname="rita", domain="remote.example", ap_id="https://remote.example/users/rita")
+    db.session.add(rita)
+    db.session.commit()
+    mentioning = post(alice_h, status="hi @rita@remote.example")
+    assert queued == [mentioning.id]
+    db.session.add(Follow(follower_id=rita.id, followee_id=account.id))
+    db.session.commit()
+    followed = post(alice_h, status="now rita follows")
+    assert queued == [mentioning.id, followed.id]
+    assert alone.id not in queued

@@ -132,6 +132,25 @@ def test_list_notifications_by_account(
     assert response.get_json() == {"error": "Account is not found"}
 
 
+def test_list_notifications_statement_built_once_binds_reader_and_account_per_request(
+    client: FlaskClient, auth_headers: Callable[..., dict], people: dict[str, Account]
+) -> None:
+    """The list's statement is cached per filter combination: the reader and the account
+    filter are bind parameters, never values baked in by the first request."""
+    alice, bob, carol = people["alice"], people["bob"], people["carol"]
+    bob_to_alice = add(alice, bob, "follow")
+    carol_to_alice = add(alice, carol, "follow")
+    alice_to_bob = add(bob, alice, "follow")
+    carol_to_bob = add(bob, carol, "follow")
+
+    assert ids(client.get(URL, headers=auth_headers(alice))) == [carol_to_alice.id, bob_to_alice.id]
+    assert ids(client.get(URL, headers=auth_headers(bob))) == [carol_to_bob.id, alice_to_bob.id]
+    by_carol = f"{URL}?account_id={carol.id}"
+    assert ids(client.get(by_carol, headers=auth_headers(alice))) == [carol_to_alice.id]
+    assert ids(client.get(by_carol, headers=auth_headers(bob))) == [carol_to_bob.id]
+    assert ids(client.get(f"{URL}?account_id={alice.id}", headers=auth_headers(bob))) == [alice_to_bob.id]
+
+
 def test_list_notifications_exclude_visibilities(
     client: FlaskClient, auth_headers: Callable[..., dict], people: dict[str, Account]
 ) -> None:

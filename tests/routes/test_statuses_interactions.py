@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from models import Status
 from models import db
+from tests.conftest import sql_log
 from tests.routes.statuses_helpers import BASE
 from tests.routes.statuses_helpers import fetch
 from tests.routes.statuses_helpers import follow
@@ -34,6 +35,26 @@ def test_favourite_and_unfavourite(client, account, bob, alice_h, bob_h):
         client.post(f"/api/v1/statuses/{sid}/unfavourite", headers=bob_h).get_json()["favourites_count"] == 0
     )
     assert notifications(account, "favourite") == []
+
+
+def test_favourite_reads_first_and_renders_without_loading_again(client, account, bob, alice_h, bob_h):
+    sid = post(client, alice_h, status="like me")["id"]
+    for action, writes in (
+        ("favourite", ["favourite", "status", "notification"]),
+        ("unfavourite", ["favourite", "status", "notification"]),
+    ):
+        db.session.expire_all()  # as a request of a real server: nothing loaded yet
+        with sql_log() as log:
+            response = client.post(f"/api/v1/statuses/{sid}/{action}", headers=bob_h)
+        assert response.status_code == 200
+        assert response.get_json()["favourites_count"] == (1 if action == "favourite" else 0)
+        # SQLite writers queue for one lock: it is held for the writes only, nothing read under it.
+        first_write = next(i for i, sql in enumerate(log) if sql.startswith(("INSERT", "UPDATE", "DELETE")))
+        commit = log.index("COMMIT")
+        tables = [sql.split()[1 if sql.startswith("UPDATE") else 2] for sql in log[first_write:commit]]
+        assert tables == writes
+        # The status, its author and the reader stay loaded across the commit.
+        assert not [sql for sql in log[commit + 1 :] if sql.startswith(("SELECT status.", "SELECT account."))]
 
 
 def test_favourite_own_status_does_not_notify(client, account, alice_h):
