@@ -16,8 +16,10 @@ import itertools
 import os
 import pwd
 import shutil
+import signal
 import socket
 import subprocess
+import sys
 import tempfile
 import time
 from pathlib import Path
@@ -25,6 +27,28 @@ from typing import Any
 
 SCALED = os.environ.get("KENOMA_TEST_DB", "sqlite") == "postgres"
 USER = "kenoma"
+
+# Run by a watchdog process next to each pytest process (see Watchdog): it blocks on a pipe whose
+# only writer is the pytest process, so end-of-file means that process is gone, whatever killed
+# it (SIGKILL included). Unless told "done" first, it then stops PostgreSQL (SIGQUIT: immediate
+# shutdown) and redis-server by pid, and removes their folder. argv: folder, postmaster pid,
+# redis pid.
+WATCHDOG = """
+import os, shutil, signal, sys, time
+told = sys.stdin.buffer.read()
+if told.strip() != b"done":
+    folder, pids = sys.argv[1], [int(pid) for pid in sys.argv[2:]]
+    for pid, sig in zip(pids, (signal.SIGQUIT, signal.SIGTERM)):
+        try:
+            os.kill(pid, sig)
+        except OSError:
+            pass
+    deadline = time.monotonic() + 30
+    while pids and time.monotonic() < deadline:
+        pids = [pid for pid in pids if os.path.exists(f"/proc/{pid}")]
+        time.sleep(0.05)
+    shutil.rmtree(folder, ignore_errors=True)
+"""
 
 
 def _free_port() -> int:
@@ -106,6 +130,10 @@ class Postgres:
         log = str(self.folder / "postgres.log")
         self._run(_pg_bin("pg_ctl"), "-D", str(self.data), "-l", log, "-o", options, "-w", "start")
 
+    def pid(self) -> int:
+        """The postmaster's pid (the first line of its pid file)."""
+        return int((self.data / "postmaster.pid").read_text().split("\n", 1)[0])
+
     def stop(self) -> None:
         try:
             self._run(_pg_bin("pg_ctl"), "-D", str(self.data), "-m", "immediate", "-w", "stop")
@@ -153,6 +181,40 @@ class Redis:
         if self.process is not None:
             self.process.terminate()
             self.process.wait(timeout=10)
+
+
+class Watchdog:
+    """Stops the engines when the pytest process that started them dies without stopping them
+    (SIGKILL, or a SIGTERM/SIGINT that ends it before the session's teardown). Its own session,
+    so a Ctrl-C sent to the terminal's process group does not end it before it has cleaned up."""
+
+    def __init__(self, folder: Path, pids: list[int]) -> None:
+        self.process = subprocess.Popen(
+            [sys.executable, "-c", WATCHDOG, str(folder), *map(str, pids)],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            start_new_session=True,
+        )
+
+    def dismiss(self) -> None:
+        """The engines were stopped in order: nothing left to do."""
+        try:
+            self.process.communicate(b"done", timeout=10)
+        except (OSError, subprocess.TimeoutExpired):
+            self.process.kill()
+
+
+def _exit_on_sigterm() -> None:
+    """SIGTERM ends Python without unwinding: make it a Ctrl-C instead (pytest stops the run
+    on KeyboardInterrupt and tears the session down, Engines.stop included; SystemExit would
+    only fail the running test). Only where nobody set a handler already."""
+    if signal.getsignal(signal.SIGTERM) is signal.SIG_DFL:
+
+        def terminated(signum: int, frame: Any) -> None:
+            raise KeyboardInterrupt
+
+        signal.signal(signal.SIGTERM, terminated)
 
 
 class Databases:
@@ -224,11 +286,15 @@ class Engines:
         self.redis = Redis(self.folder / "redis")
         self.databases = Databases(self.postgres)
         self.embedded = False  # the running test is marked `embedded`: its apps stay on SQLite
+        self.watchdog: Watchdog | None = None
 
     def start(self) -> None:
+        _exit_on_sigterm()
         try:
             self.postgres.start()
             self.redis.start()
+            assert self.redis.process is not None
+            self.watchdog = Watchdog(self.folder, [self.postgres.pid(), self.redis.process.pid])
             self.databases.make_template()
         except BaseException:
             self.stop()
@@ -238,6 +304,8 @@ class Engines:
         self.redis.stop()
         self.postgres.stop()
         shutil.rmtree(self.folder, ignore_errors=True)
+        if self.watchdog is not None:
+            self.watchdog.dismiss()
 
     def next_test(self) -> None:
         self.databases.next_test()
