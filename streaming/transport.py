@@ -124,7 +124,9 @@ class RedisTransport:
         import redis  # lazy: only servers configured with Redis load it
 
         self.client = redis.Redis.from_url(url)
-        self.channel = channel
+        # Pub/sub ignores the database number: two instances on one Redis server, each in a
+        # database of its own, would hear each other's batches on a shared channel name.
+        self.channel = f"{channel}:{self.client.connection_pool.connection_kwargs.get('db', 0)}"
         self._pubsub = None
 
     def send(self, batch: bytes) -> None:
