@@ -225,16 +225,19 @@ class Watchdog:
             self.process.kill()
 
 
-def _exit_on_sigterm() -> None:
+def _exit_on_sigterm() -> Any:
     """SIGTERM ends Python without unwinding: make it a Ctrl-C instead (pytest stops the run
     on KeyboardInterrupt and tears the session down, Engines.stop included; SystemExit would
-    only fail the running test). Only where nobody set a handler already."""
-    if signal.getsignal(signal.SIGTERM) is signal.SIG_DFL:
+    only fail the running test). Only where nobody set a handler already. Returns the handler
+    to put back once the engines are stopped (None: nothing to put back)."""
+    if signal.getsignal(signal.SIGTERM) is not signal.SIG_DFL:
+        return None
 
-        def terminated(signum: int, frame: Any) -> None:
-            raise KeyboardInterrupt
+    def terminated(signum: int, frame: Any) -> None:
+        raise KeyboardInterrupt
 
-        signal.signal(signal.SIGTERM, terminated)
+    signal.signal(signal.SIGTERM, terminated)
+    return signal.SIG_DFL
 
 
 class Databases:
@@ -321,13 +324,14 @@ class Engines:
         self.databases = Databases(self.postgres, self.retire)
         self.embedded = False  # the running test is marked `embedded`: its apps stay on SQLite
         self.watchdog: Watchdog | None = None
+        self.sigterm: Any = None  # SIGTERM's handler before start(), put back by stop()
         # Apps made in this process, by database URI: their job consumers are stopped once the
         # database goes to another instance (or the engines stop), so none runs a job on data
         # that is no longer its own, or polls a Redis that is gone.
         self.apps: dict[str, list[weakref.ref[Flask]]] = {}
 
     def start(self) -> None:
-        _exit_on_sigterm()
+        self.sigterm = _exit_on_sigterm()
         try:
             self.postgres.start()
             self.redis.start()
@@ -346,6 +350,9 @@ class Engines:
         shutil.rmtree(self.folder, ignore_errors=True)
         if self.watchdog is not None:
             self.watchdog.dismiss()
+        if self.sigterm is not None:  # nothing left to clean up: a late SIGTERM just ends us
+            signal.signal(signal.SIGTERM, self.sigterm)
+            self.sigterm = None
 
     def track(self, app: Flask) -> None:
         """Note an app made on the engines (tests/conftest.py calls this for every app)."""
