@@ -63,12 +63,12 @@ test: $(VENV)/.installed-dev $(NODE_DIR)/node_modules/.installed $(PEER_VENV)/.i
 # The scaled layout (SPEC 28, README "Scaling out"): the same suite, each app on PostgreSQL and
 # Redis. tests/scaled.py starts a throwaway server of each in a temporary folder on free ports and
 # stops them afterwards; nothing needs to be running. Debian's packages are installed when missing
-# (as `bench` installs wrk).
+# (as `bench` installs wrk), and everything `test` needs too: it is the same suite.
 engines:
 	@ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 && command -v redis-server >/dev/null || \
 		(apt-get update -qq && apt-get install -y -qq postgresql redis-server)
 
-test-postgres: $(VENV)/.installed-dev $(NODE_DIR)/node_modules/.installed engines
+test-postgres: $(VENV)/.installed-dev $(NODE_DIR)/node_modules/.installed $(PEER_VENV)/.installed $(CHROMIUM) engines
 	KENOMA_TEST_DB=postgres $(BIN)/python -m pytest -q -n 2 --dist loadfile
 
 # The long schemathesis run over /openapi.json (FUZZ_EXAMPLES requests per operation, valid and

@@ -87,6 +87,16 @@ class Jobs:
                 self._consumer = consumer
                 self.enqueue_start_jobs()
 
+    def stop_consumer(self, timeout: float = 5.0) -> None:
+        """Stop the in-process consumer, letting a job in hand finish for up to `timeout` s. For
+        an app that is done with (the test suite: an app whose database is handed to another);
+        a request to the app afterwards starts a new one."""
+        with self._lock:
+            consumer, self._consumer = self._consumer, None
+        if consumer is not None:
+            consumer.shutdown_timeout = timeout
+            consumer.stop(graceful=True)
+
     def enqueue_start_jobs(self) -> None:
         for name in _AT_START:
             self.enqueue(name)

@@ -141,7 +141,9 @@ class RedisTransport:
 
         # The health check pings an idle subscription, so a silently dropped one is noticed.
         self.client = redis.Redis.from_url(url, health_check_interval=HEALTH_CHECK)
-        self.channel = channel
+        # Pub/sub ignores the database number: two instances on one Redis server, each in a
+        # database of its own, would hear each other's batches on a shared channel name.
+        self.channel = f"{channel}:{self.client.connection_pool.connection_kwargs.get('db', 0)}"
         self._stopped = threading.Event()
         self.subscribed = False
 

@@ -47,6 +47,7 @@ def engines() -> Iterator[scaled.Engines | None]:
         if "SQLALCHEMY_DATABASE_URI" not in config and not started.embedded:
             config |= scaled.instance_config(made.instance_path)
         original(made, config)
+        started.track(made)
 
     app_module._configure = configure
     try:

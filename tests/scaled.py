@@ -16,15 +16,50 @@ import itertools
 import os
 import pwd
 import shutil
+import signal
 import socket
 import subprocess
+import sys
 import tempfile
 import time
+import weakref
+from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 from typing import Any
+
+if TYPE_CHECKING:
+    from flask import Flask
 
 SCALED = os.environ.get("KENOMA_TEST_DB", "sqlite") == "postgres"
 USER = "kenoma"
+# Redis databases: each PostgreSQL database has one of its own (see Databases.redis_db), so two
+# instances in one test never share a job queue, and an app left over from an earlier test never
+# takes a job queued by the running one.
+REDIS_DATABASES = 1024
+FIRST_EMPTY_REDIS_DB = 64
+
+# Run by a watchdog process next to each pytest process (see Watchdog): it blocks on a pipe whose
+# only writer is the pytest process, so end-of-file means that process is gone, whatever killed
+# it (SIGKILL included). Unless told "done" first, it then stops PostgreSQL (SIGQUIT: immediate
+# shutdown) and redis-server by pid, and removes their folder. argv: folder, postmaster pid,
+# redis pid.
+WATCHDOG = """
+import os, shutil, signal, sys, time
+told = sys.stdin.buffer.read()
+if told.strip() != b"done":
+    folder, pids = sys.argv[1], [int(pid) for pid in sys.argv[2:]]
+    for pid, sig in zip(pids, (signal.SIGQUIT, signal.SIGTERM)):
+        try:
+            os.kill(pid, sig)
+        except OSError:
+            pass
+    deadline = time.monotonic() + 30
+    while pids and time.monotonic() < deadline:
+        pids = [pid for pid in pids if os.path.exists(f"/proc/{pid}")]
+        time.sleep(0.05)
+    shutil.rmtree(folder, ignore_errors=True)
+"""
 
 
 def _free_port() -> int:
@@ -99,12 +134,18 @@ class Postgres:
         self._run(
             _pg_bin("initdb"), "-D", str(self.data), "-U", USER, "--auth=trust", "-E", "UTF8", "--no-sync"
         )
+        # No autovacuum: its ANALYZE takes a transaction id, which moves the snapshot that
+        # readcache.py's probe reads, so a test's kept answer could be retired by chance.
         options = (
             f"-p {self.port} -k {self.folder} -c listen_addresses=127.0.0.1 -c max_connections=300 "
-            "-c fsync=off -c synchronous_commit=off -c full_page_writes=off"
+            "-c fsync=off -c synchronous_commit=off -c full_page_writes=off -c autovacuum=off"
         )
         log = str(self.folder / "postgres.log")
         self._run(_pg_bin("pg_ctl"), "-D", str(self.data), "-l", log, "-o", options, "-w", "start")
+
+    def pid(self) -> int:
+        """The postmaster's pid (the first line of its pid file)."""
+        return int((self.data / "postmaster.pid").read_text().split("\n", 1)[0])
 
     def stop(self) -> None:
         try:
@@ -127,8 +168,11 @@ class Redis:
     def __init__(self, folder: Path) -> None:
         self.folder = folder
         self.port = _free_port()
-        self.url = f"redis://127.0.0.1:{self.port}/0"
+        self.url = self.url_for(0)
         self.process: subprocess.Popen | None = None
+
+    def url_for(self, database: int) -> str:
+        return f"redis://127.0.0.1:{self.port}/{database}"
 
     def start(self) -> None:
         self.folder.mkdir(parents=True, exist_ok=True)
@@ -136,7 +180,11 @@ class Redis:
         if server is None:
             raise RuntimeError("redis-server not found: install it (make test-postgres does)")
         self.process = subprocess.Popen(
-            [server, "--port", str(self.port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
+            [
+                server,
+                *("--port", str(self.port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"),
+                *("--databases", str(REDIS_DATABASES)),
+            ],
             cwd=self.folder,
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
@@ -155,15 +203,54 @@ class Redis:
             self.process.wait(timeout=10)
 
 
+class Watchdog:
+    """Stops the engines when the pytest process that started them dies without stopping them
+    (SIGKILL, or a SIGTERM/SIGINT that ends it before the session's teardown). Its own session,
+    so a Ctrl-C sent to the terminal's process group does not end it before it has cleaned up."""
+
+    def __init__(self, folder: Path, pids: list[int]) -> None:
+        self.process = subprocess.Popen(
+            [sys.executable, "-c", WATCHDOG, str(folder), *map(str, pids)],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            start_new_session=True,
+        )
+
+    def dismiss(self) -> None:
+        """The engines were stopped in order: nothing left to do."""
+        try:
+            self.process.communicate(b"done", timeout=10)
+        except (OSError, subprocess.TimeoutExpired):
+            self.process.kill()
+
+
+def _exit_on_sigterm() -> Any:
+    """SIGTERM ends Python without unwinding: make it a Ctrl-C instead (pytest stops the run
+    on KeyboardInterrupt and tears the session down, Engines.stop included; SystemExit would
+    only fail the running test). Only where nobody set a handler already. Returns the handler
+    to put back once the engines are stopped (None: nothing to put back)."""
+    if signal.getsignal(signal.SIGTERM) is not signal.SIG_DFL:
+        return None
+
+    def terminated(signum: int, frame: Any) -> None:
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, terminated)
+    return signal.SIG_DFL
+
+
 class Databases:
     """The numbered databases handed to the instance folders of the running test."""
 
-    def __init__(self, postgres: Postgres) -> None:
+    def __init__(self, postgres: Postgres, retire: Callable[[str], None]) -> None:
         self.postgres = postgres
+        self.retire = retire  # called with a database's URI before it is handed out again
         self.made = 0
         self.by_instance: dict[str, str] = {}
         self.empties = itertools.count()
         self.tables: list[str] = []
+        self.redis_dbs: dict[str, int] = {}
 
     def make_template(self) -> None:
         from sqlalchemy import create_engine
@@ -184,22 +271,34 @@ class Databases:
         """The URI of the instance folder's database in this test: a fresh (emptied) one for a
         folder not seen yet."""
         if instance_path not in self.by_instance:
-            name = f"kenoma_{len(self.by_instance)}"
-            if len(self.by_instance) < self.made:
+            number = len(self.by_instance)
+            name = f"kenoma_{number}"
+            uri = self.postgres.uri(name)
+            if number < self.made:
+                self.retire(uri)
                 self._empty(name)
             else:
                 with self.postgres.admin() as admin:
                     admin.execute(f"CREATE DATABASE {name} TEMPLATE kenoma_template")
                 self.made += 1
-            self.by_instance[instance_path] = self.postgres.uri(name)
+                self.redis_dbs[uri] = number
+            self.by_instance[instance_path] = uri
         return self.by_instance[instance_path]
 
     def empty_database(self) -> str:
         """A new database without any table, for a test that runs the migrations."""
-        name = f"kenoma_empty_{next(self.empties)}"
+        number = next(self.empties)
+        name = f"kenoma_empty_{number}"
         with self.postgres.admin() as admin:
             admin.execute(f"CREATE DATABASE {name}")
-        return self.postgres.uri(name)
+        uri = self.postgres.uri(name)
+        spread = REDIS_DATABASES - FIRST_EMPTY_REDIS_DB
+        self.redis_dbs[uri] = FIRST_EMPTY_REDIS_DB + number % spread
+        return uri
+
+    def redis_db(self, uri: str) -> int:
+        """The Redis database that goes with the PostgreSQL database `uri`."""
+        return self.redis_dbs[uri]
 
     def _empty(self, name: str) -> None:
         import psycopg
@@ -222,31 +321,65 @@ class Engines:
         self.folder.chmod(0o755)  # PostgreSQL's user reaches its folder inside
         self.postgres = Postgres(self.folder / "postgres")
         self.redis = Redis(self.folder / "redis")
-        self.databases = Databases(self.postgres)
+        self.databases = Databases(self.postgres, self.retire)
         self.embedded = False  # the running test is marked `embedded`: its apps stay on SQLite
+        self.watchdog: Watchdog | None = None
+        self.sigterm: Any = None  # SIGTERM's handler before start(), put back by stop()
+        # Apps made in this process, by database URI: their job consumers are stopped once the
+        # database goes to another instance (or the engines stop), so none runs a job on data
+        # that is no longer its own, or polls a Redis that is gone.
+        self.apps: dict[str, list[weakref.ref[Flask]]] = {}
 
     def start(self) -> None:
+        self.sigterm = _exit_on_sigterm()
         try:
             self.postgres.start()
             self.redis.start()
+            assert self.redis.process is not None
+            self.watchdog = Watchdog(self.folder, [self.postgres.pid(), self.redis.process.pid])
             self.databases.make_template()
         except BaseException:
             self.stop()
             raise
 
     def stop(self) -> None:
+        for uri in list(self.apps):
+            self.retire(uri)
         self.redis.stop()
         self.postgres.stop()
         shutil.rmtree(self.folder, ignore_errors=True)
+        if self.watchdog is not None:
+            self.watchdog.dismiss()
+        if self.sigterm is not None:  # nothing left to clean up: a late SIGTERM just ends us
+            signal.signal(signal.SIGTERM, self.sigterm)
+            self.sigterm = None
+
+    def track(self, app: Flask) -> None:
+        """Note an app made on the engines (tests/conftest.py calls this for every app)."""
+        uri = str(app.config.get("SQLALCHEMY_DATABASE_URI", ""))
+        if uri in self.databases.redis_dbs:
+            self.apps.setdefault(uri, []).append(weakref.ref(app))
+
+    def retire(self, uri: str) -> None:
+        """Stop the job consumers of the apps made on database `uri`."""
+        for ref in self.apps.pop(uri, []):
+            app = ref()
+            queue = app.extensions.get("kenoma_jobs") if app is not None else None
+            if queue is not None:
+                queue.stop_consumer()
 
     def next_test(self) -> None:
         self.databases.next_test()
         self.redis.flush()
 
     def config_for(self, instance_path: str) -> dict[str, str]:
+        return self.config_of(self.databases.for_instance(instance_path))
+
+    def config_of(self, uri: str) -> dict[str, str]:
+        """The database `uri` and the Redis database that goes with it."""
         return {
-            "SQLALCHEMY_DATABASE_URI": self.databases.for_instance(instance_path),
-            "REDIS_URL": self.redis.url,
+            "SQLALCHEMY_DATABASE_URI": uri,
+            "REDIS_URL": self.redis.url_for(self.databases.redis_db(uri)),
         }
 
     def env_for(self, instance_path: str, *, empty: bool = False) -> dict[str, str]:
@@ -254,7 +387,7 @@ class Engines:
         uri = self.databases.empty_database() if empty else self.databases.for_instance(instance_path)
         if empty:
             self.databases.by_instance[instance_path] = uri
-        return {"KENOMA_SQLALCHEMY_DATABASE_URI": uri, "KENOMA_REDIS_URL": self.redis.url}
+        return {f"KENOMA_{key}": value for key, value in self.config_of(uri).items()}
 
 
 # The running session's engines (set by tests/conftest.py when SCALED), for helpers that build
@@ -279,4 +412,4 @@ def empty_database() -> dict[str, str]:
     """Config for an app whose database has no table yet (migration tests; {} on SQLite)."""
     if current is None:
         return {}
-    return {"SQLALCHEMY_DATABASE_URI": current.databases.empty_database(), "REDIS_URL": current.redis.url}
+    return current.config_of(current.databases.empty_database())

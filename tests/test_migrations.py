@@ -120,8 +120,10 @@ def test_notification_ids_become_numbers_in_their_old_order(migrated_app: Flask)
     accounts = [create_local_account(f"n{i}", "secret-pw", email=f"n{i}@example.org") for i in range(4)]
     for follower in accounts[1:]:
         follow(follower, accounts[0])
-    db.session.commit()
     owner = accounts[0].id
+    # Committed, with nothing read after: on PostgreSQL a read would hold the session's
+    # transaction open, and the downgrade's DROP INDEX would wait for it for ever.
+    db.session.commit()
     downgrade(revision="4c7e9a1d3b62")
     # Flake ids whose string order is not their insertion order (the third sorts first).
     old_ids = ["9hptFmVJ02khbzYJaS", "9hptFmVJ02khbzYJaT", "9hptFmVJ02khbzYJa0"]

@@ -149,12 +149,16 @@ def federate_poll_update(status_id: str) -> None:
     status = db.session.get(Status, status_id)
     if status is None or not status.account.is_local:
         return
-    voters = db.session.scalars(
-        select(Account)
-        .join(PollVote, PollVote.account_id == Account.id)
+    # Each voter once, however many options they chose: by id, as PostgreSQL cannot compare
+    # the account's JSON columns for a SELECT DISTINCT over the whole row.
+    voter_ids = (
+        select(PollVote.account_id)
         .join(Poll, Poll.id == PollVote.poll_id)
-        .where(Poll.status_id == status.id, Account.domain.is_not(None))
-        .distinct()
+        .where(Poll.status_id == status.id)
+        .scalar_subquery()
+    )
+    voters = db.session.scalars(
+        select(Account).where(Account.id.in_(voter_ids), Account.domain.is_not(None))
     ).all()
     if voters:
         publish(

@@ -1,7 +1,8 @@
 """Two app servers on one PostgreSQL and one Redis (SPEC 28): two gunicorn processes on their own
 ports sharing the instance folder, as two machines behind nginx would share it. They must behave
-as one server: a rate limit counts across both, a scheduled job runs once, and a read on either
-sees a write made on the other at once (kept answers included).
+as one server: a rate limit counts across both, a scheduled job runs once, a read on either sees a
+write made on the other at once (kept answers included), and a post made on one streams to a
+client of the other within a second (Redis pub/sub carries the event batch).
 
 Runs in the scaled run (`make test-postgres`, tests/scaled.py), which brings the engines."""
 
@@ -18,6 +19,8 @@ import requests
 
 from tests import scaled
 from tests.reliability.conftest import Server
+from tests.streaming.clients import SseClient
+from tests.streaming.clients import WsClient
 
 pytestmark = pytest.mark.skipif(not scaled.SCALED, reason="needs the scaled engines (make test-postgres)")
 
@@ -120,3 +123,33 @@ def test_a_scheduled_status_is_posted_once(servers: tuple[Server, Server]) -> No
     time.sleep(2)  # a second run, had there been one, would have posted by now
     assert len(_get(first, f"/api/v1/accounts/{account_id}/statuses", token).json()) == 1
     assert _get(first, "/api/v1/scheduled_statuses", token).json() == []
+
+
+def test_a_post_on_one_server_streams_to_clients_of_the_other(servers: tuple[Server, Server]) -> None:
+    first, second = servers
+    accounts = first.register_accounts(["dora", "ezra"])
+    (dora_id, dora), ezra = accounts["dora"], accounts["ezra"][1]
+    assert _post(first, f"/api/v1/accounts/{dora_id}/follow", ezra).status_code == 200
+    # Both readers hold their connection on the second server only: nothing on the first
+    # server's side can reach them but the Redis channel.
+    home = WsClient(second.url, {"stream": "user"}, protocol=ezra)
+    assert home.accepted is not None
+    town = SseClient(second.url, "public/local")
+    assert town.status == 200
+    try:
+        started = time.monotonic()
+        posted = _post(first, "/api/v1/statuses", dora, status="from the first server")
+        assert posted.status_code == 200, posted.text
+        status_id = posted.json()["id"]
+        for reader in (home, town):
+            frame = reader.wait_for("update", timeout=5, where=lambda f: _is_status(f, status_id))
+            assert time.monotonic() - started < 1.0, reader.names()
+            assert frame["decoded"]["content"] == posted.json()["content"]
+    finally:
+        home.close()
+        town.close()
+
+
+def _is_status(frame: dict, status_id: str) -> bool:
+    decoded = frame.get("decoded")
+    return isinstance(decoded, dict) and decoded.get("id") == status_id

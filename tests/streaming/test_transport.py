@@ -118,6 +118,26 @@ def test_the_redis_listener_comes_back_after_a_restart(redis_server: Redis) -> N
         receiving.stop()
 
 
+def test_instances_in_two_redis_databases_do_not_hear_each_other(redis_url: str) -> None:
+    """Pub/sub ignores the database number: the channel is named after it instead."""
+    other_url = redis_url.rsplit("/", 1)[0] + "/1"
+    ours, theirs = RedisTransport(redis_url), RedisTransport(other_url)
+    heard_ours: queue.Queue = queue.Queue()
+    heard_theirs: queue.Queue = queue.Queue()
+    ours.start(heard_ours.put)
+    theirs.start(heard_theirs.put)
+    try:
+        deadline = time.monotonic() + 5
+        while heard_ours.empty() and time.monotonic() < deadline:
+            RedisTransport(redis_url).send(b"ours")
+            time.sleep(0.05)
+        assert heard_ours.get(timeout=1) == b"ours"
+        assert heard_theirs.empty()
+    finally:
+        ours.stop()
+        theirs.stop()
+
+
 def test_a_server_configured_with_redis_streams_through_it(redis_server: Redis, tmp_path: Path) -> None:
     server = Server(tmp_path / "redis", KENOMA_REDIS_URL=redis_server.url)
     server.migrate()
