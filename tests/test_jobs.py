@@ -152,6 +152,7 @@ def test_consumer_thread_can_be_turned_off(tmp_path: Path) -> None:
     assert made.extensions["kenoma_jobs"]._consumer is None
 
 
+@pytest.mark.embedded  # the SQLite queue's own settings; the scaled layout queues in Redis
 def test_sqlite_queue_commits_without_an_fsync_per_job(queued_app: Flask) -> None:
     """WAL with synchronous=NORMAL, as kenoma.db: SQLite's default FULL synced the disk on every
     queued job, inside the request that queued it (issue 19)."""
