@@ -3,7 +3,9 @@ targets, then the checks that are not wrk rows, then the notes."""
 
 from __future__ import annotations
 
+import json
 import statistics
+from pathlib import Path
 
 from probes import ImportResult
 from rows import Row
@@ -59,9 +61,32 @@ def wrk_row_line(row: Row) -> tuple[list[str], bool | None]:
     return cells, ok
 
 
+# Each run leaves its median ratios here, so a run on the other database prints them beside its
+# own (issue 18: BENCH_DB=postgres, "the same rows, with their ratios beside the SQLite run's").
+RESULTS = Path(__file__).resolve().parent / "results"
+
+
+def save_ratios(database: str, wrk_rows: list[Row]) -> None:
+    RESULTS.mkdir(exist_ok=True)
+    ratios = {row.name: median(row.ratios) for row in wrk_rows if row.ratios}
+    (RESULTS / f"{database}.json").write_text(json.dumps(ratios, indent=1) + "\n")
+
+
+def saved_ratios(database: str) -> dict[str, float]:
+    try:
+        return json.loads((RESULTS / f"{database}.json").read_text())
+    except (OSError, ValueError):
+        return {}
+
+
 def print_table(
-    wrk_rows: list[Row], checks: list[tuple[str, str, str, bool | None]], notes: list[str]
+    wrk_rows: list[Row],
+    checks: list[tuple[str, str, str, bool | None]],
+    notes: list[str],
+    beside: tuple[str, dict[str, float]] | None = None,
 ) -> bool:
+    """`beside`: another database's last ratios (its name, row -> median ratio), a column of
+    their own."""
     header = [
         "row",
         "req/s",
@@ -79,8 +104,13 @@ def print_table(
     for row in wrk_rows:
         cells, ok = wrk_row_line(row)
         cells.append("" if ok is None else ("ok" if ok else "MISS"))
+        if beside is not None:
+            other = beside[1].get(row.name)
+            cells.append("" if other is None else f"{other:.0%}")
         misses += ok is False
         lines.append(cells)
+    if beside is not None:
+        header.append(f"ratio on {beside[0]} (its last run)")
     widths = [max(len(header[i]), *(len(line[i]) for line in lines)) for i in range(len(header))]
     rule = "+".join("-" * (w + 2) for w in widths)
     print()

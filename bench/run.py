@@ -33,6 +33,8 @@ from probes import sigterm_under_load  # noqa: E402
 from report import growth_checks  # noqa: E402
 from report import import_checks  # noqa: E402
 from report import print_table  # noqa: E402
+from report import save_ratios  # noqa: E402
+from report import saved_ratios  # noqa: E402
 from report import statement_checks  # noqa: E402
 from rows import Row  # noqa: E402
 from rows import growth_mode_rows  # noqa: E402
@@ -234,7 +236,11 @@ def run(workdir: Path, logs: Path, servers: dict[str, Server], notes: list[str],
         + " by bulk insert (bench/bulk.py)"
     )
     notes.append(f"total time {time.perf_counter() - began:.0f}s")
-    all_met = print_table(rows + growth_rows, checks, notes)
+    database = "postgres" if os.environ.get("BENCH_DB") == "postgres" else "sqlite"
+    other = "sqlite" if database == "postgres" else "postgres"
+    others = saved_ratios(other)
+    save_ratios(database, rows + growth_rows)
+    all_met = print_table(rows + growth_rows, checks, notes, (other, others) if others else None)
     return 0 if all_met else 1
 
 
