@@ -178,16 +178,21 @@ def _signed_lines(port: int, hosts: list[str], key: rsa.RSAPrivateKey) -> list[s
     return lines
 
 
-def _queued(jobs_db: Path) -> int:
+def _queued(jobs_db: Path, redis_url: str | None) -> int:
+    """Jobs waiting: huey's SQLite task table, or its Redis list in the scaled layout."""
+    if redis_url:
+        import redis
+
+        return redis.Redis.from_url(redis_url).llen("huey.redis.kenoma")
     with sqlite3.connect(jobs_db, timeout=10) as connection:
         return connection.execute("select count(*) from task").fetchone()[0]
 
 
-def _drained(jobs_db: Path, timeout: float = 120.0) -> float | None:
+def _drained(jobs_db: Path, redis_url: str | None, timeout: float = 120.0) -> float | None:
     """Seconds until the job queue (the inbound activities' processing) is empty; None if not."""
     started = time.perf_counter()
     while time.perf_counter() - started < timeout:
-        if _queued(jobs_db) == 0:
+        if _queued(jobs_db, redis_url) == 0:
             return time.perf_counter() - started
         time.sleep(0.05)
     return None
@@ -223,7 +228,7 @@ def federation_probe(
         before = wrk(floor.port, "/write", SECONDS, headers=form, requests_file=floor_file)
         inbound = wrk(port, "/inbox", SECONDS, requests_file=signed, script="signed.lua")
         after = wrk(floor.port, "/write", SECONDS, headers=form, requests_file=floor_file)
-        processed = _drained(workdir / "instance" / "jobs.db")
+        processed = _drained(workdir / "instance" / "jobs.db", env.get("KENOMA_REDIS_URL"))
     finally:
         inboxes.stop()
     return FederationResult(
