@@ -16,6 +16,10 @@ REST API. Chosen over the gevent worker, which would put SQLite, the multiproces
 0.92-0.96 of its interleaved passes without them, the workers' CPU per request 1.01-1.06x (idle
 connections cost nothing: the loop sleeps in select, waking for heartbeats every 25 s);
 created_at -> frame p50 15-36 ms, p99 78-280 ms, its tail following the box's load.
+The worker class (gunicorn_worker.py) takes a connection only when it has a free thread, so a
+few keep-alive clients cannot pile onto one worker while the other idles: with it the home row
+beside 500 streams is 0.93-0.97 of its passes without them on a quiet box (stock gthread swung
+from 0.44 to 1.63 between runs), and a SIGTERM still answers the clients waiting in the backlog.
 An event committed in one worker reaches the others over unix datagram sockets in the
 instance folder (streaming/transport.py), or Redis pub/sub with KENOMA_REDIS_URL."""
 
@@ -24,7 +28,9 @@ import re
 
 from gunicorn.glogging import Logger
 
-worker_class = "gthread"
+# gthread, accepting only what a free thread can start soon and answering the listen backlog on
+# the way out (gunicorn_worker.py says why).
+worker_class = "gunicorn_worker.KenomaThreadWorker"
 workers = 2
 threads = 4
 timeout = 60

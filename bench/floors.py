@@ -11,6 +11,7 @@ from rows import FORM
 from rows import Row
 from servers import Server
 from settings import BENCH
+from settings import ROOT
 
 
 def floor_servers(env: dict[str, str], workdir: Path, logs: Path) -> dict[str, Server]:
@@ -19,6 +20,8 @@ def floor_servers(env: dict[str, str], workdir: Path, logs: Path) -> dict[str, S
         **env,
         "BENCH_STATIC_DIR": str(workdir / "static"),
         "BENCH_WRITE_DB": str(workdir / "floor.db"),
+        # gunicorn.conf.py names Kenoma's worker class (gunicorn_worker.py), found from here too.
+        "PYTHONPATH": str(ROOT),
     }
     return {
         "wsgi": Server("floor-wsgi", "floor_wsgi:app", floor_env, logs, cwd=BENCH),
