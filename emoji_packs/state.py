@@ -58,6 +58,8 @@ class _State:
         self.lock = threading.Lock()
         self.emoji_key: tuple | None = None
         self.emoji: dict[str, Emoji] = {}
+        # (the emoji folder's stat, its pack folders' names): loaded._pack_names
+        self.pack_listing: tuple[tuple, list[str]] | None = None
         # The encoded /api/v1/pleroma/emoji answer and its ETag, for the `emoji` dict it was made of.
         self.emoji_answer: tuple[dict[str, Emoji], bytes, str] | None = None
         self.archives: dict[str, tuple[str, ArchiveInfo]] = {}
