@@ -68,4 +68,9 @@ class _State:
 
 
 def _state() -> _State:
-    return current_app.extensions.setdefault("kenoma_emoji", _State())
+    # get first: setdefault would build (and drop) a _State, lock included, on every call, and
+    # this runs several times per request.
+    state = current_app.extensions.get("kenoma_emoji")
+    if state is None:
+        state = current_app.extensions.setdefault("kenoma_emoji", _State())
+    return state
