@@ -178,9 +178,19 @@ class CookieSessions(SecureCookieSessionInterface):
     token instead, and the serializer cost more than the rest of a cached answer's view."""
 
     def open_session(self, app: Flask, request: Request) -> SecureCookieSession | None:
-        if app.secret_key and not request.cookies.get(self.get_cookie_name(app)):
+        # No Cookie header at all (an API client): not even the cookie parser runs.
+        if app.secret_key and (
+            "HTTP_COOKIE" not in request.environ or not request.cookies.get(self.get_cookie_name(app))
+        ):
             return self.session_class()
         return super().open_session(app, request)
+
+    def save_session(self, app: Flask, session: Any, response: Response) -> None:
+        # An empty session nobody read or changed sets, deletes and varies on nothing: Flask's
+        # save_session would only read seven cookie settings first.
+        if not session and not session.modified and not session.accessed:
+            return
+        super().save_session(app, session, response)
 
 
 class VersionedConfig(Config):

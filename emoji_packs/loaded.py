@@ -7,6 +7,7 @@ import hashlib
 import logging
 import os
 import stat
+import time
 from collections.abc import Iterable
 from typing import Any
 
@@ -16,7 +17,6 @@ from flask import request
 
 from emoji_packs.errors import PackError
 from emoji_packs.names import PACK_JSON
-from emoji_packs.names import emoji_dir
 from emoji_packs.names import is_safe_name
 from emoji_packs.names import is_safe_relative
 from emoji_packs.state import Emoji
@@ -25,23 +25,51 @@ from emoji_packs.store import load_pack
 
 log = logging.getLogger(__name__)
 
+_RACY_NS = 2_000_000_000
+
+
+def _pack_names(root: str) -> list[str] | None:
+    """The pack folders in the emoji folder, sorted; None when it cannot be read. The listing is
+    kept while the folder's own stat is unchanged (adding, removing or renaming a pack changes its
+    mtime and ctime), so a request stats the folder instead of reading it. A listing made within
+    two seconds of the folder's last change is not kept: a second change in the same timestamp
+    tick would leave the stat as it was (git's "racy" files)."""
+    try:
+        st = os.stat(root)
+    except OSError:
+        return None
+    stamp = (root, st.st_ino, st.st_dev, st.st_mtime_ns, st.st_ctime_ns)
+    state = _state()
+    listed = state.pack_listing
+    if listed is not None and listed[0] == stamp:
+        return listed[1]
+    try:
+        with os.scandir(root) as scan:
+            names = sorted(
+                entry.name
+                for entry in scan
+                if entry.is_dir(follow_symlinks=False) and is_safe_name(entry.name)
+            )
+    except OSError:
+        return None
+    if time.time_ns() - max(st.st_mtime_ns, st.st_ctime_ns) > _RACY_NS:
+        state.pack_listing = (stamp, names)
+    return names
+
 
 def _emoji_key() -> tuple:
-    root = emoji_dir()
-    key = []
-    try:
-        entries = sorted(os.scandir(root), key=lambda e: e.name)
-    except OSError:
+    root = os.fspath(current_app.config["EMOJI_DIR"])
+    names = _pack_names(root)
+    if names is None:
         return ()
-    for entry in entries:
-        if not entry.is_dir(follow_symlinks=False) or not is_safe_name(entry.name):
-            continue
+    key = []
+    for name in names:
         try:  # plain os calls: this runs on every request that shows emoji
-            st = os.lstat(os.path.join(entry.path, PACK_JSON))
+            st = os.lstat(os.path.join(root, name, PACK_JSON))
         except OSError:
             continue
         if stat.S_ISREG(st.st_mode):
-            key.append((entry.name, st.st_mtime_ns, st.st_size, st.st_ino))
+            key.append((name, st.st_mtime_ns, st.st_size, st.st_ino))
     return tuple(key)
 
 
@@ -95,6 +123,7 @@ def reload() -> None:
     state = _state()
     with state.lock:
         state.emoji_key = None
+        state.pack_listing = None
     if has_request_context():
         request.environ.pop("kenoma.emoji", None)
         request.environ.pop("kenoma.emoji_key", None)

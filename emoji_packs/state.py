@@ -58,6 +58,8 @@ class _State:
         self.lock = threading.Lock()
         self.emoji_key: tuple | None = None
         self.emoji: dict[str, Emoji] = {}
+        # (the emoji folder's stat, its pack folders' names): loaded._pack_names
+        self.pack_listing: tuple[tuple, list[str]] | None = None
         # The encoded /api/v1/pleroma/emoji answer and its ETag, for the `emoji` dict it was made of.
         self.emoji_answer: tuple[dict[str, Emoji], bytes, str] | None = None
         self.archives: dict[str, tuple[str, ArchiveInfo]] = {}
@@ -66,4 +68,9 @@ class _State:
 
 
 def _state() -> _State:
-    return current_app.extensions.setdefault("kenoma_emoji", _State())
+    # get first: setdefault would build (and drop) a _State, lock included, on every call, and
+    # this runs several times per request.
+    state = current_app.extensions.get("kenoma_emoji")
+    if state is None:
+        state = current_app.extensions.setdefault("kenoma_emoji", _State())
+    return state

@@ -94,6 +94,31 @@ def test_emoji_set_is_checked_once_per_request(app, monkeypatch):
     assert len(scans) == 1
 
 
+def test_pack_folders_are_listed_again_when_the_emoji_folder_changes(app, monkeypatch):
+    """The folder listing is kept while the folder's stat is unchanged (here kept at once: no
+    racy window); a pack added or removed on disk changes it."""
+    monkeypatch.setattr(pack_loaded, "_RACY_NS", -(10**12))
+    copy_fixture_pack(app, "test_pack")
+    root = app.config["EMOJI_DIR"]
+    names = pack_loaded._pack_names(root)
+    assert names == ["test_pack"]
+    assert pack_loaded._pack_names(root) is names  # kept, not listed again
+    copy_fixture_pack(app, "blobs.gg")
+    assert pack_loaded._pack_names(root) == ["blobs.gg", "test_pack"]
+    assert "blank" in emoji_packs.loaded_emoji()
+    shutil.rmtree(Path(root) / "blobs.gg")
+    shutil.rmtree(Path(root) / "test_pack")
+    assert emoji_packs.loaded_emoji() == {}
+
+
+def test_pack_folder_listing_just_after_a_change_is_not_kept(app):
+    """Within the racy window a second change could leave the folder's stat as it was."""
+    copy_fixture_pack(app, "test_pack")
+    root = app.config["EMOJI_DIR"]
+    assert pack_loaded._pack_names(root) == ["test_pack"]
+    assert app.extensions["kenoma_emoji"].pack_listing is None
+
+
 def test_emoji_by_shortcode_returns_entities_of_known_shortcodes(app):
     copy_fixture_pack(app, "test_pack")
     found = emoji_packs.emoji_by_shortcode(["blank2", "nope", "blank2"])
