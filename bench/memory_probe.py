@@ -1,6 +1,6 @@
 """Memory of Kenoma's master and workers (issue 19): a small, repeatable measurement.
 
-    .venv/bin/python bench/memory_probe.py [--requests N] [--seed-dir DIR] [--top K]
+    .venv/bin/python bench/memory_probe.py [--requests N] [--seed-dir DIR] [--top K] [--env K=V]
 
 Seeds an instance once as `make bench` does (bench/seeding.py; kept in --seed-dir, default
 /tmp/kenoma-memprobe-seed, and reused by later runs: delete it to seed again), copies it into a
@@ -97,6 +97,32 @@ def mappings(pid: int) -> dict[str, dict[str, float]]:
     return out
 
 
+def copied_and_new(master: int, worker: int) -> tuple[float, float]:
+    """A worker's private MB in the mappings it inherited from the master (pages copied on
+    write: the fork shared them) and in the mappings made after the fork (new memory). [heap]
+    counts as inherited, though brk may have grown it."""
+    inherited = {
+        line.split()[0] for line in Path(f"/proc/{master}/smaps").read_text().splitlines() if _is_range(line)
+    }
+    copied = new = 0.0
+    current = ""
+    for line in Path(f"/proc/{worker}/smaps").read_text().splitlines():
+        if _is_range(line):
+            current = line.split()[0]
+        elif line.startswith(("Private_Clean:", "Private_Dirty:")):
+            size = int(line.split()[1]) / 1024
+            if current in inherited or current.split("-")[0] in {r.split("-")[0] for r in inherited}:
+                copied += size
+            else:
+                new += size
+    return copied, new
+
+
+def _is_range(line: str) -> bool:
+    first = line.split(" ", 1)[0]
+    return "-" in first and not first.endswith(":")
+
+
 def report(server: Server, label: str, top: int) -> float:
     pids = server.pids()
     total = 0.0
@@ -110,6 +136,11 @@ def report(server: Server, label: str, top: int) -> float:
             f"{role:>10} {memory['pss']:8.1f} {memory['private']:8.1f} {memory['shared_pages']:8.1f} {memory['rss']:8.1f}"
         )
     print(f"{'total':>10} {total:8.1f}")
+    for n, pid in enumerate(pids[1:], start=1):
+        copied, new = copied_and_new(pids[0], pid)
+        print(
+            f"  worker {n}: private {copied:.1f} MB copied from the master's pages, {new:.1f} MB new mappings"
+        )
     if top:
         merged: dict[str, dict[str, float]] = defaultdict(lambda: {"pss": 0.0, "private": 0.0})
         for pid in pids:
@@ -160,15 +191,16 @@ def main() -> int:
     parser.add_argument("--requests", type=int, default=1000, help="requests per read row")
     parser.add_argument("--seed-dir", type=Path, default=Path("/tmp/kenoma-memprobe-seed"))
     parser.add_argument("--top", type=int, default=12, help="mappings listed")
+    parser.add_argument("--env", action="append", default=[], help="KEY=VALUE for gunicorn (A/B runs)")
     args = parser.parse_args()
     seeded, port = seeded_folder(args.seed_dir)
     workdir = Path(tempfile.mkdtemp(prefix="kenoma-memprobe-"))
     shutil.copytree(args.seed_dir / "instance", workdir / "instance")
     shutil.copytree(args.seed_dir / "emoji", workdir / "emoji")
     (workdir / "logs").mkdir()
-    server = Server(
-        "kenoma", "app:create_app()", kenoma_env(workdir, port, count_queries=False), workdir / "logs"
-    )
+    env = kenoma_env(workdir, port, count_queries=False)
+    env.update(item.split("=", 1) for item in args.env)
+    server = Server("kenoma", "app:create_app()", env, workdir / "logs")
     server.port = port
     server.start()
     try:
