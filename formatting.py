@@ -13,11 +13,13 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
 from html.parser import HTMLParser
+from typing import TYPE_CHECKING
 
 import nh3
-from markdown_it import MarkdownIt
-from markdown_it.renderer import RendererHTML
-from markdown_it.rules_inline import StateInline
+
+if TYPE_CHECKING:
+    from markdown_it import MarkdownIt
+    from markdown_it.rules_inline import StateInline
 
 
 @dataclass(frozen=True)
@@ -205,26 +207,6 @@ def _newlines_to_br(text: str) -> str:
 # --- Markdown ------------------------------------------------------------------------
 
 
-class _CompactRenderer(RendererHTML):
-    """Pleroma's Markdown output has no newlines between blocks: <p>a</p><p>b</p>."""
-
-    def renderToken(self, tokens, idx, options, env) -> str:
-        return super().renderToken(tokens, idx, options, env).replace("\n", "")
-
-    def hardbreak(self, tokens, idx, options, env) -> str:
-        return "<br>"
-
-    def code_block(self, tokens, idx, options, env) -> str:
-        # No language class and no final newline, as in Pleroma's scrubbed output.
-        code = tokens[idx].content.removesuffix("\n")
-        return f"<pre><code>{_escape(code)}</code></pre>"
-
-    fence = code_block
-
-    def html_block(self, tokens, idx, options, env) -> str:
-        return tokens[idx].content.rstrip("\n")
-
-
 def _literal_handles(state: StateInline, silent: bool) -> bool:
     """Keep @nick@host and #tag verbatim so emphasis never eats their underscores."""
     if state.src[state.pos] not in "@#":
@@ -240,8 +222,32 @@ def _literal_handles(state: StateInline, silent: bool) -> bool:
 
 @lru_cache(maxsize=1)
 def _markdown() -> MarkdownIt:
+    # Imported here: markdown-it (~70 modules, ~1 MB per process) only where a status is posted
+    # as text/markdown, not in every gunicorn process (issue 19).
+    from markdown_it import MarkdownIt
+    from markdown_it.renderer import RendererHTML
+
+    class CompactRenderer(RendererHTML):
+        """Pleroma's Markdown output has no newlines between blocks: <p>a</p><p>b</p>."""
+
+        def renderToken(self, tokens, idx, options, env) -> str:
+            return super().renderToken(tokens, idx, options, env).replace("\n", "")
+
+        def hardbreak(self, tokens, idx, options, env) -> str:
+            return "<br>"
+
+        def code_block(self, tokens, idx, options, env) -> str:
+            # No language class and no final newline, as in Pleroma's scrubbed output.
+            code = tokens[idx].content.removesuffix("\n")
+            return f"<pre><code>{_escape(code)}</code></pre>"
+
+        fence = code_block
+
+        def html_block(self, tokens, idx, options, env) -> str:
+            return tokens[idx].content.rstrip("\n")
+
     options = {"html": True, "xhtmlOut": False}
-    md = MarkdownIt("commonmark", options, renderer_cls=_CompactRenderer)
+    md = MarkdownIt("commonmark", options, renderer_cls=CompactRenderer)
     md.enable("strikethrough")  # Earmark (Pleroma) speaks GFM ~~strike~~
     md.inline.ruler.before("text", "kenoma_handles", _literal_handles)
     return md
