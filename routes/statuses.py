@@ -48,6 +48,7 @@ from services import reactions
 from services import scheduled_statuses
 from services.polls import NewPoll
 from services.statuses import NewStatus
+from services.statuses import post
 from services.statuses import post_status
 
 bp = APIBlueprint("statuses", __name__, url_prefix="/api/v1/statuses", tag="Statuses")
@@ -129,7 +130,8 @@ def create_status(data: dict) -> dict:
         body = serializers.status_json(status, me())
         db.session.rollback()
         return body
-    return serializers.status_json(post_status(me(), new), me())
+    posted = post(me(), new)
+    return serializers.status_json(posted.status, me(), posted.known)
 
 
 def _new_status(data: dict) -> NewStatus:
