@@ -45,6 +45,7 @@ from models import StatusTag
 from models import ThreadMute
 from models import db
 from portable_sql import as_text
+from precompiled import Precompiled
 from serializers.accounts import account_json
 from serializers.common import base_url
 from serializers.common import iso
@@ -151,8 +152,10 @@ class _StatusBatch:
         reactions: list[tuple] = []
         filter_rows: list[tuple] = []
         statement, values = _extras_query(every, self.viewer)
-        # all(): one fetchall, where iterating the result would fetch row by row.
-        for kind, key, a, b, c, d, e, f, g in db.session.execute(statement, values).all():
+        session = db.session()
+        if session.autoflush:  # as session.execute would
+            session.flush()
+        for kind, key, a, b, c, d, e, f, g in statement.rows(session.connection(), values):
             if kind == "mention":
                 self.mentions[key].append((a, b, c, d))
             elif kind == "tag":
@@ -407,9 +410,11 @@ _IDS = _listed("ids")
 
 
 @functools.lru_cache(maxsize=16)
-def _extras_statement(signed_in: bool, with_parents: bool, with_direct: bool, with_reactions: bool) -> Any:
-    """The UNION ALL of every per-status fact, built once per shape: statement building costs
-    more Python than running it. Values: ids, parent_ids, and for a reader viewer_id,
+def _extras_statement(
+    signed_in: bool, with_parents: bool, with_direct: bool, with_reactions: bool
+) -> Precompiled:
+    """The UNION ALL of every per-status fact, built and compiled once per shape: statement
+    building costs more Python than running it (and its execution, precompiled.py). Values: ids, parent_ids, and for a reader viewer_id,
     context_ids and direct_contexts."""
     viewer = BOUND_VIEWER if signed_in else None
     parts = [
@@ -473,7 +478,7 @@ def _extras_statement(signed_in: bool, with_parents: bool, with_direct: bool, wi
                 )
             )
         parts += _filter_parts(viewer)
-    return union_all(*parts)
+    return Precompiled(union_all(*parts))
 
 
 def _filter_parts(viewer: Any) -> list[Select]:
