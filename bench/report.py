@@ -147,8 +147,8 @@ STATEMENT_LIMITS = {
     "verify_credentials": 3,
     "status": 4,
     "relationships 40": 4,
-    "favourite": 8,
-    "unfavourite": 7,
+    "favourite": 7,
+    "unfavourite": 6,
 }
 PAGES = {"home": 6, "favourites": 6, "notifications": 7, "account statuses": 5}
 

@@ -93,11 +93,16 @@ def has_remote_audience(status_id: str) -> bool:
 
 
 @events.status_posted.connect
-def _status_posted(_sender: object, status_id: str, local: bool) -> None:
+def _status_posted(_sender: object, status_id: str, local: bool, remote_audience: bool | None = None) -> None:
     # Most local posts reach no other server: one indexed statement instead of a queued job,
     # whose rendering and stored Create would cost more than the request that posted. (A
     # deleted one's Tombstone does not need that Create: federation.objects.tombstone_for.)
-    if local and current_app.config["FEDERATING"] and has_remote_audience(status_id):
+    # `remote_audience`: the poster decided it with its reads before the write.
+    if not local or not current_app.config["FEDERATING"]:
+        return
+    if remote_audience is None:
+        remote_audience = has_remote_audience(status_id)
+    if remote_audience:
         enqueue("federate_status", status_id=status_id)
 
 

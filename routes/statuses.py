@@ -23,6 +23,7 @@ import serializers
 from auth import current_account
 from auth import current_identity
 from auth import me
+from auth import me_as_loaded
 from auth import require_auth
 from errors import ApiError
 from models import VISIBILITIES
@@ -48,6 +49,7 @@ from services import reactions
 from services import scheduled_statuses
 from services.polls import NewPoll
 from services.statuses import NewStatus
+from services.statuses import post
 from services.statuses import post_status
 
 bp = APIBlueprint("statuses", __name__, url_prefix="/api/v1/statuses", tag="Statuses")
@@ -129,7 +131,8 @@ def create_status(data: dict) -> dict:
         body = serializers.status_json(status, me())
         db.session.rollback()
         return body
-    return serializers.status_json(post_status(me(), new), me())
+    posted = post(me(), new)
+    return serializers.status_json(posted.status, me(), posted.known)
 
 
 def _new_status(data: dict) -> NewStatus:
@@ -255,8 +258,8 @@ def show_context(status_id: str) -> dict:
 @responds(api_schemas.Status)
 def favourite(status_id: str) -> dict:
     """Favourite a status (idempotent); its author is notified."""
-    status = interactions.favourite(me(), interactions.get_visible(status_id, me()))
-    return serializers.status_json(status, me())
+    viewer, status = _me_and_visible(status_id)
+    return serializers.status_json(interactions.favourite(viewer, status), viewer)
 
 
 @bp.post("/<status_id>/unfavourite")
@@ -264,8 +267,15 @@ def favourite(status_id: str) -> dict:
 @responds(api_schemas.Status)
 def unfavourite(status_id: str) -> dict:
     """Take a favourite back (idempotent)."""
-    status = interactions.unfavourite(me(), interactions.get_visible(status_id, me()))
-    return serializers.status_json(status, me())
+    viewer, status = _me_and_visible(status_id)
+    return serializers.status_json(interactions.unfavourite(viewer, status), viewer)
+
+
+def _me_and_visible(status_id: str) -> tuple[Account, Status]:
+    """The caller, and the status it may see (404 otherwise), loaded in one statement."""
+    account, status = interactions.account_and_status(current_identity().account_id, status_id)
+    viewer = me_as_loaded(account)
+    return viewer, interactions.visible_or_404(status, viewer)
 
 
 @bp.post("/<status_id>/reblog")

@@ -106,8 +106,9 @@ def account_json(
         "emojis": _account_emojis(account),
         "fields": _fields(account),
         # One level only, as Mastodon nests it: A moved to B and back must not recurse forever.
+        # moved_to_id first: asking the relationship costs a lazy-load call even when unset.
         "moved": account_json(account.moved_to, viewer, embed_moved=False)
-        if account.moved_to and embed_moved
+        if embed_moved and account.moved_to_id is not None and account.moved_to
         else None,
         "pleroma": _account_pleroma(account, viewer, is_owner, relationship),
     }

@@ -45,6 +45,7 @@ from models import StatusTag
 from models import ThreadMute
 from models import db
 from portable_sql import as_text
+from precompiled import Precompiled
 from serializers.accounts import account_json
 from serializers.common import base_url
 from serializers.common import iso
@@ -59,16 +60,36 @@ from serializers.reactions import _hidden_reactors
 from serializers.reactions import _reaction_summaries
 
 
+class KnownFacts(NamedTuple):
+    """What the extras statement would find for a status its author has just posted, known to
+    the writer: its visible mentions (account id, nickname, domain, ap_id) and its tags, both
+    sorted. Only for a status answered to its author that starts a thread of its own with no
+    quote, media, poll or direct conversation: no reaction, favourite, bookmark, reblog, thread
+    mute or participation can concern it yet, and the author's filters never apply to it."""
+
+    mentions: list[tuple[str, str, str | None, str]]
+    tags: list[str]
+
+
 class _StatusBatch:
     """Everything a page of statuses needs, in a constant number of queries whatever its length:
     the reblogged originals and the quoted statuses (one query each, only when the page has any),
     then one UNION ALL for every per-status fact (mentions, tags, media, parents' authors,
     reactions and the viewer's own state)."""
 
-    def __init__(self, statuses: list[Status], viewer: Account | None, context: str | None = None) -> None:
+    def __init__(
+        self,
+        statuses: list[Status],
+        viewer: Account | None,
+        context: str | None = None,
+        known: KnownFacts | None = None,
+    ) -> None:
         self.viewer = viewer
         self.context = context
         self.accounts: dict[str, dict] = {}  # account_json per account: a page repeats authors
+        if known is not None:
+            self._known_extras(statuses[0], known)
+            return
         originals_ids = {s.reblog_of_id for s in statuses if s.reblog_of_id}
         self.originals: dict[str, Status] = {}
         if originals_ids:
@@ -88,12 +109,27 @@ class _StatusBatch:
             }
         every = statuses + list(self.originals.values()) + list(self.quoted.values())
         self._load_extras(every)
+        self._load_emoji(every)
+
+    def _load_emoji(self, every: list[Status]) -> None:
         shortcodes = [sc for s in every for sc in s.emojis or ()]
         shortcodes += [sc for poll in self.polls.values() for sc in option_shortcodes(poll[1])]
         # Most statuses name no custom emoji: then the packs need not even be checked for changes.
         self.emoji = emoji_packs.emoji_by_shortcode(shortcodes) if shortcodes else {}
 
-    def _load_extras(self, every: list[Status]) -> None:
+    def _known_extras(self, status: Status, known: KnownFacts) -> None:
+        """The facts of a status just posted, from its writer instead of the extras statement
+        (KnownFacts says when they are all known)."""
+        self.originals, self.quoted = {}, {}
+        self._no_extras()
+        self.mentions[status.id] = list(known.mentions)
+        self.tags[status.id] = list(known.tags)
+        viewer_id = self.viewer.id if self.viewer is not None else None
+        # The reader's filters never apply to the reader's own status (_filtered).
+        self.filters = FilterRules(viewer_id, self.context, []) if viewer_id is not None else None
+        self._load_emoji([status])
+
+    def _no_extras(self) -> None:
         self.mentions: dict[str, list[tuple]] = defaultdict(list)
         self.tags: dict[str, list[str]] = defaultdict(list)
         self.media: dict[str, list[_MediaRow]] = defaultdict(list)
@@ -110,11 +146,16 @@ class _StatusBatch:
         self.poll_voters: dict[str, int] = {}
         self.poll_remote: dict[str, tuple[dict[int, int], int]] = {}
         self.poll_own: dict[str, list[int]] = defaultdict(list)
+
+    def _load_extras(self, every: list[Status]) -> None:
+        self._no_extras()
         reactions: list[tuple] = []
         filter_rows: list[tuple] = []
         statement, values = _extras_query(every, self.viewer)
-        # all(): one fetchall, where iterating the result would fetch row by row.
-        for kind, key, a, b, c, d, e, f, g in db.session.execute(statement, values).all():
+        session = db.session()
+        if session.autoflush:  # as session.execute would
+            session.flush()
+        for kind, key, a, b, c, d, e, f, g in statement.rows(session.connection(), values):
             if kind == "mention":
                 self.mentions[key].append((a, b, c, d))
             elif kind == "tag":
@@ -369,9 +410,11 @@ _IDS = _listed("ids")
 
 
 @functools.lru_cache(maxsize=16)
-def _extras_statement(signed_in: bool, with_parents: bool, with_direct: bool, with_reactions: bool) -> Any:
-    """The UNION ALL of every per-status fact, built once per shape: statement building costs
-    more Python than running it. Values: ids, parent_ids, and for a reader viewer_id,
+def _extras_statement(
+    signed_in: bool, with_parents: bool, with_direct: bool, with_reactions: bool
+) -> Precompiled:
+    """The UNION ALL of every per-status fact, built and compiled once per shape: statement
+    building costs more Python than running it (and its execution, precompiled.py). Values: ids, parent_ids, and for a reader viewer_id,
     context_ids and direct_contexts."""
     viewer = BOUND_VIEWER if signed_in else None
     parts = [
@@ -435,7 +478,7 @@ def _extras_statement(signed_in: bool, with_parents: bool, with_direct: bool, wi
                 )
             )
         parts += _filter_parts(viewer)
-    return union_all(*parts)
+    return Precompiled(union_all(*parts))
 
 
 def _filter_parts(viewer: Any) -> list[Select]:
@@ -503,8 +546,11 @@ def statuses_json(
     return [d for d in rendered if not batch.hidden(d)] if context is not None else rendered
 
 
-def status_json(status: Status, viewer: Account | None) -> dict:
-    return statuses_json([status], viewer)[0]
+def status_json(status: Status, viewer: Account | None, known: KnownFacts | None = None) -> dict:
+    """`known`: the facts of a status its writer has just posted (no extras statement)."""
+    if known is None:
+        return statuses_json([status], viewer)[0]
+    return _StatusBatch([status], viewer, known=known).render(status)
 
 
 def status_source_json(status: Status) -> dict:

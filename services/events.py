@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 
 _signals = Namespace()
 
-status_posted = _signals.signal("status-posted")  # status_id, local
+status_posted = _signals.signal("status-posted")  # status_id, local[, remote_audience: bool | None]
 status_deleted = _signals.signal("status-deleted")  # status_id, uri, author_id, recipient_ids
 follow_requested = _signals.signal("follow-requested")  # follower_id, followee_id
 follow_accepted = _signals.signal("follow-accepted")  # follower_id, followee_id

@@ -15,10 +15,12 @@ from sqlalchemy import bindparam
 from sqlalchemy import delete
 from sqlalchemy import exists
 from sqlalchemy import func
+from sqlalchemy import inspect
 from sqlalchemy import not_
 from sqlalchemy import select
 from sqlalchemy import update
 from sqlalchemy.dialects.sqlite import insert
+from sqlalchemy.orm import joinedload
 from sqlalchemy.orm.attributes import set_committed_value
 
 from errors import ApiError
@@ -49,12 +51,46 @@ MAX_PINNED = 5
 OPEN_VISIBILITIES = ("public", "unlisted", "local")
 
 
+# Built once: Session.get builds its select again on every call, which costs more than this one.
+_STATUS_BY_ID = select(Status).where(Status.id == bindparam("status_id"))
+_STATUS_MAPPER = inspect(Status)
+
+
+def status_by_id(status_id: str) -> Status | None:
+    """Session.get(Status, status_id) with the select built once: the one already in the
+    session as Session.get finds it, else loaded by the built statement."""
+    if _STATUS_MAPPER.identity_key_from_primary_key((status_id,)) in db.session.identity_map:
+        return db.session.get(Status, status_id)
+    return db.session.scalars(_STATUS_BY_ID, {"status_id": status_id}).first()
+
+
 def get_visible(status_id: str, viewer: Account | None) -> Status:
     """The status if it exists and the viewer may see it; 404 otherwise (SPEC 1.9)."""
-    status = db.session.get(Status, status_id)
+    return visible_or_404(status_by_id(status_id), viewer)
+
+
+def visible_or_404(status: Status | None, viewer: Account | None) -> Status:
     if status is None or not status.is_visible_to(viewer):
         raise ApiError(404, "Record not found")
     return status
+
+
+# The caller and the status it acts on, in one statement: a second ORM load costs more than
+# the join. The status' author and thread come with it (its joined relationships).
+_ACCOUNT_AND_STATUS = (
+    select(Account, Status)
+    .outerjoin(Status, Status.id == bindparam("status_id"))
+    # Outer here: an unknown status id still brings the account.
+    .options(joinedload(Status.account, innerjoin=False), joinedload(Status.context, innerjoin=False))
+    .where(Account.id == bindparam("account_id"))
+)
+
+
+def account_and_status(account_id: str, status_id: str) -> tuple[Account | None, Status | None]:
+    """(the account, the status or None), as Session.get would find each; (None, None) when the
+    account is gone."""
+    row = db.session.execute(_ACCOUNT_AND_STATUS, {"account_id": account_id, "status_id": status_id}).first()
+    return (row[0], row[1]) if row is not None else (None, None)
 
 
 def original_of(status: Status) -> Status:

@@ -68,7 +68,10 @@ _STATUS_BY_ID = select(Status).where(Status.id == bindparam("status_id"))
 
 
 def visible_status(status_id: str, viewer: Account | None) -> Status | None:
-    status = db.session.scalars(_STATUS_BY_ID, {"status_id": status_id}).first()
+    return _reactable(db.session.scalars(_STATUS_BY_ID, {"status_id": status_id}).first(), viewer)
+
+
+def _reactable(status: Status | None, viewer: Account | None) -> Status | None:
     if status is None or status.is_reblog or not status.is_visible_to(viewer):
         return None
     return status
@@ -82,7 +85,12 @@ _ADD_REACTION = sqlite_insert(EmojiReaction).on_conflict_do_nothing(
 
 
 def react(account: Account, status_id: str, raw: str) -> Status:
-    status = visible_status(status_id, account)
+    return react_to(account, db.session.scalars(_STATUS_BY_ID, {"status_id": status_id}).first(), raw)
+
+
+def react_to(account: Account, found: Status | None, raw: str) -> Status:
+    """react() on the status as loaded (None: there is none by that id)."""
+    status = _reactable(found, account)
     accepted = normalise(raw, status) if status else None
     if status is None or accepted is None:
         raise ApiError(400, "Could not add reaction emoji")

@@ -6,16 +6,21 @@ import uuid
 from dataclasses import dataclass
 from dataclasses import field
 from datetime import timedelta
+from typing import NamedTuple
 
 from flask import current_app
+from sqlalchemy import CompoundSelect
 from sqlalchemy import Select
 from sqlalchemy import bindparam
 from sqlalchemy import exists
 from sqlalchemy import insert
 from sqlalchemy import inspect
+from sqlalchemy import null
 from sqlalchemy import or_
 from sqlalchemy import select
+from sqlalchemy import union_all
 from sqlalchemy import update
+from sqlalchemy.orm import aliased
 from sqlalchemy.orm import make_transient_to_detached
 from sqlalchemy.orm.attributes import set_committed_value
 
@@ -38,6 +43,7 @@ from models import commit_keeping_loaded
 from models import db
 from models import new_flake_id
 from models import utcnow
+from serializers.statuses import KnownFacts
 from services import events
 from services.accounts import mention_resolver
 from services.notifications import add_notifications
@@ -86,14 +92,24 @@ class NewStatus:
     poll: NewPoll | None = None
 
 
+class Posted(NamedTuple):
+    status: Status
+    # What the answer's extras statement would find, when the writer knows all of it.
+    known: KnownFacts | None
+
+
 def post_status(author: Account, new: NewStatus, commit: bool = True) -> Status:
+    return post(author, new, commit).status
+
+
+def post(author: Account, new: NewStatus, commit: bool = True) -> Posted:
     """Post a status. Every read comes first (checks, rendering, addressing, who to notify);
     then the rows go in with Core statements: SQLite writers queue for one lock, held here for
     the inserts and the commit only. The Status is written with Core, then joins the session
     as if loaded, with the values it was built with."""
     earlier = _idempotent_hit(author, new.idempotency_key)
     if earlier is not None:
-        return earlier
+        return Posted(earlier, None)
     parent = _parent(author, new.in_reply_to_id)
     media = owned_media(author, new.media_ids)
     check_text(new, media)
@@ -104,7 +120,10 @@ def post_status(author: Account, new: NewStatus, commit: bool = True) -> Status:
     rendered = render_text(new)
     status = _build(author, new, parent, visibility, rendered)
     audience = _audience(status, author, new, parent, rendered)
-    notifications = _notifications(status, author, list(audience))
+    federates = current_app.config["FEDERATING"] and visibility != "local"
+    subscribers, remote_follower = _subscribers(status, author, remote_followers=federates)
+    notifications = _notifications(status, author, list(audience), subscribers)
+    remote = _remote_audience(status, parent, audience, rendered, remote_follower)
     # The first insert takes the write lock (no BEGIN IMMEDIATE: nothing is read under it that a
     # concurrent writer could make stale), waiting on busy_timeout while another writer holds it.
     _insert(status, author, parent, audience, rendered.tags)
@@ -118,7 +137,7 @@ def post_status(author: Account, new: NewStatus, commit: bool = True) -> Status:
     stream_events.status_created(status.id)
     if new.idempotency_key:
         db.session.add(IdempotencyKey(account_id=author.id, key=new.idempotency_key, status_id=status.id))
-    events.emit(events.status_posted, status_id=status.id, local=True)
+    events.emit(events.status_posted, status_id=status.id, local=True, remote_audience=remote)
     if commit:
         commit_keeping_loaded()
         if status.expires_at is not None:  # the job function lives in services/interactions.py
@@ -126,7 +145,31 @@ def post_status(author: Account, new: NewStatus, commit: bool = True) -> Status:
         if poll_id is not None and new.poll is not None:
             schedule_end(poll_id, new.poll.expires_in)
     _adopt(status)
-    return status
+    return Posted(status, _known_facts(status, new, parent, media, audience, rendered))
+
+
+def _known_facts(
+    status: Status,
+    new: NewStatus,
+    parent: Status | None,
+    media: list[Media],
+    audience: dict[str, bool],
+    rendered: formatting.Rendered,
+) -> KnownFacts | None:
+    """The new status' mentions and tags as the answer shows them, when that is all the extras
+    statement could find (KnownFacts says when); None: the answer asks the database."""
+    if parent or new.conversation or status.visibility == "direct" or media or new.poll or new.quote_id:
+        return None
+    targets = {target.account_id: target for target in rendered.mentions}
+    mentions = []
+    for account_id, listed in audience.items():
+        target = targets.get(account_id)
+        if target is None:  # addressed with `to`: the mention row knows more than the text
+            return None
+        if listed:
+            domain = target.acct.partition("@")[2] or None  # acct is nickname@domain when remote
+            mentions.append((account_id, target.nickname, domain, target.ap_id))
+    return KnownFacts(sorted(mentions), sorted(rendered.tags))
 
 
 def _idempotent_hit(author: Account, key: str | None) -> Status | None:
@@ -267,7 +310,7 @@ def store_remote(
     """Store a status that arrived from another server (SPEC 24.4), built by federation: the
     same rows, counters, notifications and conversation as a local post, then commit."""
     author = status.account
-    notifications = _notifications(status, author, list(audience))
+    notifications = _notifications(status, author, list(audience), _subscribers(status, author)[0])
     _insert(status, author, parent, audience, tags)
     if poll is not None:
         insert_remote_poll(status, poll)
@@ -385,24 +428,28 @@ def _attach(status: Status, media: list[Media]) -> None:
         item.position = position
 
 
-def _notifications(status: Status, author: Account, addressed: list[str]) -> list[dict]:
+def _notifications(
+    status: Status, author: Account, addressed: list[str], subscribers: list[str]
+) -> list[dict]:
     """The `mention` notifications of a new status (values for ADD_NOTIFICATION): to everyone
     it addresses, and to subscribers who may read it (Pleroma, SPEC 13)."""
-    recipients = addressed + [a for a in _subscribers(status, author) if a not in addressed]
+    recipients = addressed + [a for a in subscribers if a not in addressed]
     found = (notification_values(a, author, "mention", status=status) for a in recipients)
     return [values for values in found if values is not None]
 
 
-def _subscribers(status: Status, author: Account) -> list[str]:
+def _subscribers(status: Status, author: Account, remote_followers: bool = False) -> tuple[list[str], bool]:
     """Subscribers hear of every new post they may read: direct posts only reach the
-    addressed, private ones only subscribers who follow."""
+    addressed, private ones only subscribers who follow. With `remote_followers`, the same
+    statement also says whether the author has an accepted follower on another server."""
     if status.visibility == "direct":
-        return []
-    query = cached_statement(_subscribers_query, status.visibility == "private")
-    return list(db.session.connection().execute(query, {"author_id": author.id}).scalars().all())
+        return [], False
+    query = cached_statement(_subscribers_query, status.visibility == "private", remote_followers)
+    found = db.session.connection().execute(query, {"author_id": author.id}).scalars().all()
+    return [account_id for account_id in found if account_id is not None], None in found
 
 
-def _subscribers_query(followers_only: bool) -> Select:
+def _subscribers_query(followers_only: bool, remote_followers: bool) -> Select | CompoundSelect:
     author_id = bindparam("author_id")
     query = select(Subscription.account_id).where(Subscription.target_id == author_id)
     if followers_only:
@@ -413,7 +460,41 @@ def _subscribers_query(followers_only: bool) -> Select:
                 Follow.is_pending.is_(False),
             )
         )
-    return query
+    if not remote_followers:
+        return query
+    # One NULL row when a remote account follows the author (accepted), as
+    # federation.outbox.has_remote_audience asks it.
+    follower = aliased(Account)
+    followed = exists().where(
+        Follow.followee_id == author_id,
+        Follow.is_pending.is_(False),
+        follower.id == Follow.follower_id,
+        follower.domain.is_not(None),
+    )
+    return union_all(query, select(null()).where(followed))
+
+
+def _remote_audience(
+    status: Status,
+    parent: Status | None,
+    audience: dict[str, bool],
+    rendered: formatting.Rendered,
+    remote_follower: bool,
+) -> bool | None:
+    """Whether federation.outbox has anywhere to send this local post (a remote follower, or a
+    remote account addressed), decided with the reads before the write rather than with a
+    statement after the commit. None when an addressed account's server is not known here (a
+    conversation's or `to` recipients, a direct post): the outbox then asks the database."""
+    if status.visibility == "local":
+        return False
+    if status.visibility == "direct":
+        return None
+    domains = {target.account_id: target.acct.partition("@")[2] for target in rendered.mentions}
+    if parent is not None:
+        domains.setdefault(parent.account_id, parent.account.domain or "")
+    if any(account_id not in domains for account_id in audience):
+        return None
+    return remote_follower or any(domains[account_id] for account_id in audience)
 
 
 # ---------------------------------------------------------------------------------------------
