@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from blinker import Signal
-from sqlalchemy import bindparam
 from sqlalchemy import delete
 from sqlalchemy import select
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
@@ -17,6 +16,7 @@ from models import db
 from models import new_flake_id
 from models import utcnow
 from services import events
+from services.interactions import status_by_id
 from services.notifications import add_notifications
 from services.notifications import notification_values
 from services.notifications import withdraw
@@ -63,12 +63,8 @@ def normalise(raw: str, status: Status | None) -> tuple[str, str | None] | None:
     return (name, None) if name else None
 
 
-# Built once: Session.get builds its select again on every call, which costs more than this one.
-_STATUS_BY_ID = select(Status).where(Status.id == bindparam("status_id"))
-
-
 def visible_status(status_id: str, viewer: Account | None) -> Status | None:
-    return _reactable(db.session.scalars(_STATUS_BY_ID, {"status_id": status_id}).first(), viewer)
+    return _reactable(status_by_id(status_id), viewer)
 
 
 def _reactable(status: Status | None, viewer: Account | None) -> Status | None:
@@ -85,7 +81,7 @@ _ADD_REACTION = sqlite_insert(EmojiReaction).on_conflict_do_nothing(
 
 
 def react(account: Account, status_id: str, raw: str) -> Status:
-    return react_to(account, db.session.scalars(_STATUS_BY_ID, {"status_id": status_id}).first(), raw)
+    return react_to(account, status_by_id(status_id), raw)
 
 
 def react_to(account: Account, found: Status | None, raw: str) -> Status:
