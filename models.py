@@ -38,9 +38,11 @@ from sqlalchemy import Text
 from sqlalchemy import UniqueConstraint
 from sqlalchemy import and_
 from sqlalchemy import bindparam
+from sqlalchemy import column
 from sqlalchemy import exists
 from sqlalchemy import false
 from sqlalchemy import func
+from sqlalchemy import literal_column
 from sqlalchemy import or_
 from sqlalchemy import select
 from sqlalchemy import union
@@ -120,6 +122,27 @@ class _BoundViewer:
 
 
 BOUND_VIEWER: Any = _BoundViewer()
+
+
+class _BoundReaders:
+    """Several viewers of one statement at once, for the streaming hub that asks the same
+    question for every reader of an event: the table `reader` of their ids, bound as the JSON
+    array `viewer_ids`. Builders that only read `viewer.id` accept it in place of an Account, so
+    each viewer condition is the one-viewer condition, evaluated for every row of the table. The
+    statement names the table once, in its outer FROM (`select_from(BOUND_READERS.table)`);
+    `id` is a bare column name so that subqueries however deeply nested refer to that row
+    (SQLAlchemy would correlate a table column to the enclosing select only, and give a nested
+    subquery a FROM of its own)."""
+
+    table = (
+        select(column("value").label("id"))
+        .select_from(func.json_each(bindparam("viewer_ids", type_=String)))
+        .subquery("reader")
+    )
+    id = literal_column("reader.id", String(18))
+
+
+BOUND_READERS: Any = _BoundReaders()
 
 
 @functools.lru_cache(maxsize=256)  # bounded: filters carry client-chosen values (instance)

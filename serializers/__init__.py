@@ -53,6 +53,7 @@ from serializers.status_edits import status_edits_json
 from serializers.statuses import status_json
 from serializers.statuses import status_source_json
 from serializers.statuses import statuses_json
+from serializers.statuses import statuses_json_by_reader
 from serializers.suggestions import suggestions_json
 from serializers.tags import featured_tag_json
 from serializers.tags import featured_tags_json
