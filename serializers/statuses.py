@@ -330,7 +330,7 @@ def _load_for_readers(statuses: list[Status], reader_ids: list[str]) -> dict[str
     if quote_ids:
         visible = (
             select(Status, BOUND_READERS.id)
-            .select_from(BOUND_READERS.table)
+            .select_from(BOUND_READERS.beside(Status))
             .where(Status.id.in_(quote_ids), Status.visibility_filter(BOUND_READERS))
         )
         for status, reader_id in db.session.execute(

@@ -92,7 +92,7 @@ def _probe_statement(stream: str, viewer: Any) -> Select | None:
         return None
     query = query.where(Status.id == bindparam("status_id"))
     if viewer is BOUND_READERS:
-        return query.with_only_columns(BOUND_READERS.id).select_from(BOUND_READERS.table)
+        return query.with_only_columns(BOUND_READERS.id).select_from(BOUND_READERS.beside(Status))
     return query.with_only_columns(Status.id).limit(1)
 
 
