@@ -106,6 +106,7 @@ __all__ = [
     "status_json",
     "status_source_json",
     "statuses_json",
+    "statuses_json_by_reader",
     "suggestions_json",
     "tag_json",
     "tags_json",
