@@ -409,12 +409,20 @@ def statuses_json_by_reader(
     if not statuses or not readers:
         return {(viewer.id, context): [] for viewer, context in readers}
     loaded = _load_for_readers(statuses, sorted({viewer.id for viewer, _ in readers}))
-    return {
-        (viewer.id, context): _rendered(
-            _StatusBatch(statuses, viewer, context, loaded=loaded[viewer.id]), statuses
-        )
-        for viewer, context in readers
-    }
+    rendered: dict[tuple[str, str | None], list[dict]] = {}
+    # A reader without filters reads the same in every context: rendered once (the same list).
+    plain: dict[str, list[dict]] = {}
+    for viewer, context in readers:
+        rows = loaded[viewer.id].rows
+        unfiltered = not any(row[0] in ("filter_keyword", "filter_status") for row in rows)
+        if unfiltered and viewer.id in plain:
+            rendered[viewer.id, context] = plain[viewer.id]
+            continue
+        batch = _StatusBatch(statuses, viewer, context, loaded=loaded[viewer.id])
+        rendered[viewer.id, context] = _rendered(batch, statuses)
+        if unfiltered:
+            plain[viewer.id] = rendered[viewer.id, context]
+    return rendered
 
 
 def _rendered(batch: _StatusBatch, statuses: list[Status]) -> list[dict]:

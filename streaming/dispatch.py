@@ -208,7 +208,12 @@ def _render(
     for all signed-in readers at once (statuses_json_by_reader), None when a filter hides it."""
     signed = [(viewers[reader], context) for reader, context in sorted(wanted, key=str) if reader is not None]
     found = serializers.statuses_json_by_reader([status], signed) if signed else {}
-    rendered: dict[tuple[str | None, str], str | None] = {key: _one(items) for key, items in found.items()}
+    texts: dict[int, str | None] = {}  # a reader's contexts may share one rendered list
+    rendered: dict[tuple[str | None, str], str | None] = {}
+    for key, items in found.items():
+        if id(items) not in texts:
+            texts[id(items)] = _one(items)
+        rendered[key] = texts[id(items)]
     for reader, context in wanted:
         if reader is None:
             rendered[None, context] = _one(serializers.statuses_json([status], None, context))
