@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import json
 import os
 import sqlite3
 import threading
@@ -127,8 +128,8 @@ BOUND_VIEWER: Any = _BoundViewer()
 
 class _BoundReaders:
     """Several viewers of one statement at once, for the streaming hub that asks the same
-    question for every reader of an event: the table `reader` of their ids, bound as the JSON
-    array `viewer_ids`. Builders that only read `viewer.id` accept it in place of an Account, so
+    question for every reader of an event: the table `reader` of their ids, bound with
+    `BOUND_READERS.values(ids)`. Builders that only read `viewer.id` accept it in place of an Account, so
     each viewer condition is the one-viewer condition, evaluated for every row of the table. The
     statement names the table once, in its outer FROM (`select_from(BOUND_READERS.table)`);
     `id` is a bare column name so that subqueries however deeply nested refer to that row
@@ -138,9 +139,17 @@ class _BoundReaders:
     table = (
         select(column("value").label("id"))
         .select_from(func.json_each(bindparam("viewer_ids", type_=String)))
+        # The count tells PostgreSQL how many rows the table has (a JSON array's members are
+        # always guessed at 100): the plans and their costs then scale with the readers.
+        .limit(bindparam("viewer_count", type_=Integer))
         .subquery("reader")
     )
     id = literal_column("reader.id", String(18))
+
+    @staticmethod
+    def values(ids: Sequence[str]) -> dict[str, Any]:
+        """The bind values of the table for these readers."""
+        return {"viewer_ids": json.dumps(list(ids)), "viewer_count": len(ids)}
 
     def beside(self, table: Any) -> Any:
         """The reader table joined to `table` on nothing: every pair, as a comma would give,

@@ -38,6 +38,7 @@ from serializers.misc import backup_json
 from serializers.misc import bookmark_folder_json
 from serializers.misc import push_subscription_json
 from serializers.notifications import conversation_json
+from serializers.notifications import conversation_json_by_reader
 from serializers.notifications import conversations_json
 from serializers.notifications import notification_json
 from serializers.notifications import notifications_json
@@ -75,6 +76,7 @@ __all__ = [
     "chats_json",
     "bookmark_folder_json",
     "conversation_json",
+    "conversation_json_by_reader",
     "conversations_json",
     "featured_tag_json",
     "featured_tags_json",

@@ -100,7 +100,7 @@ def extras_query(
     if viewer is not None:
         values["viewer_id"] = viewer.id
     if reader_ids is not None:
-        values["viewer_ids"] = _json_list(reader_ids)
+        values |= BOUND_READERS.values(reader_ids)
     if viewer is not None or readers:
         values["context_ids"] = _json_list(sorted({s.context_id for s in every}))
         values["direct_contexts"] = _json_list(direct_contexts)
@@ -131,7 +131,7 @@ def _extras_statement(
     """The UNION ALL of every per-status fact, built and compiled once per shape: statement
     building costs more Python than running it (and its execution, precompiled.py). `reader`:
     None (anonymous), "viewer" (BOUND_VIEWER) or "readers" (BOUND_READERS). Values: ids,
-    parent_ids, and for a reader viewer_id (viewer_ids), context_ids and direct_contexts."""
+    parent_ids, and for a reader viewer_id (or BOUND_READERS.values), context_ids and direct_contexts."""
     viewer = {"viewer": BOUND_VIEWER, "readers": BOUND_READERS}.get(reader or "")
     parts = [
         _part("mention", StatusMention.status_id, Account.id, Account.nickname, Account.domain, Account.ap_id)

@@ -333,9 +333,7 @@ def _load_for_readers(statuses: list[Status], reader_ids: list[str]) -> dict[str
             .select_from(BOUND_READERS.beside(Status))
             .where(Status.id.in_(quote_ids), Status.visibility_filter(BOUND_READERS))
         )
-        for status, reader_id in db.session.execute(
-            visible, {"viewer_ids": orjson.dumps(reader_ids).decode()}
-        ):
+        for status, reader_id in db.session.execute(visible, BOUND_READERS.values(reader_ids)):
             quoted[reader_id][status.id] = status
     every = statuses + list(originals.values())
     every += list({s.id: s for found in quoted.values() for s in found.values()}.values())

@@ -86,7 +86,7 @@ def _timeline(stream: str, viewer: Any) -> Select | None:
 def _probe_statement(stream: str, viewer: Any) -> Select | None:
     """The stream's timeline narrowed to the status bound as `status_id`; built once per stream
     and kind of reader (models.cached_statement), as building it costs more than running it.
-    For BOUND_READERS, the ids of the readers (bound as `viewer_ids`) whose timeline holds it."""
+    For BOUND_READERS, the ids of the readers (BOUND_READERS.values) whose timeline holds it."""
     query = _timeline(stream, viewer)
     if query is None:
         return None
@@ -140,8 +140,7 @@ def _probe(status: Status, stream: str, tag: str | None, reader_ids: list[str] |
     values = {"status_id": status.id, "tag": tag or ""}
     if reader_ids is None:
         return {""} if db.session.execute(query, values).first() is not None else set()
-    values["viewer_ids"] = orjson.dumps(reader_ids).decode()
-    return set(db.session.scalars(query, values))
+    return set(db.session.scalars(query, values | BOUND_READERS.values(reader_ids)))
 
 
 def _lists_showing(status: Status, list_ids: set[str | None], viewers: dict[str, Account]) -> dict[str, str]:
@@ -287,15 +286,29 @@ def _conversation(item: dict, connections: list[StreamConnection]) -> None:
         )
     }
     viewers = _viewers(targets)
-    payloads: dict[str, str] = {}
+    seeing = _seeing(status, sorted(participations.keys() & viewers.keys()))
+    found = serializers.conversation_json_by_reader([(participations[r], viewers[r]) for r in seeing])
+    payloads = {reader: orjson.dumps(data).decode() for reader, data in found.items()}
     for conn, sub in targets:
-        participation = participations.get(conn.account_id or "")
-        viewer = viewers.get(conn.account_id or "")
-        if participation is None or viewer is None or not status.is_visible_to(viewer):
-            continue
-        if viewer.id not in payloads:
-            payloads[viewer.id] = orjson.dumps(serializers.conversation_json(participation, viewer)).decode()
-        conn.send_event(sub, "conversation", payloads[viewer.id])
+        if conn.account_id in payloads:
+            conn.send_event(sub, "conversation", payloads[conn.account_id])
+
+
+def _seeing(status: Status, reader_ids: list[str]) -> list[str]:
+    """The readers who may see the status (Status.visibility_filter), asked for all at once."""
+    if not reader_ids:
+        return []
+    query = cached_statement(_seeing_statement)
+    values = {"status_id": status.id} | BOUND_READERS.values(reader_ids)
+    return sorted(db.session.scalars(query, values))
+
+
+def _seeing_statement() -> Select:
+    return (
+        select(BOUND_READERS.id)
+        .select_from(BOUND_READERS.beside(Status))
+        .where(Status.id == bindparam("status_id"), Status.visibility_filter(BOUND_READERS))
+    )
 
 
 def _delete(item: dict, connections: list[StreamConnection]) -> None:

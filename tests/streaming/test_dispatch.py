@@ -9,6 +9,7 @@ from typing import Any
 
 import orjson
 from flask import Flask
+from sqlalchemy import select
 
 import serializers
 from models import Account
@@ -19,6 +20,7 @@ from models import Favourite
 from models import Filter
 from models import FilterKeyword
 from models import Follow
+from models import Participation
 from models import Poll
 from models import PollVote
 from models import Status
@@ -142,3 +144,33 @@ def test_each_reader_gets_what_the_serializer_gives_it(
     assert payloads[warned.id]["filtered"] and not payloads[faves.id]["filtered"]
     assert [r["name"] for r in payloads[blocker.id]["emoji_reactions"]] == ["🎉"]
     assert {r["name"]: r["me"] for r in payloads[reacts.id]["emoji_reactions"]} == {"🎉": True, "👍": False}
+
+
+def _direct(author: Account, readers: list[Account]) -> Status:
+    mentions = " ".join(f"@{r.nickname}" for r in readers)
+    return post_status(author, NewStatus(text=f"{mentions} between us", visibility="direct"))
+
+
+def test_a_conversation_costs_the_same_for_every_number_of_participants(
+    app: Flask, make_account: Callable[..., Account], count_queries: Callable[[], Any]
+) -> None:
+    author = make_account("author")
+    counts = []
+    for readers in (_readers(make_account, author, 2, "few"), _readers(make_account, author, 8, "many")):
+        status = _direct(author, readers)
+        conns = [FakeConnection(r.id, Subscription("direct")) for r in [author, *readers] for _ in range(2)]
+        db.session.expire_all()
+        with count_queries() as counter:
+            dispatch([{"kind": "conversation", "id": status.id}], conns)
+        counts.append(counter.count)
+        db.session.expire_all()
+        for conn in conns:
+            viewer = db.session.get(Account, conn.account_id)
+            participation = db.session.scalars(
+                select(Participation).where(
+                    Participation.account_id == viewer.id, Participation.context_id == status.context_id
+                )
+            ).one()
+            expected = orjson.dumps(serializers.conversation_json(participation, viewer)).decode()
+            assert conn.frames == [("direct", "conversation", expected)]
+    assert counts[0] == counts[1], counts
