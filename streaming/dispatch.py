@@ -116,7 +116,7 @@ def _shown(
     passed: dict[tuple[str, str | None], set[str | None]] = {}
     for (stream, tag), ids in readers.items():
         signed = sorted(i for i in ids if i is not None)
-        passed[stream, tag] = _probe(status, stream, tag, signed) if signed else set()
+        passed[stream, tag] = set(_probe(status, stream, tag, signed)) if signed else set()
         if None in ids and _probe(status, stream, tag, None):
             passed[stream, tag].add(None)
     lists = _lists_showing(status, {s.list_id for _, s in targets if s.stream == "list"}, viewers)
@@ -131,16 +131,16 @@ def _shown(
     }
 
 
-def _probe(status: Status, stream: str, tag: str | None, reader_ids: list[str] | None) -> set[str]:
-    """The readers among `reader_ids` whose `stream` holds the status; for None (an anonymous
-    reader), {""} when it does."""
+def _probe(status: Status, stream: str, tag: str | None, reader_ids: list[str] | None) -> list[str]:
+    """The readers among `reader_ids` whose `stream` holds the status, all in one statement; for
+    None (anonymous readers), [""] when it holds it for them."""
     query = cached_statement(_probe_statement, stream, BOUND_READERS if reader_ids is not None else None)
     if query is None:
-        return set()
+        return []
     values = {"status_id": status.id, "tag": tag or ""}
     if reader_ids is None:
-        return {""} if db.session.execute(query, values).first() is not None else set()
-    return set(db.session.scalars(query, values | BOUND_READERS.values(reader_ids)))
+        return [""] if db.session.execute(query, values).first() is not None else []
+    return list(db.session.scalars(query, values | BOUND_READERS.values(reader_ids)))
 
 
 def _lists_showing(status: Status, list_ids: set[str | None], viewers: dict[str, Account]) -> dict[str, str]:
