@@ -1215,21 +1215,28 @@ class List(db.Model):
 
     def timeline(self, viewer: Account) -> Select[tuple[Status]]:
         """Statuses of the members the owner may see, with replies kept per `replies_policy`."""
-        members = select(ListAccount.account_id).where(ListAccount.list_id == self.id)
+        return List.timeline_of(self.id, self.account_id, self.replies_policy, viewer)
+
+    @staticmethod
+    def timeline_of(list_id: Any, owner_id: Any, replies_policy: str, viewer: Any) -> Select[tuple[Status]]:
+        """A list's timeline from its id and owner (values, or columns of a statement that asks
+        for several lists at once, as the streaming hub does) and its replies policy."""
+        members = select(ListAccount.account_id).where(ListAccount.list_id == list_id)
         return Status.visible_to(viewer).where(
             Status.account_id.in_(members),
-            self._replies_kept(members),
+            List._replies_kept(members, owner_id, replies_policy),
             *Status.timeline_filters(viewer, TimelineFilters()),
         )
 
-    def _replies_kept(self, members: Select[tuple[str]]) -> ColumnElement[bool]:
+    @staticmethod
+    def _replies_kept(members: Select[tuple[str]], owner_id: Any, replies_policy: str) -> ColumnElement[bool]:
         # A thread of one's own (a self-reply) is never filtered, as in Mastodon's list feeds.
         kept = [Status.in_reply_to_id.is_(None), Status.in_reply_to_account_id == Status.account_id]
-        if self.replies_policy == "list":
+        if replies_policy == "list":
             kept.append(Status.in_reply_to_account_id.in_(members))
-        elif self.replies_policy == "followed":
+        elif replies_policy == "followed":
             followed = select(Follow.followee_id).where(
-                Follow.follower_id == self.account_id, Follow.is_pending == false()
+                Follow.follower_id == owner_id, Follow.is_pending == false()
             )
             kept.append(Status.in_reply_to_account_id.in_(followed))
         return or_(*kept)

@@ -15,10 +15,17 @@ from typing import Any
 
 import orjson
 from sqlalchemy import Select
+from sqlalchemy import String
 from sqlalchemy import bindparam
-from sqlalchemy import exists
+from sqlalchemy import column
+from sqlalchemy import func
+from sqlalchemy import literal_column
 from sqlalchemy import select
+from sqlalchemy import true
 from sqlalchemy import union
+from sqlalchemy import union_all
+from sqlalchemy.orm import aliased
+from sqlalchemy.orm import join
 
 import serializers
 from models import BOUND_READERS
@@ -144,24 +151,49 @@ def _probe(status: Status, stream: str, tag: str | None, reader_ids: list[str] |
 
 
 def _lists_showing(status: Status, list_ids: set[str | None], viewers: dict[str, Account]) -> dict[str, str]:
-    """Owner by list id of the subscribed lists whose timeline holds the status. A list's
-    timeline depends on its row (members, replies policy), so each list that holds the author is
-    probed on its own; the others (most, for most events) are left out by one statement."""
-    if not list_ids - {None}:
+    """Owner by list id of the subscribed lists whose timeline holds the status, in one
+    statement for all of them (_lists_statement); a list whose owner reads no stream here (or is
+    gone) is left out."""
+    ids = sorted(i for i in list_ids if i is not None)
+    if not ids:
         return {}
-    holding = select(List).where(
-        List.id.in_(list_ids - {None}),
-        exists().where(ListAccount.list_id == List.id, ListAccount.account_id == status.account_id),
-    )
-    found = {}
-    for row in db.session.scalars(holding):
-        owner = viewers.get(row.account_id)
-        if owner is None:
-            continue  # its owner reads no stream here, or is gone
-        probe = row.timeline(owner).where(Status.id == status.id).with_only_columns(Status.id).limit(1)
-        if db.session.scalar(probe) is not None:
-            found[row.id] = owner.id
-    return found
+    query = cached_statement(_lists_statement)
+    rows = db.session.execute(query, {"status_id": status.id, "list_ids": orjson.dumps(ids).decode()})
+    return {list_id: owner for list_id, owner in rows if owner in viewers}
+
+
+_LISTED = aliased(List, name="bound_list")
+
+
+class _ListOwner:
+    """The owner of each list row of _lists_statement, as the viewer of its timeline (the
+    builders read only `viewer.id`): a bare column name, as BOUND_READERS.id is, so subqueries
+    however deeply nested refer to the row."""
+
+    id = literal_column("bound_list.account_id", String(18))
+
+
+def _lists_statement() -> Any:
+    """The lists among `list_ids` (a JSON array) whose timeline holds the status bound as
+    `status_id`: List.timeline_of evaluated for every list row, one member per replies policy
+    (the policy changes the SQL), rows (list id, owner id)."""
+    owner = _ListOwner()
+    list_id = literal_column("bound_list.id", String(18))
+    listed = select(column("value")).select_from(func.json_each(bindparam("list_ids", type_=String)))
+    parts = []
+    for policy in ("list", "followed", "none"):
+        kind = (
+            _LISTED.replies_policy.not_in(("list", "followed"))
+            if policy == "none"
+            else _LISTED.replies_policy == policy
+        )
+        parts.append(
+            List.timeline_of(list_id, owner.id, policy, owner)
+            .with_only_columns(_LISTED.id, _LISTED.account_id)
+            .select_from(join(_LISTED, Status, true()))
+            .where(_LISTED.id.in_(listed), kind, Status.id == bindparam("status_id"))
+        )
+    return union_all(*parts)
 
 
 def _status_payloads(event: str) -> Callable[[dict, list[StreamConnection]], None]:

@@ -20,6 +20,8 @@ from models import Favourite
 from models import Filter
 from models import FilterKeyword
 from models import Follow
+from models import List
+from models import ListAccount
 from models import Participation
 from models import Poll
 from models import PollVote
@@ -173,4 +175,38 @@ def test_a_conversation_costs_the_same_for_every_number_of_participants(
             ).one()
             expected = orjson.dumps(serializers.conversation_json(participation, viewer)).decode()
             assert conn.frames == [("direct", "conversation", expected)]
+    assert counts[0] == counts[1], counts
+
+
+def test_list_streams_cost_the_same_for_every_number_of_lists(
+    app: Flask, make_account: Callable[..., Account], count_queries: Callable[[], Any]
+) -> None:
+    """Every replies policy in one statement; a list without the author hears nothing."""
+    author, other = make_account("author"), make_account("other")
+    counts = []
+    for owners in (_readers(make_account, author, 2, "few"), _readers(make_account, author, 7, "many")):
+        conns = []
+        for n, owner in enumerate(owners):
+            holding = List(
+                account_id=owner.id, title="news", replies_policy=("list", "followed", "none")[n % 3]
+            )
+            empty = List(account_id=owner.id, title="empty")
+            db.session.add_all([holding, empty])
+            db.session.flush()
+            db.session.add(ListAccount(list_id=holding.id, account_id=author.id))
+            db.session.add(ListAccount(list_id=empty.id, account_id=other.id))
+            subs = (Subscription("list", list_id=holding.id), Subscription("list", list_id=empty.id))
+            conns.append(FakeConnection(owner.id, *subs))
+        db.session.commit()
+        status = post_status(author, NewStatus(text="for the lists"))
+        db.session.expire_all()
+        with count_queries() as counter:
+            dispatch([{"kind": "status", "id": status.id}], conns)
+        counts.append(counter.count)
+        db.session.expire_all()
+        for conn, owner in zip(conns, owners, strict=True):
+            expected = orjson.dumps(
+                serializers.statuses_json([db.session.get(Status, status.id)], owner, "home")
+            )
+            assert conn.frames == [("list", "update", expected.decode()[1:-1])]
     assert counts[0] == counts[1], counts
