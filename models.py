@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import json
 import os
 import sqlite3
 import threading
@@ -38,11 +39,14 @@ from sqlalchemy import Text
 from sqlalchemy import UniqueConstraint
 from sqlalchemy import and_
 from sqlalchemy import bindparam
+from sqlalchemy import column
 from sqlalchemy import exists
 from sqlalchemy import false
 from sqlalchemy import func
+from sqlalchemy import literal_column
 from sqlalchemy import or_
 from sqlalchemy import select
+from sqlalchemy import true
 from sqlalchemy import union
 from sqlalchemy.orm import DeclarativeBase
 from sqlalchemy.orm import Mapped
@@ -120,6 +124,40 @@ class _BoundViewer:
 
 
 BOUND_VIEWER: Any = _BoundViewer()
+
+
+class _BoundReaders:
+    """Several viewers of one statement at once, for the streaming hub that asks the same
+    question for every reader of an event: the table `reader` of their ids, bound with
+    `BOUND_READERS.values(ids)`. Builders that only read `viewer.id` accept it in place of an Account, so
+    each viewer condition is the one-viewer condition, evaluated for every row of the table. The
+    statement names the table once, in its outer FROM (`select_from(BOUND_READERS.table)`);
+    `id` is a bare column name so that subqueries however deeply nested refer to that row
+    (SQLAlchemy would correlate a table column to the enclosing select only, and give a nested
+    subquery a FROM of its own)."""
+
+    table = (
+        select(column("value").label("id"))
+        .select_from(func.json_each(bindparam("viewer_ids", type_=String)))
+        # The count tells PostgreSQL how many rows the table has (a JSON array's members are
+        # always guessed at 100): the plans and their costs then scale with the readers.
+        .limit(bindparam("viewer_count", type_=Integer))
+        .subquery("reader")
+    )
+    id = literal_column("reader.id", String(18))
+
+    @staticmethod
+    def values(ids: Sequence[str]) -> dict[str, Any]:
+        """The bind values of the table for these readers."""
+        return {"viewer_ids": json.dumps(list(ids)), "viewer_count": len(ids)}
+
+    def beside(self, table: Any) -> Any:
+        """The reader table joined to `table` on nothing: every pair, as a comma would give,
+        spelled as a join so SQLAlchemy's cartesian-product lint knows it is meant."""
+        return self.table.join(table, true())
+
+
+BOUND_READERS: Any = _BoundReaders()
 
 
 @functools.lru_cache(maxsize=256)  # bounded: filters carry client-chosen values (instance)
@@ -1177,21 +1215,28 @@ class List(db.Model):
 
     def timeline(self, viewer: Account) -> Select[tuple[Status]]:
         """Statuses of the members the owner may see, with replies kept per `replies_policy`."""
-        members = select(ListAccount.account_id).where(ListAccount.list_id == self.id)
+        return List.timeline_of(self.id, self.account_id, self.replies_policy, viewer)
+
+    @staticmethod
+    def timeline_of(list_id: Any, owner_id: Any, replies_policy: str, viewer: Any) -> Select[tuple[Status]]:
+        """A list's timeline from its id and owner (values, or columns of a statement that asks
+        for several lists at once, as the streaming hub does) and its replies policy."""
+        members = select(ListAccount.account_id).where(ListAccount.list_id == list_id)
         return Status.visible_to(viewer).where(
             Status.account_id.in_(members),
-            self._replies_kept(members),
+            List._replies_kept(members, owner_id, replies_policy),
             *Status.timeline_filters(viewer, TimelineFilters()),
         )
 
-    def _replies_kept(self, members: Select[tuple[str]]) -> ColumnElement[bool]:
+    @staticmethod
+    def _replies_kept(members: Select[tuple[str]], owner_id: Any, replies_policy: str) -> ColumnElement[bool]:
         # A thread of one's own (a self-reply) is never filtered, as in Mastodon's list feeds.
         kept = [Status.in_reply_to_id.is_(None), Status.in_reply_to_account_id == Status.account_id]
-        if self.replies_policy == "list":
+        if replies_policy == "list":
             kept.append(Status.in_reply_to_account_id.in_(members))
-        elif self.replies_policy == "followed":
+        elif replies_policy == "followed":
             followed = select(Follow.followee_id).where(
-                Follow.follower_id == self.account_id, Follow.is_pending == false()
+                Follow.follower_id == owner_id, Follow.is_pending == false()
             )
             kept.append(Status.in_reply_to_account_id.in_(followed))
         return or_(*kept)

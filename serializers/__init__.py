@@ -38,6 +38,7 @@ from serializers.misc import backup_json
 from serializers.misc import bookmark_folder_json
 from serializers.misc import push_subscription_json
 from serializers.notifications import conversation_json
+from serializers.notifications import conversation_json_by_reader
 from serializers.notifications import conversations_json
 from serializers.notifications import notification_json
 from serializers.notifications import notifications_json
@@ -53,6 +54,7 @@ from serializers.status_edits import status_edits_json
 from serializers.statuses import status_json
 from serializers.statuses import status_source_json
 from serializers.statuses import statuses_json
+from serializers.statuses import statuses_json_by_reader
 from serializers.suggestions import suggestions_json
 from serializers.tags import featured_tag_json
 from serializers.tags import featured_tags_json
@@ -74,6 +76,7 @@ __all__ = [
     "chats_json",
     "bookmark_folder_json",
     "conversation_json",
+    "conversation_json_by_reader",
     "conversations_json",
     "featured_tag_json",
     "featured_tags_json",
@@ -105,6 +108,7 @@ __all__ = [
     "status_json",
     "status_source_json",
     "statuses_json",
+    "statuses_json_by_reader",
     "suggestions_json",
     "tag_json",
     "tags_json",

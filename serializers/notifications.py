@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy import and_
 from sqlalchemy import select
 
+from models import BOUND_READERS
 from models import Account
 from models import Mute
 from models import Notification
@@ -22,6 +23,7 @@ from serializers.chats import chat_messages_by_reference
 from serializers.common import iso
 from serializers.reports import _report
 from serializers.statuses import statuses_json
+from serializers.statuses import statuses_json_by_reader
 
 
 def notifications_json(
@@ -103,21 +105,54 @@ def notification_json(notification: Notification, viewer: Account) -> dict:
 
 def conversations_json(participations: Iterable[Participation], viewer: Account) -> list[dict]:
     participations = list(participations)
-    part_ids = [p.id for p in participations]
-    recipients: dict[str, list[Account]] = defaultdict(list)
-    for pid, account in db.session.execute(
-        select(ParticipationRecipient.participation_id, Account)
-        .join(Account, Account.id == ParticipationRecipient.account_id)
-        .where(ParticipationRecipient.participation_id.in_(part_ids))
-        .order_by(Account.id)
-    ).all():
-        recipients[pid].append(account)
+    recipients = _recipients([p.id for p in participations])
     last_ids = [p.last_status_id for p in participations if p.last_status_id]
     last = db.session.scalars(
         select(Status).where(and_(Status.id.in_(last_ids), Status.visibility_filter(viewer)))
     )
     rendered = {d["id"]: d for d in statuses_json(last, viewer)}
     return [_conversation(p, viewer, recipients[p.id], rendered) for p in participations]
+
+
+def conversation_json_by_reader(pairs: list[tuple[Participation, Account]]) -> dict[str, dict]:
+    """conversation_json(participation, viewer) for each pair, by viewer id, in the statements
+    one pair takes (the streaming hub tells every participant of a conversation at once): the
+    last statuses each viewer may see are read for all of them (BOUND_READERS), and rendered
+    with statuses_json_by_reader."""
+    if not pairs:
+        return {}
+    recipients = _recipients([p.id for p, _ in pairs])
+    viewers = {viewer.id: viewer for _, viewer in pairs}
+    last_ids = sorted({p.last_status_id for p, _ in pairs if p.last_status_id})
+    last: dict[str, Status] = {}
+    visible: dict[str, set[str]] = defaultdict(set)
+    if last_ids:
+        seen = (
+            select(Status, BOUND_READERS.id)
+            .select_from(BOUND_READERS.beside(Status))
+            .where(Status.id.in_(last_ids), Status.visibility_filter(BOUND_READERS))
+        )
+        for status, reader_id in db.session.execute(seen, BOUND_READERS.values(sorted(viewers))):
+            last[status.id] = status
+            visible[reader_id].add(status.id)
+    rendered = statuses_json_by_reader(list(last.values()), [(v, None) for v in viewers.values()])
+    found = {}
+    for participation, viewer in pairs:
+        own = {d["id"]: d for d in rendered.get((viewer.id, None), []) if d["id"] in visible[viewer.id]}
+        found[viewer.id] = _conversation(participation, viewer, recipients[participation.id], own)
+    return found
+
+
+def _recipients(participation_ids: list[str]) -> dict[str, list[Account]]:
+    recipients: dict[str, list[Account]] = defaultdict(list)
+    for pid, account in db.session.execute(
+        select(ParticipationRecipient.participation_id, Account)
+        .join(Account, Account.id == ParticipationRecipient.account_id)
+        .where(ParticipationRecipient.participation_id.in_(participation_ids))
+        .order_by(Account.id)
+    ).all():
+        recipients[pid].append(account)
+    return recipients
 
 
 def _conversation(p: Participation, viewer: Account, recipients: list[Account], statuses: dict) -> dict:

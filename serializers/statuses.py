@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import functools
 import json
 from collections import defaultdict
 from collections.abc import Iterable
@@ -11,40 +10,14 @@ from typing import Any
 from typing import NamedTuple
 
 import orjson
-from flask import current_app
-from sqlalchemy import Integer
-from sqlalchemy import Select
-from sqlalchemy import String
-from sqlalchemy import bindparam
-from sqlalchemy import cast
-from sqlalchemy import column
-from sqlalchemy import func
-from sqlalchemy import literal_column
-from sqlalchemy import null
-from sqlalchemy import or_
 from sqlalchemy import select
-from sqlalchemy import union_all
 
 import emoji_packs
 import formatting
-from models import BOUND_VIEWER
+from models import BOUND_READERS
 from models import Account
-from models import Bookmark
-from models import EmojiReaction
-from models import Favourite
-from models import Filter
-from models import FilterKeyword
-from models import FilterStatus
-from models import Media
-from models import Participation
-from models import Poll
-from models import PollVote
 from models import Status
-from models import StatusMention
-from models import StatusTag
-from models import ThreadMute
 from models import db
-from portable_sql import as_text
 from precompiled import Precompiled
 from serializers.accounts import account_json
 from serializers.common import base_url
@@ -56,8 +29,9 @@ from serializers.polls import PollFacts
 from serializers.polls import option_shortcodes
 from serializers.polls import render_poll
 from serializers.reactions import _group_reactions
-from serializers.reactions import _hidden_reactors
 from serializers.reactions import _reaction_summaries
+from serializers.status_extras import READER_KINDS
+from serializers.status_extras import extras_query
 
 
 class KnownFacts(NamedTuple):
@@ -69,6 +43,15 @@ class KnownFacts(NamedTuple):
 
     mentions: list[tuple[str, str, str | None, str]]
     tags: list[str]
+
+
+class _Loaded(NamedTuple):
+    """What a batch reads: the reblogged originals, the quoted statuses its reader may see and
+    the extras statement's rows."""
+
+    originals: dict[str, Status]
+    quoted: dict[str, Status]
+    rows: list[Any]
 
 
 class _StatusBatch:
@@ -83,33 +66,20 @@ class _StatusBatch:
         viewer: Account | None,
         context: str | None = None,
         known: KnownFacts | None = None,
+        loaded: _Loaded | None = None,
     ) -> None:
+        """`loaded`: what _load would read, read already (for several readers at once)."""
         self.viewer = viewer
         self.context = context
         self.accounts: dict[str, dict] = {}  # account_json per account: a page repeats authors
         if known is not None:
             self._known_extras(statuses[0], known)
             return
-        originals_ids = {s.reblog_of_id for s in statuses if s.reblog_of_id}
-        self.originals: dict[str, Status] = {}
-        if originals_ids:
-            self.originals = {
-                s.id: s for s in db.session.scalars(select(Status).where(Status.id.in_(originals_ids)))
-            }
-        # Quoted statuses the reader may see, for the page and its reblogged originals; they join
-        # `every` so their mentions, media and viewer state load with the rest.
-        quote_ids = {s.quote_id for s in statuses + list(self.originals.values()) if s.quote_id}
-        self.quoted: dict[str, Status] = {}
-        if quote_ids:
-            self.quoted = {
-                s.id: s
-                for s in db.session.scalars(
-                    select(Status).where(Status.id.in_(quote_ids), Status.visibility_filter(viewer))
-                )
-            }
-        every = statuses + list(self.originals.values()) + list(self.quoted.values())
-        self._load_extras(every)
-        self._load_emoji(every)
+        if loaded is None:
+            loaded = _load(statuses, viewer)
+        self.originals, self.quoted = loaded.originals, loaded.quoted
+        self._read_extras(loaded.rows)
+        self._load_emoji(statuses + list(self.originals.values()) + list(self.quoted.values()))
 
     def _load_emoji(self, every: list[Status]) -> None:
         shortcodes = [sc for s in every for sc in s.emojis or ()]
@@ -147,15 +117,11 @@ class _StatusBatch:
         self.poll_remote: dict[str, tuple[dict[int, int], int]] = {}
         self.poll_own: dict[str, list[int]] = defaultdict(list)
 
-    def _load_extras(self, every: list[Status]) -> None:
+    def _read_extras(self, rows: list[Any]) -> None:
         self._no_extras()
         reactions: list[tuple] = []
         filter_rows: list[tuple] = []
-        statement, values = _extras_query(every, self.viewer)
-        session = db.session()
-        if session.autoflush:  # as session.execute would
-            session.flush()
-        for kind, key, a, b, c, d, e, f, g in statement.rows(session.connection(), values):
+        for kind, key, a, b, c, d, e, f, g in rows:
             if kind == "mention":
                 self.mentions[key].append((a, b, c, d))
             elif kind == "tag":
@@ -337,6 +303,68 @@ class _StatusBatch:
         return data
 
 
+def _load(statuses: list[Status], viewer: Account | None) -> _Loaded:
+    originals = _originals(statuses)
+    # Quoted statuses the reader may see, for the page and its reblogged originals; they join
+    # `every` so their mentions, media and viewer state load with the rest.
+    quote_ids = _quote_ids(statuses, originals)
+    quoted: dict[str, Status] = {}
+    if quote_ids:
+        quoted = {
+            s.id: s
+            for s in db.session.scalars(
+                select(Status).where(Status.id.in_(quote_ids), Status.visibility_filter(viewer))
+            )
+        }
+    every = statuses + list(originals.values()) + list(quoted.values())
+    return _Loaded(originals, quoted, _extras_rows(*extras_query(every, viewer)))
+
+
+def _load_for_readers(statuses: list[Status], reader_ids: list[str]) -> dict[str, _Loaded]:
+    """_load for each reader, in as many statements as _load takes for one: the reader's facts
+    and the quoted statuses each may see come for all of them at once (BOUND_READERS), the rest
+    once for all."""
+    originals = _originals(statuses)
+    quote_ids = _quote_ids(statuses, originals)
+    quoted: dict[str, dict[str, Status]] = defaultdict(dict)
+    if quote_ids:
+        visible = (
+            select(Status, BOUND_READERS.id)
+            .select_from(BOUND_READERS.beside(Status))
+            .where(Status.id.in_(quote_ids), Status.visibility_filter(BOUND_READERS))
+        )
+        for status, reader_id in db.session.execute(visible, BOUND_READERS.values(reader_ids)):
+            quoted[reader_id][status.id] = status
+    every = statuses + list(originals.values())
+    every += list({s.id: s for found in quoted.values() for s in found.values()}.values())
+    shared: list[Any] = []
+    own: dict[str, list[Any]] = defaultdict(list)
+    for row in _extras_rows(*extras_query(every, None, reader_ids)):
+        if row[0] in READER_KINDS:
+            own[row[8]].append(row)
+        else:
+            shared.append(row)
+    return {r: _Loaded(originals, quoted[r], shared + own[r]) for r in reader_ids}
+
+
+def _originals(statuses: list[Status]) -> dict[str, Status]:
+    ids = {s.reblog_of_id for s in statuses if s.reblog_of_id}
+    if not ids:
+        return {}
+    return {s.id: s for s in db.session.scalars(select(Status).where(Status.id.in_(ids)))}
+
+
+def _quote_ids(statuses: list[Status], originals: dict[str, Status]) -> set[str]:
+    return {s.quote_id for s in statuses + list(originals.values()) if s.quote_id}
+
+
+def _extras_rows(statement: Precompiled, values: dict) -> list[Any]:
+    session = db.session()
+    if session.autoflush:  # as session.execute would
+        session.flush()
+    return statement.rows(session.connection(), values)
+
+
 class _MediaRow(NamedTuple):
     """The columns of a Media that attachment_json reads, as the batch query returns them."""
 
@@ -358,181 +386,6 @@ class _MediaRow(NamedTuple):
         return self.path if self.path.startswith(("http://", "https://")) else None
 
 
-_EXTRA_WIDTH = 7  # payload columns of the extras query; each kind fills what it needs
-
-
-def _part(kind: str, key: Any, *values: Any) -> Select:
-    """One member of the extras UNION ALL: (kind, key, a..g), untyped so no member's column type
-    converts another's values."""
-    padded = [*values, *([null()] * (_EXTRA_WIDTH - len(values)))]
-    columns = [literal_column(f"'{kind}'", String).label("kind"), as_text(key).label("key")]
-    columns += [as_text(v).label(f"c{i}") for i, v in enumerate(padded)]
-    return select(*columns)
-
-
-def _extras_query(every: list[Status], viewer: Account | None) -> tuple[Any, dict]:
-    """The extras statement for this page's shape (built once, see _extras_statement) and the
-    page's values for it."""
-    parent_ids = sorted({s.in_reply_to_id for s in every if s.in_reply_to_id})
-    direct_contexts = sorted({s.context_id for s in every if s.visibility == "direct"})
-    statement = _extras_statement(
-        viewer is not None,
-        bool(parent_ids),
-        bool(direct_contexts),
-        bool(current_app.config["SHOW_REACTIONS"]),
-    )
-    values: dict[str, Any] = {
-        "ids": _json_list(dict.fromkeys(s.id for s in every)),
-        "parent_ids": _json_list(parent_ids),
-    }
-    if viewer is not None:
-        values["viewer_id"] = viewer.id
-        values["context_ids"] = _json_list(sorted({s.context_id for s in every}))
-        values["direct_contexts"] = _json_list(direct_contexts)
-        values["now"] = Filter.now()
-    return statement, values
-
-
-def _json_list(values: Iterable[Any]) -> str:
-    return orjson.dumps(list(values)).decode()
-
-
-def _listed(name: str, numbers: bool = False) -> Select:
-    """The members of a list given as one JSON array (see _json_list), for `IN`. An expanding
-    bind parameter would make SQLAlchemy render the SQL again for every execution, which cost
-    more than running it; this SQL is the same whatever the length, and SQLite still searches
-    the index once per member. `numbers`: integers, which PostgreSQL's members (text) are cast to."""
-    value = cast(column("value"), Integer) if numbers else column("value")
-    return select(value).select_from(func.json_each(bindparam(name, type_=String)))
-
-
-_IDS = _listed("ids")
-
-
-@functools.lru_cache(maxsize=16)
-def _extras_statement(
-    signed_in: bool, with_parents: bool, with_direct: bool, with_reactions: bool
-) -> Precompiled:
-    """The UNION ALL of every per-status fact, built and compiled once per shape: statement
-    building costs more Python than running it (and its execution, precompiled.py). Values: ids, parent_ids, and for a reader viewer_id,
-    context_ids and direct_contexts."""
-    viewer = BOUND_VIEWER if signed_in else None
-    parts = [
-        _part("mention", StatusMention.status_id, Account.id, Account.nickname, Account.domain, Account.ap_id)
-        .join_from(StatusMention, Account, Account.id == StatusMention.account_id)
-        .where(StatusMention.status_id.in_(_IDS), StatusMention.is_visible.is_(True)),
-        _part("tag", StatusTag.status_id, StatusTag.name).where(StatusTag.status_id.in_(_IDS)),
-        _part(
-            "media",
-            Media.status_id,
-            Media.id,
-            func.coalesce(Media.remote_url, Media.path),  # a remote attachment: its URL
-            Media.mime_type,
-            Media.description,
-            Media.focus,
-            Media.meta,
-            Media.position,
-        ).where(Media.status_id.in_(_IDS)),
-    ]
-    parts += _poll_parts(viewer)
-    if with_parents:
-        parts.append(
-            _part("parent", Status.id, Account.nickname, Account.domain)
-            .join_from(Status, Account, Account.id == Status.account_id)
-            .where(Status.id.in_(_listed("parent_ids")), Status.visibility_filter(viewer))
-        )
-    if with_reactions:
-        parts.append(
-            _part(
-                "reaction",
-                EmojiReaction.status_id,
-                EmojiReaction.emoji,
-                EmojiReaction.url,
-                EmojiReaction.account_id,
-                EmojiReaction.id,
-            )
-            .join_from(EmojiReaction, Account, Account.id == EmojiReaction.account_id)
-            .where(EmojiReaction.status_id.in_(_IDS), Account.is_active.is_(True), *_hidden_reactors(viewer))
-        )
-    if viewer is not None:
-        parts += [
-            _part("favourite", Favourite.status_id).where(
-                Favourite.account_id == viewer.id, Favourite.status_id.in_(_IDS)
-            ),
-            _part("bookmark", Bookmark.status_id, Bookmark.folder_id).where(
-                Bookmark.account_id == viewer.id, Bookmark.status_id.in_(_IDS)
-            ),
-            _part("reblogged", Status.reblog_of_id).where(
-                Status.account_id == viewer.id, Status.reblog_of_id.in_(_IDS)
-            ),
-            _part("thread_mute", ThreadMute.context_id).where(
-                ThreadMute.account_id == viewer.id,
-                ThreadMute.context_id.in_(_listed("context_ids", numbers=True)),
-            ),
-        ]
-        if with_direct:
-            parts.append(
-                _part("participation", Participation.context_id, Participation.id).where(
-                    Participation.account_id == viewer.id,
-                    Participation.context_id.in_(_listed("direct_contexts", numbers=True)),
-                )
-            )
-        parts += _filter_parts(viewer)
-    return Precompiled(union_all(*parts))
-
-
-def _filter_parts(viewer: Any) -> list[Select]:
-    """The reader's active filters (key: the filter id), a row per keyword (or one without, for
-    a filter with none) and per filtered status: they do not depend on the page, but riding in
-    this statement spares a round trip on every page."""
-    columns = (Filter.title, Filter.context, Filter.action, Filter.expires_at)
-    active = (
-        Filter.account_id == viewer.id,
-        or_(Filter.expires_at.is_(None), Filter.expires_at > bindparam("now")),
-    )
-    return [
-        _part("filter_keyword", Filter.id, *columns, FilterKeyword.keyword, FilterKeyword.is_whole_word)
-        .outerjoin(FilterKeyword, FilterKeyword.filter_id == Filter.id)
-        .where(*active),
-        _part("filter_status", Filter.id, *columns, FilterStatus.status_id)
-        .join(FilterStatus, FilterStatus.filter_id == Filter.id)
-        .where(*active),
-    ]
-
-
-def _poll_parts(viewer: Any) -> list[Select]:
-    """The polls of the page's statuses, their tallies and voters (and the reader's votes)."""
-    parts = [
-        _part(
-            "poll",
-            Poll.status_id,
-            Poll.id,
-            Poll.options,
-            Poll.is_multiple,
-            Poll.hides_totals,
-            Poll.expires_at,
-        ).where(Poll.status_id.in_(_IDS)),
-        _part("poll_tally", Poll.status_id, PollVote.choice, func.count())
-        .join_from(PollVote, Poll, Poll.id == PollVote.poll_id)
-        .where(Poll.status_id.in_(_IDS))
-        .group_by(Poll.status_id, PollVote.choice),
-        _part("poll_voters", Poll.status_id, func.count(PollVote.account_id.distinct()))
-        .join_from(PollVote, Poll, Poll.id == PollVote.poll_id)
-        .where(Poll.status_id.in_(_IDS))
-        .group_by(Poll.status_id),
-        _part("poll_remote", Poll.status_id, Poll.remote_tallies, Poll.remote_voters).where(
-            Poll.status_id.in_(_IDS), Poll.remote_voters.is_not(None)
-        ),
-    ]
-    if viewer is not None:
-        parts.append(
-            _part("poll_own", Poll.status_id, PollVote.choice)
-            .join_from(PollVote, Poll, Poll.id == PollVote.poll_id)
-            .where(Poll.status_id.in_(_IDS), PollVote.account_id == viewer.id)
-        )
-    return parts
-
-
 def statuses_json(
     statuses: Iterable[Status], viewer: Account | None, context: str | None = None
 ) -> list[dict]:
@@ -541,9 +394,38 @@ def statuses_json(
     statuses = list(statuses)
     if not statuses:
         return []
-    batch = _StatusBatch(statuses, viewer, context)
+    return _rendered(_StatusBatch(statuses, viewer, context), statuses)
+
+
+def statuses_json_by_reader(
+    statuses: Iterable[Status], readers: Iterable[tuple[Account, str | None]]
+) -> dict[tuple[str, str | None], list[dict]]:
+    """statuses_json(statuses, viewer, context) for each (viewer, context), by (viewer id,
+    context), in the statements one reader's takes, however many readers (the streaming hub
+    renders an event for all of its readers at once)."""
+    statuses, readers = list(statuses), list(readers)
+    if not statuses or not readers:
+        return {(viewer.id, context): [] for viewer, context in readers}
+    loaded = _load_for_readers(statuses, sorted({viewer.id for viewer, _ in readers}))
+    rendered: dict[tuple[str, str | None], list[dict]] = {}
+    # A reader without filters reads the same in every context: rendered once (the same list).
+    plain: dict[str, list[dict]] = {}
+    for viewer, context in readers:
+        rows = loaded[viewer.id].rows
+        unfiltered = not any(row[0] in ("filter_keyword", "filter_status") for row in rows)
+        if unfiltered and viewer.id in plain:
+            rendered[viewer.id, context] = plain[viewer.id]
+            continue
+        batch = _StatusBatch(statuses, viewer, context, loaded=loaded[viewer.id])
+        rendered[viewer.id, context] = _rendered(batch, statuses)
+        if unfiltered:
+            plain[viewer.id] = rendered[viewer.id, context]
+    return rendered
+
+
+def _rendered(batch: _StatusBatch, statuses: list[Status]) -> list[dict]:
     rendered = [batch.render(s) for s in statuses]
-    return [d for d in rendered if not batch.hidden(d)] if context is not None else rendered
+    return [d for d in rendered if not batch.hidden(d)] if batch.context is not None else rendered
 
 
 def status_json(status: Status, viewer: Account | None, known: KnownFacts | None = None) -> dict:

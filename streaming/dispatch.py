@@ -8,18 +8,27 @@ a fresh snapshot of the database, taken after the writer's commit."""
 
 from __future__ import annotations
 
+from collections import defaultdict
 from collections.abc import Callable
 from collections.abc import Iterable
 from typing import Any
 
 import orjson
 from sqlalchemy import Select
+from sqlalchemy import String
 from sqlalchemy import bindparam
+from sqlalchemy import column
+from sqlalchemy import func
+from sqlalchemy import literal_column
 from sqlalchemy import select
+from sqlalchemy import true
 from sqlalchemy import union
+from sqlalchemy import union_all
+from sqlalchemy.orm import aliased
+from sqlalchemy.orm import join
 
 import serializers
-from models import BOUND_VIEWER
+from models import BOUND_READERS
 from models import Account
 from models import Chat
 from models import Follow
@@ -83,11 +92,15 @@ def _timeline(stream: str, viewer: Any) -> Select | None:
 
 def _probe_statement(stream: str, viewer: Any) -> Select | None:
     """The stream's timeline narrowed to the status bound as `status_id`; built once per stream
-    and kind of reader (models.cached_statement), as building it costs more than running it."""
+    and kind of reader (models.cached_statement), as building it costs more than running it.
+    For BOUND_READERS, the ids of the readers (BOUND_READERS.values) whose timeline holds it."""
     query = _timeline(stream, viewer)
     if query is None:
         return None
-    return query.where(Status.id == bindparam("status_id")).with_only_columns(Status.id).limit(1)
+    query = query.where(Status.id == bindparam("status_id"))
+    if viewer is BOUND_READERS:
+        return query.with_only_columns(BOUND_READERS.id).select_from(BOUND_READERS.beside(Status))
+    return query.with_only_columns(Status.id).limit(1)
 
 
 def check_list(sub: Subscription, account_id: str | None) -> None:
@@ -97,25 +110,90 @@ def check_list(sub: Subscription, account_id: str | None) -> None:
         raise StreamError("Record not found", "bad_topic", 404)
 
 
-def _shows(status: Status, sub: Subscription, viewer: Account | None) -> bool:
-    if sub.stream == "list":
-        return _list_shows(status, sub, viewer)
-    query = cached_statement(_probe_statement, sub.stream, BOUND_VIEWER if viewer is not None else None)
+def _shown(
+    status: Status, targets: list[Target], viewers: dict[str, Account]
+) -> set[tuple[str | None, Subscription]]:
+    """The (reader, subscription) pairs whose stream holds the status: one probe per stream (and
+    tag) for all its signed-in readers at once, one for its anonymous ones, whatever their number;
+    list streams apart (_lists_showing)."""
+    readers: dict[tuple[str, str | None], set[str | None]] = defaultdict(set)
+    for conn, sub in targets:
+        if sub.stream != "list":
+            readers[sub.stream, sub.tag].add(conn.account_id)
+    passed: dict[tuple[str, str | None], set[str | None]] = {}
+    for (stream, tag), ids in readers.items():
+        signed = sorted(i for i in ids if i is not None)
+        passed[stream, tag] = set(_probe(status, stream, tag, signed)) if signed else set()
+        if None in ids and _probe(status, stream, tag, None):
+            passed[stream, tag].add(None)
+    lists = _lists_showing(status, {s.list_id for _, s in targets if s.stream == "list"}, viewers)
+    return {
+        (conn.account_id, sub)
+        for conn, sub in targets
+        if (
+            lists.get(sub.list_id or "") == conn.account_id
+            if sub.stream == "list"
+            else conn.account_id in passed[sub.stream, sub.tag]
+        )
+    }
+
+
+def _probe(status: Status, stream: str, tag: str | None, reader_ids: list[str] | None) -> list[str]:
+    """The readers among `reader_ids` whose `stream` holds the status, all in one statement; for
+    None (anonymous readers), [""] when it holds it for them."""
+    query = cached_statement(_probe_statement, stream, BOUND_READERS if reader_ids is not None else None)
     if query is None:
-        return False
-    values = {"status_id": status.id, "tag": sub.tag or ""}
-    if viewer is not None:
-        values["viewer_id"] = viewer.id
-    return db.session.execute(query, values).first() is not None
+        return []
+    values = {"status_id": status.id, "tag": tag or ""}
+    if reader_ids is None:
+        return [""] if db.session.execute(query, values).first() is not None else []
+    return list(db.session.scalars(query, values | BOUND_READERS.values(reader_ids)))
 
 
-def _list_shows(status: Status, sub: Subscription, viewer: Account | None) -> bool:
-    """A list's timeline depends on the list row (its members, its replies policy)."""
-    found = db.session.get(List, sub.list_id)
-    if viewer is None or found is None or found.account_id != viewer.id:
-        return False
-    probe = found.timeline(viewer).where(Status.id == status.id).with_only_columns(Status.id).limit(1)
-    return db.session.scalar(probe) is not None
+def _lists_showing(status: Status, list_ids: set[str | None], viewers: dict[str, Account]) -> dict[str, str]:
+    """Owner by list id of the subscribed lists whose timeline holds the status, in one
+    statement for all of them (_lists_statement); a list whose owner reads no stream here (or is
+    gone) is left out."""
+    ids = sorted(i for i in list_ids if i is not None)
+    if not ids:
+        return {}
+    query = cached_statement(_lists_statement)
+    rows = db.session.execute(query, {"status_id": status.id, "list_ids": orjson.dumps(ids).decode()})
+    return {list_id: owner for list_id, owner in rows if owner in viewers}
+
+
+_LISTED = aliased(List, name="bound_list")
+
+
+class _ListOwner:
+    """The owner of each list row of _lists_statement, as the viewer of its timeline (the
+    builders read only `viewer.id`): a bare column name, as BOUND_READERS.id is, so subqueries
+    however deeply nested refer to the row."""
+
+    id = literal_column("bound_list.account_id", String(18))
+
+
+def _lists_statement() -> Any:
+    """The lists among `list_ids` (a JSON array) whose timeline holds the status bound as
+    `status_id`: List.timeline_of evaluated for every list row, one member per replies policy
+    (the policy changes the SQL), rows (list id, owner id)."""
+    owner = _ListOwner()
+    list_id = literal_column("bound_list.id", String(18))
+    listed = select(column("value")).select_from(func.json_each(bindparam("list_ids", type_=String)))
+    parts = []
+    for policy in ("list", "followed", "none"):
+        kind = (
+            _LISTED.replies_policy.not_in(("list", "followed"))
+            if policy == "none"
+            else _LISTED.replies_policy == policy
+        )
+        parts.append(
+            List.timeline_of(list_id, owner.id, policy, owner)
+            .with_only_columns(_LISTED.id, _LISTED.account_id)
+            .select_from(join(_LISTED, Status, true()))
+            .where(_LISTED.id.in_(listed), kind, Status.id == bindparam("status_id"))
+        )
+    return union_all(*parts)
 
 
 def _status_payloads(event: str) -> Callable[[dict, list[StreamConnection]], None]:
@@ -125,28 +203,52 @@ def _status_payloads(event: str) -> Callable[[dict, list[StreamConnection]], Non
         if status is None or not targets or status.visibility == "direct":
             return
         homes = _home_candidates(status, {c.account_id for c, s in targets if s.stream == "user"} - {None})
-        # Readers whose home cannot hold the status are left out before any row is loaded.
-        targets = [(c, s) for c, s in targets if s.stream != "user" or c.account_id in homes]
+        tags = _tags(status, targets)
+        # Readers whose stream cannot hold the status are left out before any row is loaded.
+        targets = [
+            (c, s)
+            for c, s in targets
+            if (s.stream != "user" or c.account_id in homes) and (s.tag is None or s.tag in tags)
+        ]
         viewers = _viewers(targets)
-        rendered: dict[tuple[str | None, str], str | None] = {}
-        # One probe per reader and stream, however many connections the reader holds.
-        shown: dict[tuple[str | None, Subscription], bool] = {}
+        targets = [(c, s) for c, s in targets if c.account_id is None or c.account_id in viewers]
+        shown = _shown(status, targets, viewers)
+        wanted = {
+            (c.account_id, CONTEXTS.get(s.stream, "public")) for c, s in targets if (c.account_id, s) in shown
+        }
+        rendered = _render(status, wanted, viewers)
         for conn, sub in targets:
-            viewer = viewers.get(conn.account_id) if conn.account_id else None
-            if conn.account_id and viewer is None:
-                continue  # the account is gone
-            if (conn.account_id, sub) not in shown:
-                shown[conn.account_id, sub] = _shows(status, sub, viewer)
-            if not shown[conn.account_id, sub]:
-                continue
-            context = CONTEXTS.get(sub.stream, "public")
-            key = (conn.account_id, context)
-            if key not in rendered:
-                rendered[key] = _one(serializers.statuses_json([status], viewer, context))
-            if rendered[key] is not None:
-                conn.send_event(sub, event, rendered[key])
+            payload = rendered.get((conn.account_id, CONTEXTS.get(sub.stream, "public")))
+            if payload is not None and (conn.account_id, sub) in shown:
+                conn.send_event(sub, event, payload)
 
     return handle
+
+
+def _tags(status: Status, targets: list[Target]) -> set[str]:
+    """The status' tags, when a hashtag stream is subscribed: only those streams can hold it."""
+    if not any(s.tag is not None for _, s in targets):
+        return set()
+    return set(db.session.scalars(select(StatusTag.name).where(StatusTag.status_id == status.id)))
+
+
+def _render(
+    status: Status, wanted: set[tuple[str | None, str]], viewers: dict[str, Account]
+) -> dict[tuple[str | None, str], str | None]:
+    """The payload for each (reader, filter context): the serializer's answer for that reader,
+    for all signed-in readers at once (statuses_json_by_reader), None when a filter hides it."""
+    signed = [(viewers[reader], context) for reader, context in sorted(wanted, key=str) if reader is not None]
+    found = serializers.statuses_json_by_reader([status], signed) if signed else {}
+    texts: dict[int, str | None] = {}  # a reader's contexts may share one rendered list
+    rendered: dict[tuple[str | None, str], str | None] = {}
+    for key, items in found.items():
+        if id(items) not in texts:
+            texts[id(items)] = _one(items)
+        rendered[key] = texts[id(items)]
+    for reader, context in wanted:
+        if reader is None:
+            rendered[None, context] = _one(serializers.statuses_json([status], None, context))
+    return rendered
 
 
 def _home_candidates(status: Status, readers: set[str | None]) -> set[str | None]:
@@ -216,15 +318,29 @@ def _conversation(item: dict, connections: list[StreamConnection]) -> None:
         )
     }
     viewers = _viewers(targets)
-    payloads: dict[str, str] = {}
+    seeing = _seeing(status, sorted(participations.keys() & viewers.keys()))
+    found = serializers.conversation_json_by_reader([(participations[r], viewers[r]) for r in seeing])
+    payloads = {reader: orjson.dumps(data).decode() for reader, data in found.items()}
     for conn, sub in targets:
-        participation = participations.get(conn.account_id or "")
-        viewer = viewers.get(conn.account_id or "")
-        if participation is None or viewer is None or not status.is_visible_to(viewer):
-            continue
-        if viewer.id not in payloads:
-            payloads[viewer.id] = orjson.dumps(serializers.conversation_json(participation, viewer)).decode()
-        conn.send_event(sub, "conversation", payloads[viewer.id])
+        if conn.account_id in payloads:
+            conn.send_event(sub, "conversation", payloads[conn.account_id])
+
+
+def _seeing(status: Status, reader_ids: list[str]) -> list[str]:
+    """The readers who may see the status (Status.visibility_filter), asked for all at once."""
+    if not reader_ids:
+        return []
+    query = cached_statement(_seeing_statement)
+    values = {"status_id": status.id} | BOUND_READERS.values(reader_ids)
+    return sorted(db.session.scalars(query, values))
+
+
+def _seeing_statement() -> Select:
+    return (
+        select(BOUND_READERS.id)
+        .select_from(BOUND_READERS.beside(Status))
+        .where(Status.id == bindparam("status_id"), Status.visibility_filter(BOUND_READERS))
+    )
 
 
 def _delete(item: dict, connections: list[StreamConnection]) -> None:

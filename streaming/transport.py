@@ -161,6 +161,8 @@ class RedisTransport:
                 self._listen(deliver)
                 return  # stopped
             except Exception as error:  # the server went away or refused us: try again later
+                if self._stopped.is_set():
+                    return  # stopped while Redis went away (a test session's end): nothing lost
                 if self.subscribed:  # it had worked: the pauses start over
                     pause = RECONNECT_FIRST
                 self.subscribed = False

@@ -361,12 +361,19 @@ class Engines:
             self.apps.setdefault(uri, []).append(weakref.ref(app))
 
     def retire(self, uri: str) -> None:
-        """Stop the job consumers of the apps made on database `uri`."""
+        """Stop the job consumers and the streaming listeners (Redis pub/sub) of the apps made
+        on database `uri`: a listener left running would outlive the session's Redis and log
+        its lost subscription."""
         for ref in self.apps.pop(uri, []):
             app = ref()
-            queue = app.extensions.get("kenoma_jobs") if app is not None else None
+            if app is None:
+                continue
+            queue = app.extensions.get("kenoma_jobs")
             if queue is not None:
                 queue.stop_consumer()
+            hub = app.extensions.get("kenoma_streaming")
+            if hub is not None:
+                hub.transport.stop()
 
     def next_test(self) -> None:
         self.databases.next_test()

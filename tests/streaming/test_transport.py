@@ -118,6 +118,21 @@ def test_the_redis_listener_comes_back_after_a_restart(redis_server: Redis) -> N
         receiving.stop()
 
 
+def test_a_stopped_listener_says_nothing_when_redis_goes_away(
+    redis_server: Redis, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A test session stops its apps' listeners before its Redis (tests/scaled.py): the one
+    still waiting for its next message must not report a lost subscription."""
+    receiving, sending = RedisTransport(redis_server.url), RedisTransport(redis_server.url)
+    got: queue.Queue = queue.Queue()
+    receiving.start(got.put)
+    assert _until_heard(sending, got, b"live", 5) == b"live"
+    receiving.stop()
+    redis_server.stop()
+    time.sleep(1.5)  # longer than the listener's wait for a message
+    assert "subscription lost" not in caplog.text
+
+
 def test_instances_in_two_redis_databases_do_not_hear_each_other(redis_url: str) -> None:
     """Pub/sub ignores the database number: the channel is named after it instead."""
     other_url = redis_url.rsplit("/", 1)[0] + "/1"
