@@ -562,6 +562,27 @@ def status_json(status: Status, viewer: Account | None, known: KnownFacts | None
     return _StatusBatch([status], viewer, known=known).render(status)
 
 
+class StatusAnswer:
+    """The answer to a write on one status, its facts read before the write and rendered after
+    it: every read comes first (SQLite writers queue for one lock, held for the writes only),
+    and the answer needs no second transaction after the commit. The write says what it changed
+    of what the extras statement read (the status' own columns it sets on the loaded Status)."""
+
+    def __init__(self, status: Status, viewer: Account) -> None:
+        self.status = status
+        self._batch = _StatusBatch([status], viewer)
+
+    def favourited(self, favourited: bool) -> None:
+        """The viewer's favourite of the status now exists (or not)."""
+        if favourited:
+            self._batch.favourited.add(self.status.id)
+        else:
+            self._batch.favourited.discard(self.status.id)
+
+    def json(self) -> dict:
+        return self._batch.render(self.status)
+
+
 def status_source_json(status: Status) -> dict:
     """StatusSource (GET /api/v1/statuses/:id/source): what the author typed."""
     return {
