@@ -135,6 +135,7 @@ class _StatusBatch:
         self.media: dict[str, list[_MediaRow]] = defaultdict(list)
         self.parents: dict[str, str] = {}  # parent id -> its author's acct, when the viewer sees it
         self.reactions: dict[str, list[dict]] = {}
+        self._reaction_rows: list[tuple[str, str, str | None, str]] = []  # (status, emoji, url, reactor)
         self.favourited: set[str] = set()
         self.bookmarks: dict[str, str | None] = {}
         self.reblogged: set[str] = set()
@@ -188,9 +189,14 @@ class _StatusBatch:
         for media in self.media.values():
             media.sort(key=lambda m: (int(m.position or 0), m.id))
         reactions.sort(key=lambda r: r[4])
+        self._reaction_rows = [(s, n, u, a) for s, n, u, a, _ in reactions]
+        self._group()
         viewer_id = self.viewer.id if self.viewer is not None else None
-        self.reactions = _group_reactions(((s, n, u, a) for s, n, u, a, _ in reactions), viewer_id)
         self.filters = FilterRules(viewer_id, self.context, filter_rows) if viewer_id is not None else None
+
+    def _group(self) -> None:
+        viewer_id = self.viewer.id if self.viewer is not None else None
+        self.reactions = _group_reactions(self._reaction_rows, viewer_id)
 
     def _poll_fact(self, kind: str, key: str, a: Any, b: Any, c: Any, d: Any, e: Any) -> None:
         if kind == "poll":
@@ -578,6 +584,13 @@ class StatusAnswer:
             self._batch.favourited.add(self.status.id)
         else:
             self._batch.favourited.discard(self.status.id)
+
+    def reacted(self, name: str, url: str | None) -> None:
+        """The viewer added this reaction, the newest of the status' (shown only where the
+        extras statement reads reactions at all)."""
+        if current_app.config["SHOW_REACTIONS"]:
+            self._batch._reaction_rows.append((self.status.id, name, url, self._batch.viewer.id))
+            self._batch._group()
 
     def json(self) -> dict:
         return self._batch.render(self.status)
