@@ -131,7 +131,7 @@ def create_status(data: dict) -> dict:
         body = serializers.status_json(status, me())
         db.session.rollback()
         return body
-    posted = post(me(), new)
+    posted = post(me(), new, adopt=False)  # only rendered: it need not join the session
     return serializers.status_json(posted.status, me(), posted.known)
 
 

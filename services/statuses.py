@@ -102,11 +102,12 @@ def post_status(author: Account, new: NewStatus, commit: bool = True) -> Status:
     return post(author, new, commit).status
 
 
-def post(author: Account, new: NewStatus, commit: bool = True) -> Posted:
+def post(author: Account, new: NewStatus, commit: bool = True, adopt: bool = True) -> Posted:
     """Post a status. Every read comes first (checks, rendering, addressing, who to notify);
     then the rows go in with Core statements: SQLite writers queue for one lock, held here for
     the inserts and the commit only. The Status is written with Core, then joins the session
-    as if loaded, with the values it was built with."""
+    as if loaded, with the values it was built with; `adopt=False` for a caller that only
+    renders it (the session's cascade walk costs ~8% of a POST)."""
     earlier = _idempotent_hit(author, new.idempotency_key)
     if earlier is not None:
         return Posted(earlier, None)
@@ -144,7 +145,8 @@ def post(author: Account, new: NewStatus, commit: bool = True) -> Posted:
             jobs.enqueue("expire_status", delay=new.expires_in, status_id=status.id)
         if poll_id is not None and new.poll is not None:
             schedule_end(poll_id, new.poll.expires_in)
-    _adopt(status)
+    if adopt:
+        _adopt(status)
     return Posted(status, _known_facts(status, new, parent, media, audience, rendered))
 
 
