@@ -195,8 +195,7 @@ class _StatusBatch:
         self.filters = FilterRules(viewer_id, self.context, filter_rows) if viewer_id is not None else None
 
     def _group(self) -> None:
-        viewer_id = self.viewer.id if self.viewer is not None else None
-        self.reactions = _group_reactions(self._reaction_rows, viewer_id)
+        self.reactions = _group_reactions(self._reaction_rows, self.viewer.id if self.viewer else None)
 
     def _poll_fact(self, kind: str, key: str, a: Any, b: Any, c: Any, d: Any, e: Any) -> None:
         if kind == "poll":
@@ -569,27 +568,22 @@ def status_json(status: Status, viewer: Account | None, known: KnownFacts | None
 
 
 class StatusAnswer:
-    """The answer to a write on one status, its facts read before the write and rendered after
-    it: every read comes first (SQLite writers queue for one lock, held for the writes only),
-    and the answer needs no second transaction after the commit. The write says what it changed
-    of what the extras statement read (the status' own columns it sets on the loaded Status)."""
+    """The answer to a write on one status: its facts read before the write (reads first: SQLite
+    writers queue for one lock), rendered after the commit with no second transaction; the
+    write says what it changed of them (and sets the status' own columns it changed)."""
 
     def __init__(self, status: Status, viewer: Account) -> None:
-        self.status = status
+        self.status, self._viewer_id = status, viewer.id
         self._batch = _StatusBatch([status], viewer)
 
     def favourited(self, favourited: bool) -> None:
         """The viewer's favourite of the status now exists (or not)."""
-        if favourited:
-            self._batch.favourited.add(self.status.id)
-        else:
-            self._batch.favourited.discard(self.status.id)
+        (self._batch.favourited.add if favourited else self._batch.favourited.discard)(self.status.id)
 
     def reacted(self, name: str, url: str | None) -> None:
-        """The viewer added this reaction, the newest of the status' (shown only where the
-        extras statement reads reactions at all)."""
+        """The viewer added this reaction, the status' newest (where reactions are shown)."""
         if current_app.config["SHOW_REACTIONS"]:
-            self._batch._reaction_rows.append((self.status.id, name, url, self._batch.viewer.id))
+            self._batch._reaction_rows.append((self.status.id, name, url, self._viewer_id))
             self._batch._group()
 
     def json(self) -> dict:
