@@ -38,6 +38,7 @@ from models import Status
 from models import StatusMention
 from models import StatusTag
 from models import Subscription
+from models import as_loaded
 from models import cached_statement
 from models import commit_keeping_loaded
 from models import db
@@ -268,36 +269,39 @@ def _build(
     """The new status with every column set (nothing is left to defaults or a reload)."""
     now = utcnow()
     context = parent.context if parent else _conversation_context(new.conversation)
-    return Status(
-        id=new_flake_id(),
-        account_id=author.id,
-        account=author,
-        uri=f"{current_app.config['BASE_URL']}/objects/{uuid.uuid4()}",
-        source=new.text,
-        content=rendered.html,
-        content_type=stored_content_type(new.content_type),
-        spoiler_text=formatting.strip_tags(new.spoiler_text),  # plain text: no markup survives
-        visibility=visibility,
-        is_sensitive=new.sensitive,
-        language=new.language,
-        in_reply_to_id=parent.id if parent else None,
-        in_reply_to_account_id=parent.account_id if parent else None,
-        reblog_of_id=None,
-        quote_id=new.quote_id,
-        context_id=context.id,
-        context=context,
-        app_name=new.app_name,
-        app_website=new.app_website,
-        emojis=rendered.shortcodes,
-        url=None,  # local: its page is /notice/<id>
-        emoji_urls={},
-        created_at=now,
-        edited_at=None,
-        expires_at=now + timedelta(seconds=new.expires_in) if new.expires_in else None,
-        pinned_at=None,
-        favourites_count=0,
-        reblogs_count=0,
-        replies_count=0,
+    return as_loaded(
+        Status,
+        dict(
+            id=new_flake_id(),
+            account_id=author.id,
+            account=author,
+            uri=f"{current_app.config['BASE_URL']}/objects/{uuid.uuid4()}",
+            source=new.text,
+            content=rendered.html,
+            content_type=stored_content_type(new.content_type),
+            spoiler_text=formatting.strip_tags(new.spoiler_text),  # plain text: no markup survives
+            visibility=visibility,
+            is_sensitive=new.sensitive,
+            language=new.language,
+            in_reply_to_id=parent.id if parent else None,
+            in_reply_to_account_id=parent.account_id if parent else None,
+            reblog_of_id=None,
+            quote_id=new.quote_id,
+            context_id=context.id,
+            context=context,
+            app_name=new.app_name,
+            app_website=new.app_website,
+            emojis=rendered.shortcodes,
+            url=None,  # local: its page is /notice/<id>
+            emoji_urls={},
+            created_at=now,
+            edited_at=None,
+            expires_at=now + timedelta(seconds=new.expires_in) if new.expires_in else None,
+            pinned_at=None,
+            favourites_count=0,
+            reblogs_count=0,
+            replies_count=0,
+        ),
     )
 
 
