@@ -17,6 +17,7 @@ from datetime import UTC
 from datetime import datetime
 from typing import Any
 from typing import NamedTuple
+from typing import TypeVar
 
 from authlib.integrations.sqla_oauth2 import OAuth2AuthorizationCodeMixin
 from authlib.integrations.sqla_oauth2 import OAuth2ClientMixin
@@ -1172,6 +1173,18 @@ def begin_write() -> None:
         # reads that follow see whatever the previous one wrote (each statement reads the latest
         # commits), on whichever app server it ran.
         connection.exec_driver_sql(f"SELECT pg_advisory_xact_lock({_WRITE_LOCK_KEY})")
+
+
+_T = TypeVar("_T")
+
+
+def as_loaded(cls: type[_T], values: dict[str, Any]) -> _T:
+    """A new instance of a mapped class holding `values` (its columns, and relationships to
+    objects at hand) as a load from its row would: in no session, and with no attribute events,
+    which made a 30-column Status' constructor cost ~75 us against ~17 here."""
+    instance = cls.__mapper__.class_manager.new_instance()  # type: ignore[attr-defined]
+    instance.__dict__.update(values)
+    return instance
 
 
 def commit_keeping_loaded() -> None:

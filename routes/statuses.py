@@ -131,7 +131,7 @@ def create_status(data: dict) -> dict:
         body = serializers.status_json(status, me())
         db.session.rollback()
         return body
-    posted = post(me(), new)
+    posted = post(me(), new, adopt=False)  # only rendered: it need not join the session
     return serializers.status_json(posted.status, me(), posted.known)
 
 
@@ -259,7 +259,11 @@ def show_context(status_id: str) -> dict:
 def favourite(status_id: str) -> dict:
     """Favourite a status (idempotent); its author is notified."""
     viewer, status = _me_and_visible(status_id)
-    return serializers.status_json(interactions.favourite(viewer, status), viewer)
+    # Acting on a reblog acts on the reblogged status, which the answer is.
+    answer = serializers.StatusAnswer(interactions.original_of(status), viewer)
+    interactions.favourite(viewer, answer.status)
+    answer.favourited(True)
+    return answer.json()
 
 
 @bp.post("/<status_id>/unfavourite")
@@ -268,7 +272,10 @@ def favourite(status_id: str) -> dict:
 def unfavourite(status_id: str) -> dict:
     """Take a favourite back (idempotent)."""
     viewer, status = _me_and_visible(status_id)
-    return serializers.status_json(interactions.unfavourite(viewer, status), viewer)
+    answer = serializers.StatusAnswer(interactions.original_of(status), viewer)
+    interactions.unfavourite(viewer, answer.status)
+    answer.favourited(False)
+    return answer.json()
 
 
 def _me_and_visible(status_id: str) -> tuple[Account, Status]:

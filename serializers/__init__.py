@@ -51,6 +51,7 @@ from serializers.scheduled_statuses import scheduled_statuses_json
 from serializers.scrobbles import scrobble_json
 from serializers.scrobbles import scrobbles_json
 from serializers.status_edits import status_edits_json
+from serializers.statuses import StatusAnswer
 from serializers.statuses import status_json
 from serializers.statuses import status_source_json
 from serializers.statuses import statuses_json
@@ -105,6 +106,7 @@ __all__ = [
     "scrobble_json",
     "scrobbles_json",
     "status_edits_json",
+    "StatusAnswer",
     "status_json",
     "status_source_json",
     "statuses_json",

@@ -10,6 +10,7 @@ from typing import Any
 from typing import NamedTuple
 
 import orjson
+from flask import current_app
 from sqlalchemy import select
 
 import emoji_packs
@@ -105,6 +106,7 @@ class _StatusBatch:
         self.media: dict[str, list[_MediaRow]] = defaultdict(list)
         self.parents: dict[str, str] = {}  # parent id -> its author's acct, when the viewer sees it
         self.reactions: dict[str, list[dict]] = {}
+        self._reaction_rows: list[tuple[str, str, str | None, str]] = []  # (status, emoji, url, reactor)
         self.favourited: set[str] = set()
         self.bookmarks: dict[str, str | None] = {}
         self.reblogged: set[str] = set()
@@ -154,9 +156,13 @@ class _StatusBatch:
         for media in self.media.values():
             media.sort(key=lambda m: (int(m.position or 0), m.id))
         reactions.sort(key=lambda r: r[4])
+        self._reaction_rows = [(s, n, u, a) for s, n, u, a, _ in reactions]
+        self._group()
         viewer_id = self.viewer.id if self.viewer is not None else None
-        self.reactions = _group_reactions(((s, n, u, a) for s, n, u, a, _ in reactions), viewer_id)
         self.filters = FilterRules(viewer_id, self.context, filter_rows) if viewer_id is not None else None
+
+    def _group(self) -> None:
+        self.reactions = _group_reactions(self._reaction_rows, self.viewer.id if self.viewer else None)
 
     def _poll_fact(self, kind: str, key: str, a: Any, b: Any, c: Any, d: Any, e: Any) -> None:
         if kind == "poll":
@@ -433,6 +439,29 @@ def status_json(status: Status, viewer: Account | None, known: KnownFacts | None
     if known is None:
         return statuses_json([status], viewer)[0]
     return _StatusBatch([status], viewer, known=known).render(status)
+
+
+class StatusAnswer:
+    """The answer to a write on one status: its facts read before the write (reads first: SQLite
+    writers queue for one lock), rendered after the commit with no second transaction; the
+    write says what it changed of them (and sets the status' own columns it changed)."""
+
+    def __init__(self, status: Status, viewer: Account) -> None:
+        self.status, self._viewer_id = status, viewer.id
+        self._batch = _StatusBatch([status], viewer)
+
+    def favourited(self, favourited: bool) -> None:
+        """The viewer's favourite of the status now exists (or not)."""
+        (self._batch.favourited.add if favourited else self._batch.favourited.discard)(self.status.id)
+
+    def reacted(self, name: str, url: str | None) -> None:
+        """The viewer added this reaction, the status' newest (where reactions are shown)."""
+        if current_app.config["SHOW_REACTIONS"]:
+            self._batch._reaction_rows.append((self.status.id, name, url, self._viewer_id))
+            self._batch._group()
+
+    def json(self) -> dict:
+        return self._batch.render(self.status)
 
 
 def status_source_json(status: Status) -> dict:

@@ -86,13 +86,19 @@ def react(account: Account, status_id: str, raw: str) -> Status:
 
 def react_to(account: Account, found: Status | None, raw: str) -> Status:
     """react() on the status as loaded (None: there is none by that id)."""
-    status = _reactable(found, account)
-    accepted = normalise(raw, status) if status else None
-    if status is None or accepted is None:
-        raise ApiError(400, "Could not add reaction emoji")
-    name, url = accepted
+    status, name, url = accepted(account, found, raw)
     add(account, status, name, url)
     return status
+
+
+def accepted(account: Account, found: Status | None, raw: str) -> tuple[Status, str, str | None]:
+    """(the status, the stored name, its url) of a reaction `account` may add to the status as
+    loaded; 400 otherwise. Nothing is written: add() does."""
+    status = _reactable(found, account)
+    normalised = normalise(raw, status) if status else None
+    if status is None or normalised is None:
+        raise ApiError(400, "Could not add reaction emoji")
+    return status, normalised[0], normalised[1]
 
 
 def add(account: Account, status: Status, name: str, url: str | None) -> bool:

@@ -38,6 +38,7 @@ from models import Status
 from models import StatusMention
 from models import StatusTag
 from models import Subscription
+from models import as_loaded
 from models import cached_statement
 from models import commit_keeping_loaded
 from models import db
@@ -102,11 +103,12 @@ def post_status(author: Account, new: NewStatus, commit: bool = True) -> Status:
     return post(author, new, commit).status
 
 
-def post(author: Account, new: NewStatus, commit: bool = True) -> Posted:
+def post(author: Account, new: NewStatus, commit: bool = True, adopt: bool = True) -> Posted:
     """Post a status. Every read comes first (checks, rendering, addressing, who to notify);
     then the rows go in with Core statements: SQLite writers queue for one lock, held here for
     the inserts and the commit only. The Status is written with Core, then joins the session
-    as if loaded, with the values it was built with."""
+    as if loaded, with the values it was built with; `adopt=False` for a caller that only
+    renders it (the session's cascade walk costs ~8% of a POST)."""
     earlier = _idempotent_hit(author, new.idempotency_key)
     if earlier is not None:
         return Posted(earlier, None)
@@ -144,7 +146,8 @@ def post(author: Account, new: NewStatus, commit: bool = True) -> Posted:
             jobs.enqueue("expire_status", delay=new.expires_in, status_id=status.id)
         if poll_id is not None and new.poll is not None:
             schedule_end(poll_id, new.poll.expires_in)
-    _adopt(status)
+    if adopt:
+        _adopt(status)
     return Posted(status, _known_facts(status, new, parent, media, audience, rendered))
 
 
@@ -266,36 +269,39 @@ def _build(
     """The new status with every column set (nothing is left to defaults or a reload)."""
     now = utcnow()
     context = parent.context if parent else _conversation_context(new.conversation)
-    return Status(
-        id=new_flake_id(),
-        account_id=author.id,
-        account=author,
-        uri=f"{current_app.config['BASE_URL']}/objects/{uuid.uuid4()}",
-        source=new.text,
-        content=rendered.html,
-        content_type=stored_content_type(new.content_type),
-        spoiler_text=formatting.strip_tags(new.spoiler_text),  # plain text: no markup survives
-        visibility=visibility,
-        is_sensitive=new.sensitive,
-        language=new.language,
-        in_reply_to_id=parent.id if parent else None,
-        in_reply_to_account_id=parent.account_id if parent else None,
-        reblog_of_id=None,
-        quote_id=new.quote_id,
-        context_id=context.id,
-        context=context,
-        app_name=new.app_name,
-        app_website=new.app_website,
-        emojis=rendered.shortcodes,
-        url=None,  # local: its page is /notice/<id>
-        emoji_urls={},
-        created_at=now,
-        edited_at=None,
-        expires_at=now + timedelta(seconds=new.expires_in) if new.expires_in else None,
-        pinned_at=None,
-        favourites_count=0,
-        reblogs_count=0,
-        replies_count=0,
+    return as_loaded(
+        Status,
+        dict(
+            id=new_flake_id(),
+            account_id=author.id,
+            account=author,
+            uri=f"{current_app.config['BASE_URL']}/objects/{uuid.uuid4()}",
+            source=new.text,
+            content=rendered.html,
+            content_type=stored_content_type(new.content_type),
+            spoiler_text=formatting.strip_tags(new.spoiler_text),  # plain text: no markup survives
+            visibility=visibility,
+            is_sensitive=new.sensitive,
+            language=new.language,
+            in_reply_to_id=parent.id if parent else None,
+            in_reply_to_account_id=parent.account_id if parent else None,
+            reblog_of_id=None,
+            quote_id=new.quote_id,
+            context_id=context.id,
+            context=context,
+            app_name=new.app_name,
+            app_website=new.app_website,
+            emojis=rendered.shortcodes,
+            url=None,  # local: its page is /notice/<id>
+            emoji_urls={},
+            created_at=now,
+            edited_at=None,
+            expires_at=now + timedelta(seconds=new.expires_in) if new.expires_in else None,
+            pinned_at=None,
+            favourites_count=0,
+            reblogs_count=0,
+            replies_count=0,
+        ),
     )
 
 

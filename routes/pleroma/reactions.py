@@ -33,7 +33,11 @@ def put_reaction(status_id: str, emoji: str) -> dict:
     # The caller and the status in one statement (two ORM loads cost more than the join).
     account, found = interactions.account_and_status(current_identity().account_id, status_id)
     viewer = me_as_loaded(account)
-    return serializers.status_json(reactions.react_to(viewer, found, emoji), viewer)
+    status, name, url = reactions.accepted(viewer, found, emoji)
+    answer = serializers.StatusAnswer(status, viewer)
+    if reactions.add(viewer, status, name, url):
+        answer.reacted(name, url)
+    return answer.json()
 
 
 @bp.delete("/statuses/<status_id>/reactions/<path:emoji>")
