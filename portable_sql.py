@@ -7,10 +7,16 @@ query has to ask which database it runs on. Imported by models.py, before any st
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
+import orjson
 from sqlalchemy import Boolean
+from sqlalchemy import Select
 from sqlalchemy import String
+from sqlalchemy import bindparam
+from sqlalchemy import column
+from sqlalchemy import select
 from sqlalchemy.dialects.sqlite import dml as sqlite_dml
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql import functions
@@ -76,3 +82,13 @@ def _as_text_postgres(element: Any, compiler: Any, **kw: Any) -> str:
     if isinstance(value.type, Boolean):
         return f"CAST(CAST({rendered} AS INTEGER) AS TEXT)"
     return f"CAST({rendered} AS TEXT)"
+
+
+def members(values: Iterable[Any]) -> Select:
+    """The members of a list for `column IN (...)`, bound as one JSON array string. An
+    expanding IN of hundreds of values is rendered again at every execution, and PostgreSQL's
+    driver then rewrites that long text placeholder by placeholder (it caches no statement that
+    long), while the server compares each row with every member of the array; one string is the
+    same short statement whatever the length, and is joined as a table. Members are strings."""
+    listed = bindparam(None, orjson.dumps(list(values)).decode(), type_=String, unique=True)
+    return select(column("value")).select_from(json_each(listed))
