@@ -12,14 +12,13 @@ from typing import Any
 
 import orjson
 from sqlalchemy import Boolean
-from sqlalchemy import Select
+from sqlalchemy import ColumnElement
 from sqlalchemy import String
 from sqlalchemy import bindparam
-from sqlalchemy import column
-from sqlalchemy import select
 from sqlalchemy.dialects.sqlite import dml as sqlite_dml
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql import functions
+from sqlalchemy.sql.visitors import InternalTraversal
 
 
 @compiles(sqlite_dml.OnConflictDoNothing, "postgresql")
@@ -84,11 +83,36 @@ def _as_text_postgres(element: Any, compiler: Any, **kw: Any) -> str:
     return f"CAST({rendered} AS TEXT)"
 
 
-def members(values: Iterable[Any]) -> Select:
-    """The members of a list for `column IN (...)`, bound as one JSON array string. An
-    expanding IN of hundreds of values is rendered again at every execution, and PostgreSQL's
-    driver then rewrites that long text placeholder by placeholder (it caches no statement that
-    long), while the server compares each row with every member of the array; one string is the
-    same short statement whatever the length, and is joined as a table. Members are strings."""
-    listed = bindparam(None, orjson.dumps(list(values)).decode(), type_=String, unique=True)
-    return select(column("value")).select_from(json_each(listed))
+class among(ColumnElement[bool]):  # noqa: N801 - reads as an SQL operator
+    """`column IN (values)` with the values bound as one JSON array string (strings only).
+
+    An expanding IN of hundreds of values is rendered again at every execution, and psycopg then
+    rewrites that long text placeholder by placeholder (it caches no statement that long); one
+    string makes the same short statement whatever the length. SQLite reads the members as a
+    table (json_each). PostgreSQL gets them as one array, `= ANY(ARRAY(...))`, evaluated once and
+    searched on the column's index: joined as a table instead, the planner of a table without
+    statistics yet (just filled) may scan the whole table once per member."""
+
+    type = Boolean()
+    inherit_cache = True
+    _is_implicitly_boolean = True  # a condition as it stands: SQLite gets no `= 1` after it
+    _traverse_internals = [
+        ("column", InternalTraversal.dp_clauseelement),
+        ("listed", InternalTraversal.dp_clauseelement),
+    ]
+
+    def __init__(self, column: ColumnElement[Any], values: Iterable[str]) -> None:
+        self.column = column
+        self.listed = bindparam(None, orjson.dumps(list(values)).decode(), type_=String, unique=True)
+
+
+@compiles(among)
+def _among(element: among, compiler: Any, **kw: Any) -> str:
+    column, listed = compiler.process(element.column, **kw), compiler.process(element.listed, **kw)
+    return f"{column} IN (SELECT value FROM json_each({listed}))"
+
+
+@compiles(among, "postgresql")
+def _among_postgres(element: among, compiler: Any, **kw: Any) -> str:
+    column, listed = compiler.process(element.column, **kw), compiler.process(element.listed, **kw)
+    return f"{column} = ANY(ARRAY(SELECT json_array_elements_text(CAST({listed} AS JSON))))"

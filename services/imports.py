@@ -42,7 +42,7 @@ from models import Subscription
 from models import db
 from models import new_flake_id
 from models import utcnow
-from portable_sql import members
+from portable_sql import among
 from services import events
 from services import remote
 from services.notifications import notify_many
@@ -54,10 +54,7 @@ CSV_HEADER = "account address"  # first column title of Mastodon's CSV exports
 # A server that failed this many lookups in a row, with none answered, is skipped for the rest
 # of the import: a long list naming a dead host must not hold the job queue for hours.
 HOST_FAILURE_LIMIT = 5
-# Followers counters move in UPDATEs of this many accounts (an expanding IN, under both databases'
-# bound-parameter limits). PostgreSQL may scan the whole account table for each one: it has no
-# statistics yet for a table just filled (the planner then expects a handful of rows, and would
-# even turn an IN over a JSON array's members into one scan per member), so there are few.
+# Followers counters move in one UPDATE per this many follows rather than one per chunk.
 COUNTER_BATCH = 20 * CHUNK
 
 T = TypeVar("T")
@@ -146,7 +143,7 @@ def _local_chunks(entries: list[str], importer_id: str) -> Iterator[list[Target]
     for chunk in _batched(names):
         # Both expressions of the unique (nickname, domain) index, so each name is one lookup.
         query = select(Account.id, Account.is_active, Account.is_locked).where(
-            func.lower(Account.nickname).in_(members(dict.fromkeys(chunk))),
+            among(func.lower(Account.nickname), dict.fromkeys(chunk)),
             func.coalesce(Account.domain, "") == "",
             Account.domain.is_(None),
             Account.is_active.is_(True),
@@ -237,12 +234,12 @@ def follow_all(follower: Account, chunks: Iterable[list[Target]]) -> None:
         counted += accepted
         following_gained += len(accepted)
         if len(counted) >= COUNTER_BATCH:
-            _count(Account.id.in_(counted), followers_count=1)
+            _count(among(Account.id, counted), followers_count=1)
             counted = []
         notify_many(accepted, follower, "follow")
         notify_many(requested, follower, "follow_request")
     if counted:
-        _count(Account.id.in_(counted), followers_count=1)
+        _count(among(Account.id, counted), followers_count=1)
     if following_gained:
         _count(Account.id == follower.id, following_count=following_gained)
     db.session.commit()
@@ -251,11 +248,9 @@ def follow_all(follower: Account, chunks: Iterable[list[Target]]) -> None:
 def _follow_chunk(follower_id: str, chunk: list[Target], now: datetime) -> tuple[list[str], list[str]]:
     """Insert the chunk's new follows; the (accepted, requested) followee ids really inserted."""
     ids = [t.id for t in chunk]
-    blocking = select(Block.account_id).where(
-        Block.target_id == follower_id, Block.account_id.in_(members(ids))
-    )
+    blocking = select(Block.account_id).where(Block.target_id == follower_id, among(Block.account_id, ids))
     followed = select(Follow.followee_id).where(
-        Follow.follower_id == follower_id, Follow.followee_id.in_(members(ids))
+        Follow.follower_id == follower_id, among(Follow.followee_id, ids)
     )
     skip = set(db.session.scalars(blocking.union_all(followed)))
     rows = [

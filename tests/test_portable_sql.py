@@ -14,8 +14,8 @@ from models import Account
 from models import Block
 from models import Status
 from models import db
+from portable_sql import among
 from portable_sql import as_text
-from portable_sql import members
 
 
 def _both(statement: object) -> tuple[str, str]:
@@ -55,12 +55,15 @@ def test_json_each_and_as_text() -> None:
     assert "json_array_elements_text(CAST(" in pg
 
 
-def test_members_is_one_bound_string(app: Flask, account: Account, bob: Account) -> None:
-    """members(): the same short SQL for any length, run on the suite's database (both)."""
-    few = select(Account.id).where(Account.id.in_(members([account.id])))
-    many = select(Account.id).where(Account.id.in_(members([account.id, bob.id, "nobody", "o'q\"x"])))
+
+def test_among_is_one_bound_string(app: Flask, account: Account, bob: Account) -> None:
+    """among(): the same short SQL for any length, run on the suite's database (both)."""
+    few = select(Account.id).where(among(Account.id, [account.id]))
+    many = select(Account.id).where(among(Account.id, [account.id, bob.id, "nobody", "o'q\"x"]))
     assert _both(few) == _both(many)
-    assert "json_each(?)" in _both(few)[0]
+    lite, pg = _both(few)
+    assert lite.endswith("WHERE account.id IN (SELECT value FROM json_each(?))")
+    assert "account.id = ANY(ARRAY(SELECT json_array_elements_text(CAST(" in pg
     with app.app_context():
         assert set(db.session.scalars(many)) == {account.id, bob.id}
-        assert list(db.session.scalars(select(Account.id).where(Account.id.in_(members([]))))) == []
+        assert list(db.session.scalars(select(Account.id).where(among(Account.id, [])))) == []
