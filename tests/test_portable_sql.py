@@ -55,7 +55,6 @@ def test_json_each_and_as_text() -> None:
     assert "json_array_elements_text(CAST(" in pg
 
 
-
 def test_among_is_one_bound_string(app: Flask, account: Account, bob: Account) -> None:
     """among(): the same short SQL for any length, run on the suite's database (both)."""
     few = select(Account.id).where(among(Account.id, [account.id]))
