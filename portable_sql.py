@@ -7,13 +7,18 @@ query has to ask which database it runs on. Imported by models.py, before any st
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
+import orjson
 from sqlalchemy import Boolean
+from sqlalchemy import ColumnElement
 from sqlalchemy import String
+from sqlalchemy import bindparam
 from sqlalchemy.dialects.sqlite import dml as sqlite_dml
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql import functions
+from sqlalchemy.sql.visitors import InternalTraversal
 
 
 @compiles(sqlite_dml.OnConflictDoNothing, "postgresql")
@@ -76,3 +81,38 @@ def _as_text_postgres(element: Any, compiler: Any, **kw: Any) -> str:
     if isinstance(value.type, Boolean):
         return f"CAST(CAST({rendered} AS INTEGER) AS TEXT)"
     return f"CAST({rendered} AS TEXT)"
+
+
+class among(ColumnElement[bool]):  # noqa: N801 - reads as an SQL operator
+    """`column IN (values)` with the values bound as one JSON array string (strings only).
+
+    An expanding IN of hundreds of values is rendered again at every execution, and psycopg then
+    rewrites that long text placeholder by placeholder (it caches no statement that long); one
+    string makes the same short statement whatever the length. SQLite reads the members as a
+    table (json_each). PostgreSQL gets them as one array, `= ANY(ARRAY(...))`, evaluated once and
+    searched on the column's index: joined as a table instead, the planner of a table without
+    statistics yet (just filled) may scan the whole table once per member."""
+
+    type = Boolean()
+    inherit_cache = True
+    _is_implicitly_boolean = True  # a condition as it stands: SQLite gets no `= 1` after it
+    _traverse_internals = [
+        ("column", InternalTraversal.dp_clauseelement),
+        ("listed", InternalTraversal.dp_clauseelement),
+    ]
+
+    def __init__(self, column: ColumnElement[Any], values: Iterable[str]) -> None:
+        self.column = column
+        self.listed = bindparam(None, orjson.dumps(list(values)).decode(), type_=String, unique=True)
+
+
+@compiles(among)
+def _among(element: among, compiler: Any, **kw: Any) -> str:
+    column, listed = compiler.process(element.column, **kw), compiler.process(element.listed, **kw)
+    return f"{column} IN (SELECT value FROM json_each({listed}))"
+
+
+@compiles(among, "postgresql")
+def _among_postgres(element: among, compiler: Any, **kw: Any) -> str:
+    column, listed = compiler.process(element.column, **kw), compiler.process(element.listed, **kw)
+    return f"{column} = ANY(ARRAY(SELECT json_array_elements_text(CAST({listed} AS JSON))))"

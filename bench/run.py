@@ -121,6 +121,9 @@ def run(workdir: Path, logs: Path, servers: dict[str, Server], notes: list[str],
     log(f"kenoma up in {first_ready:.2f}s; seeding")
     seed_started = time.perf_counter()
     seeded = seed(port, counting_env)
+    if ENGINE_ENV:  # PostgreSQL: the planner's statistics, as autovacuum would gather them (bulk.py)
+        bulk = [str(BIN / "python"), str(BENCH / "bulk.py"), "analyze"]
+        subprocess.run(bulk, cwd=ROOT, env=counting_env, check=True, timeout=120)
     log(f"seeded in {time.perf_counter() - seed_started:.1f}s")
     counts = query_counts(port, seeded)
     idle_exit = kenoma.stop()

@@ -25,6 +25,7 @@ from models import ThreadMute
 from models import cached_statement
 from models import db
 from models import utcnow
+from portable_sql import among
 from streaming import events as stream_events
 
 # IN lists stay well under SQLite's bound-parameter limit.
@@ -144,13 +145,13 @@ def notify_many(
         chunk = wanted[start : start + CHUNK]
         blocking = set(
             db.session.scalars(
-                select(Block.account_id).where(Block.target_id == actor.id, Block.account_id.in_(chunk))
+                select(Block.account_id).where(Block.target_id == actor.id, among(Block.account_id, chunk))
             )
         )
         strict = list(
             db.session.scalars(
                 select(Account.id).where(
-                    Account.id.in_(chunk),
+                    among(Account.id, chunk),
                     Account.notification_settings["block_from_strangers"].as_boolean() == true(),
                 )
             )
@@ -161,7 +162,7 @@ def notify_many(
                 db.session.scalars(
                     select(Follow.follower_id).where(
                         Follow.followee_id == actor.id,
-                        Follow.follower_id.in_(strict),
+                        among(Follow.follower_id, strict),
                         Follow.is_pending.is_(False),
                     )
                 )

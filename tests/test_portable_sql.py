@@ -3,6 +3,7 @@ compiled here; the whole suite runs it on both databases (`make test-postgres`).
 
 from __future__ import annotations
 
+from flask import Flask
 from sqlalchemy import func
 from sqlalchemy import select
 from sqlalchemy.dialects import postgresql
@@ -12,6 +13,8 @@ from sqlalchemy.dialects.sqlite import insert
 from models import Account
 from models import Block
 from models import Status
+from models import db
+from portable_sql import among
 from portable_sql import as_text
 
 
@@ -50,3 +53,16 @@ def test_json_each_and_as_text() -> None:
     assert lite == "SELECT account.is_active AS anon_1, account.id AS anon_2 FROM json_each(?), account"
     assert "CAST(CAST(account.is_active AS INTEGER) AS TEXT)" in pg and "CAST(account.id AS TEXT)" in pg
     assert "json_array_elements_text(CAST(" in pg
+
+
+def test_among_is_one_bound_string(app: Flask, account: Account, bob: Account) -> None:
+    """among(): the same short SQL for any length, run on the suite's database (both)."""
+    few = select(Account.id).where(among(Account.id, [account.id]))
+    many = select(Account.id).where(among(Account.id, [account.id, bob.id, "nobody", "o'q\"x"]))
+    assert _both(few) == _both(many)
+    lite, pg = _both(few)
+    assert lite.endswith("WHERE account.id IN (SELECT value FROM json_each(?))")
+    assert "account.id = ANY(ARRAY(SELECT json_array_elements_text(CAST(" in pg
+    with app.app_context():
+        assert set(db.session.scalars(many)) == {account.id, bob.id}
+        assert list(db.session.scalars(select(Account.id).where(among(Account.id, [])))) == []
