@@ -125,8 +125,6 @@ DEFAULTS: dict[str, Any] = {
     # Bench/test hook (bench/README.md): answer X-Kenoma-Queries, the SQL statements the request
     # ran. Off by default, and then nothing is registered at all.
     "QUERY_COUNT_HEADER": False,
-    # gunicorn.conf.py runs the hot requests once in the master before forking (warmup.py).
-    "WARMUP": True,
 }
 
 

@@ -66,16 +66,6 @@ control_socket_disable = True
 preload_app = True
 
 
-def when_ready(server):  # noqa: ANN001, ANN201 - gunicorn's hook signature
-    # Once, after the preload and before the first fork: the hot requests run in the master on
-    # a throwaway app and database (warmup.py), so the code they touch is warm in shared pages.
-    app = server.app.wsgi()
-    if app.config["WARMUP"]:
-        import warmup
-
-        server.log.info("warm-up took %.2f s", warmup.warm_up(app))
-
-
 def pre_fork(server, worker):  # noqa: ANN001, ANN201 - gunicorn's hook signature
     # Keep the objects imported in the master out of the workers' garbage collections, so the
     # pages holding them stay shared instead of being copied into each worker (Python docs, gc).
