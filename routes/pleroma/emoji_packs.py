@@ -31,9 +31,12 @@ import api_schemas
 import emoji_packs
 from auth import require_auth
 from errors import ApiError
+from openapi import documents_query
 from openapi import responds
 from params import Bool
 from params import Params
+from params import parse_query
+from params import single_query_value
 
 bp = APIBlueprint("emoji_packs", __name__, tag="Emoji packs")
 
@@ -253,11 +256,13 @@ def download_pack(data: dict) -> Response:
 
 
 @bp.get("/emoji/packs/archive")
-@bp.input(NameIn, location="query", arg_name="data")
+@documents_query(NameIn)
 @responds(api_schemas.FILE, 403, 404, 500, content_type="application/zip")
-def archive(data: dict) -> Response:
+def archive() -> Response:
     """The pack as a zip: built once per pack version, streamed from disk, Range and ETag aware."""
-    return _send_archive(data["name"])
+    # `?name=<pack>` alone is read as is; anything else is parsed (and refused) as NameIn says.
+    name = single_query_value(request, "name")
+    return _send_archive(name if name is not None else parse_query(NameIn)["name"])
 
 
 @bp.get("/emoji/packs/<name>/download_shared")
