@@ -81,6 +81,17 @@ def answer(
     return response
 
 
+def documents_query(schema: type) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """Name `schema` as the view's query parameters, as @bp.input(schema, location="query")
+    does, for a view that reads its query itself (params.single_query_value / parse_query)."""
+
+    def decorator(view: Callable[..., Any]) -> Callable[..., Any]:
+        _annotate(view, args=[*(getattr(view, "_spec", {}).get("args") or []), (schema(), "query")])
+        return view
+
+    return decorator
+
+
 def responds(
     schema: Any = None,
     *errors: int,

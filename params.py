@@ -144,3 +144,23 @@ def load_query(request: Request, schema: Any) -> dict:
         if isinstance(body, dict):
             data.update(body)
     return _wrap_lists(data, schema)
+
+
+def single_query_value(request: Request, key: str) -> str | None:
+    """`key`'s value when the query string is that one parameter, given once, and no JSON body
+    joins it: what load_query and a String field load from it. None for anything else, which
+    the caller hands to parse_query (the schema's errors included). For hot views whose webargs
+    parse costs more than the rest of them (the pack archive)."""
+    args = request.args
+    if len(args) != 1 or request.is_json:
+        return None
+    values = args.getlist(key)
+    return values[0] if len(values) == 1 else None
+
+
+def parse_query(schema: type[Schema]) -> dict:
+    """The query loaded through `schema` as @bp.input(schema, location="query") loads it, with
+    the same error answers."""
+    from flask import request
+
+    return parser.parse(schema(), request, location="query")

@@ -22,8 +22,8 @@ from __future__ import annotations
 
 from emoji_packs.archives import archive
 from emoji_packs.archives import checked_members
-from emoji_packs.archives import downloadable_archive
 from emoji_packs.archives import extract_members
+from emoji_packs.archives import open_downloadable_archive
 from emoji_packs.archives import pack_json
 from emoji_packs.errors import ArchiveTooLarge
 from emoji_packs.errors import BadArchive
@@ -132,7 +132,7 @@ __all__ = [
     "ArchiveInfo",
     "archive",
     "checked_members",
-    "downloadable_archive",
+    "open_downloadable_archive",
     "extract_members",
     "pack_json",
     # staging, remote, files, mutations

@@ -17,6 +17,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
+from typing import BinaryIO
 
 from flask import current_app
 from zipstream import ZIP_STORED
@@ -129,22 +130,42 @@ def _drop_archives(name: str) -> None:
     shutil.rmtree(_archive_root() / name, ignore_errors=True)
 
 
-def downloadable_archive(raw_name: Any) -> ArchiveInfo:
-    """The zip of a shared pack. Its checks (pack.json read, every path resolved inside the
-    pack, ~100 realpath calls) run again only when the pack changed: the stats of the pack
-    folder and pack.json (every request) and the lstat of every member (at most once a
-    MEMBER_RECHECK_SECONDS) must all be as when they last passed. Anything else is the full path
-    below."""
+def open_downloadable_archive(raw_name: Any) -> tuple[ArchiveInfo, BinaryIO]:
+    """The zip of a shared pack, opened for reading. Its checks (pack.json read, every path
+    resolved inside the pack, ~100 realpath calls) run again only when the pack changed: the
+    stats of the pack folder and pack.json (every request) and the lstat of every member (at
+    most once a MEMBER_RECHECK_SECONDS) must all be as when they last passed, and the kept zip
+    must still open (the open is its existence check; the download then stats the open file).
+    Anything else is the full check."""
+    info = _checked_archive(raw_name)
+    if info is not None:
+        try:
+            return info, open(info.path, "rb")  # noqa: SIM115 - the response closes it
+        except FileNotFoundError:  # removed by hand: built again below
+            pass
+    info = _full_check(raw_name)
+    return info, open(info.path, "rb")  # noqa: SIM115 - the response closes it
+
+
+def _checked_archive(raw_name: Any) -> ArchiveInfo | None:
+    """The archive that last passed the full check, if nothing it was checked on changed."""
+    name = check_pack_name(raw_name)
+    checked = _state().checked_archives.get(name)
+    if checked is None:
+        return None
+    signature = _pack_signature(name)
+    if signature is None or checked.signature != signature:
+        return None
+    try:
+        return checked.info if _members_unchanged(name, checked) else None
+    except OSError:  # a member went away: the full path says what is wrong
+        return None
+
+
+def _full_check(raw_name: Any) -> ArchiveInfo:
     name = check_pack_name(raw_name)
     state = _state()
-    checked = state.checked_archives.get(name)
     signature = _pack_signature(name)
-    if checked is not None and signature is not None and checked.signature == signature:
-        try:
-            if _members_unchanged(name, checked) and os.path.exists(checked.info.path):
-                return checked.info
-        except OSError:  # a member went away: the full path says what is wrong
-            pass
     pack = load_pack(raw_name)
     if not is_downloadable(pack):
         raise NotDownloadable(pack.name)

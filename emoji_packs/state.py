@@ -42,7 +42,7 @@ class ArchiveInfo:
     sha256: str  # upper-case hex, as `download-sha256` shows it
 
 
-# What archives.downloadable_archive last found passing for a pack, and when.
+# What archives.open_downloadable_archive last found passing for a pack, and when.
 class _Checked(NamedTuple):
     signature: tuple
     paths: list[str]

@@ -7,8 +7,10 @@ refusals to SPEC 17's status codes and wording.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import BinaryIO
 
 from apiflask import APIBlueprint
 from apiflask.fields import Dict
@@ -17,17 +19,24 @@ from apiflask.fields import Raw
 from apiflask.fields import String
 from apiflask.validators import Range
 from flask import Response
+from flask import current_app
 from flask import jsonify
 from flask import request
 from flask import send_file
+from werkzeug.http import http_date
+from werkzeug.http import quote_etag
+from werkzeug.wsgi import wrap_file
 
 import api_schemas
 import emoji_packs
 from auth import require_auth
 from errors import ApiError
+from openapi import documents_query
 from openapi import responds
 from params import Bool
 from params import Params
+from params import parse_query
+from params import single_query_value
 
 bp = APIBlueprint("emoji_packs", __name__, tag="Emoji packs")
 
@@ -247,11 +256,13 @@ def download_pack(data: dict) -> Response:
 
 
 @bp.get("/emoji/packs/archive")
-@bp.input(NameIn, location="query", arg_name="data")
+@documents_query(NameIn)
 @responds(api_schemas.FILE, 403, 404, 500, content_type="application/zip")
-def archive(data: dict) -> Response:
+def archive() -> Response:
     """The pack as a zip: built once per pack version, streamed from disk, Range and ETag aware."""
-    return _send_archive(data["name"])
+    # `?name=<pack>` alone is read as is; anything else is parsed (and refused) as NameIn says.
+    name = single_query_value(request, "name")
+    return _send_archive(name if name is not None else parse_query(NameIn)["name"])
 
 
 @bp.get("/emoji/packs/<name>/download_shared")
@@ -261,13 +272,52 @@ def download_shared(name: str) -> Response:
     return _send_archive(name)
 
 
+# Request headers that make a download conditional or partial: werkzeug's send_file answers them.
+_CONDITIONAL = (
+    "HTTP_RANGE",
+    "HTTP_IF_RANGE",
+    "HTTP_IF_NONE_MATCH",
+    "HTTP_IF_MATCH",
+    "HTTP_IF_MODIFIED_SINCE",
+    "HTTP_IF_UNMODIFIED_SINCE",
+)
+
+
 def _send_archive(raw_name: str) -> Response:
     with answers("Unexpected error occurred while building the pack archive."):
-        info = emoji_packs.downloadable_archive(raw_name)
+        info, file = emoji_packs.open_downloadable_archive(raw_name)
+    disposition = f'attachment; filename="{raw_name.strip()}.zip"'
+    environ = request.environ
+    if request.method == "GET" and not any(key in environ for key in _CONDITIONAL):
+        return _whole_archive(info, file, disposition)
+    file.close()
     # send_file streams the cached file from disk and answers Range / If-None-Match itself.
     response = send_file(info.path, mimetype="application/zip", conditional=True, etag=info.sha256.lower())
-    response.headers["Content-Disposition"] = f'attachment; filename="{raw_name.strip()}.zip"'
+    response.headers["Content-Disposition"] = disposition
     return response
+
+
+def _whole_archive(info: emoji_packs.ArchiveInfo, file: BinaryIO, disposition: str) -> Response:
+    """The plain download (most of them), with send_file's headers for it, from the stat of the
+    file already open: send_file would stat the path again, set its headers one by one (each
+    set scans the others), parse its own Last-Modified back, and add a Date the server sends too."""
+    try:
+        stat = os.fstat(file.fileno())
+    except OSError:
+        file.close()
+        raise
+    headers = [
+        ("Content-Disposition", disposition),
+        ("Content-Type", "application/zip"),
+        ("Content-Length", str(stat.st_size)),
+        ("Last-Modified", http_date(stat.st_mtime)),
+        ("Cache-Control", "no-cache"),
+        ("ETag", quote_etag(info.sha256.lower())),
+        ("Accept-Ranges", "bytes"),
+    ]
+    return current_app.response_class(
+        wrap_file(request.environ, file), headers=headers, direct_passthrough=True
+    )
 
 
 # ---------------------------------------------------------------------------------------------

@@ -385,6 +385,37 @@ def test_archive_etag_304_and_range(client, emoji_dir):
     assert part.headers["Content-Range"] == f"bytes 10-29/{len(full.data)}"
 
 
+def test_archive_plain_download_headers(client, emoji_dir):
+    # The plain download's headers are send_file's, less the Date the server adds itself.
+    plain = client.get(f"{P}/packs/archive?name=test_pack")
+    assert plain.status_code == 200
+    names = [name for name, _ in plain.headers]
+    assert names[:7] == [
+        "Content-Disposition",
+        "Content-Type",
+        "Content-Length",
+        "Last-Modified",
+        "Cache-Control",
+        "ETag",
+        "Accept-Ranges",
+    ]
+    assert "Date" not in names and "X-Content-Type-Options" in names  # security headers still added
+    assert plain.headers["Content-Length"] == str(len(plain.data))
+    assert plain.headers["Cache-Control"] == "no-cache"
+    # A request send_file answers (HEAD here) carries the same values.
+    head = client.head(f"{P}/packs/archive?name=test_pack")
+    for name in names[:7]:
+        assert head.headers[name] == plain.headers[name], name
+
+
+def test_archive_removed_from_disk_is_built_again(client, app, emoji_dir):
+    first = client.get(f"{P}/packs/archive?name=test_pack")
+    shutil.rmtree(Path(app.instance_path) / "emoji_archives")
+    again = client.get(f"{P}/packs/archive?name=test_pack")
+    assert again.status_code == 200 and again.data == first.data
+    assert again.headers["ETag"] == first.headers["ETag"]
+
+
 def test_archive_built_once_per_pack_version(client, app, emoji_dir, admin_headers):
     folder = Path(app.instance_path) / "emoji_archives" / "test_pack"
     first = client.get(f"{P}/packs/archive?name=test_pack").data
