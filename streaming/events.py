@@ -52,10 +52,11 @@ def publish(kind: str, **data: Any) -> None:
     """Queue an event for after the current transaction's commit."""
     if _sender() is None:
         return
-    pending = db.session.info.setdefault(_PENDING, [])
+    # Keyed by the event's encoding: a bulk write (a follow import) queues thousands, and a
+    # list's `in` made that quadratic. A dict keeps the order of first appearance.
+    pending: dict[bytes, dict] = db.session.info.setdefault(_PENDING, {})
     item = {"kind": kind, **data}
-    if item not in pending:
-        pending.append(item)
+    pending.setdefault(orjson.dumps(item, option=orjson.OPT_SORT_KEYS), item)
 
 
 def status_created(status_id: str) -> None:
@@ -182,7 +183,7 @@ def _committed(session: Session) -> None:
     sender = _sender()
     if not events or sender is None:
         return
-    batch = orjson.dumps({"events": events, "at": time.time()})
+    batch = orjson.dumps({"events": list(events.values()), "at": time.time()})
     try:
         sender(batch)
     except Exception:  # the write is done: a lost event must not turn it into an error
