@@ -81,12 +81,7 @@ _ADD_REACTION = sqlite_insert(EmojiReaction).on_conflict_do_nothing(
 
 
 def react(account: Account, status_id: str, raw: str) -> Status:
-    return react_to(account, status_by_id(status_id), raw)
-
-
-def react_to(account: Account, found: Status | None, raw: str) -> Status:
-    """react() on the status as loaded (None: there is none by that id)."""
-    status, name, url = accepted(account, found, raw)
+    status, name, url = accepted(account, status_by_id(status_id), raw)
     add(account, status, name, url)
     return status
 
