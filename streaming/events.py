@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable
+from collections.abc import Iterator
 from typing import Any
 
 import orjson
@@ -42,6 +43,9 @@ _PUSH = "kenoma_push_notifications"  # (notification id, recipient id) to push o
 _SUBSCRIBED = "kenoma_push_subscribed"
 # app.extensions key of the app's sender: a callable taking one committed batch (bytes).
 SENDER = "kenoma_streaming_sender"
+# A unix datagram larger than the socket's send buffer (net.core.wmem_default, 208 KB on Linux)
+# is refused whole, and a follow import's 10,000 notification events make a 340 KB batch.
+MAX_BATCH = 128 * 1024
 
 
 def _sender() -> Callable[[bytes], None] | None:
@@ -52,11 +56,15 @@ def publish(kind: str, **data: Any) -> None:
     """Queue an event for after the current transaction's commit."""
     if _sender() is None:
         return
-    # Keyed by the event's encoding: a bulk write (a follow import) queues thousands, and a
-    # list's `in` made that quadratic. A dict keeps the order of first appearance.
-    pending: dict[bytes, dict] = db.session.info.setdefault(_PENDING, {})
-    item = {"kind": kind, **data}
-    pending.setdefault(orjson.dumps(item, option=orjson.OPT_SORT_KEYS), item)
+    # A dict, not a list: a bulk write (a follow import) queues thousands, and a list's `in` made
+    # that quadratic; it keeps the order of first appearance. The key is a tuple of the values,
+    # not the event's encoding: 10,000 orjson results, each shrunk from a larger buffer, left the
+    # worker's heap fragmented by ~40 MB after the transaction had freed them (bench/README.md,
+    # issue 19 part K). Each kind is queued by one function with its keywords in one order, so
+    # the values name the event; a list (delete's `addressed`) follows from the event's id.
+    pending: dict[tuple, dict] = db.session.info.setdefault(_PENDING, {})
+    key = (kind, *(value for value in data.values() if not isinstance(value, list)))
+    pending.setdefault(key, {"kind": kind, **data})
 
 
 def status_created(status_id: str) -> None:
@@ -183,11 +191,23 @@ def _committed(session: Session) -> None:
     sender = _sender()
     if not events or sender is None:
         return
-    batch = orjson.dumps({"events": list(events.values()), "at": time.time()})
-    try:
-        sender(batch)
-    except Exception:  # the write is done: a lost event must not turn it into an error
-        log.exception("streaming events not sent")
+    for batch in _batches(list(events.values()), time.time()):
+        try:
+            sender(batch)
+        except Exception:  # the write is done: a lost event must not turn it into an error
+            log.exception("streaming events not sent")
+
+
+def _batches(events: list[dict], at: float) -> Iterator[bytes]:
+    """The events encoded in batches of at most MAX_BATCH bytes (one alone may be larger), in
+    order: halved until each fits, so the usual small batch is encoded once."""
+    batch = orjson.dumps({"events": events, "at": at})
+    if len(batch) <= MAX_BATCH or len(events) == 1:
+        yield batch
+        return
+    half = len(events) // 2
+    yield from _batches(events[:half], at)
+    yield from _batches(events[half:], at)
 
 
 def _queue_pushes(pushes: list[tuple[str, str]], known: dict[str, bool]) -> None:
