@@ -193,6 +193,17 @@ def import_checks(imported: ImportResult | None) -> list[tuple[str, str, str, bo
     ]
 
 
+def memory_phase_checks(phases: list[tuple[str, float]]) -> list[tuple[str, str, str, bool | None]]:
+    """A line per phase of the run: PSS of master + workers after it, and what it added."""
+    checks: list[tuple[str, str, str, bool | None]] = []
+    before = None
+    for phase, pss in phases:
+        added = "" if before is None else f" ({pss - before:+.0f})"
+        checks.append((f"memory after {phase}", f"{pss:.0f} MB PSS{added}", "", None))
+        before = pss
+    return checks
+
+
 def growth_checks(rows: list[Row], growth_rows: list[Row]) -> list[tuple[str, str, str, bool | None]]:
     """p50 with GROWTH statuses against p50 with 1,000 (the same 20 statuses, see Seeded.pin),
     as the target states it. The same comparison with each p50 taken as a multiple of the floor's

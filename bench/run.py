@@ -32,6 +32,7 @@ from probes import query_counts  # noqa: E402
 from probes import sigterm_under_load  # noqa: E402
 from report import growth_checks  # noqa: E402
 from report import import_checks  # noqa: E402
+from report import memory_phase_checks  # noqa: E402
 from report import print_table  # noqa: E402
 from report import save_ratios  # noqa: E402
 from report import saved_ratios  # noqa: E402
@@ -159,6 +160,8 @@ def run(workdir: Path, logs: Path, servers: dict[str, Server], notes: list[str],
     rows = floor_rows() + kenoma_rows(seeded)
     log(f"kenoma ready in {ready:.2f}s; measuring {len(rows)} rows x {ROUNDS} rounds")
     measure(rows, servers, workdir, ROUNDS)
+    # PSS of master + workers after each phase: which phase leaves memory behind (issue 19).
+    phases = [("the rows", servers["kenoma"].memory_mb()[1])]
     kenoma_log = servers["kenoma"].log_path.read_text(errors="replace")
     locked = kenoma_log.count("database is locked")
 
@@ -174,12 +177,14 @@ def run(workdir: Path, logs: Path, servers: dict[str, Server], notes: list[str],
         )
         growth_rows = growth_mode_rows(seeded)
         measure(growth_rows, servers, workdir, ROUNDS)
+        phases.append(("the growth rows", servers["kenoma"].memory_mb()[1]))
 
     log("follow import")
     try:
         imported: ImportResult | None = follow_import(port, env, seeded)
     except LookupError:
         imported = None
+    phases.append(("the follow import", servers["kenoma"].memory_mb()[1]))
     log("federation")
     federated: FederationResult | None = None
     try:
@@ -188,15 +193,18 @@ def run(workdir: Path, logs: Path, servers: dict[str, Server], notes: list[str],
         )
     except (RuntimeError, OSError, subprocess.SubprocessError) as exc:
         notes.append(f"federation probe failed: {exc}")
+    phases.append(("federation", servers["kenoma"].memory_mb()[1]))
     log("streaming")  # 500 idle connections beside the home row; commit -> frame (stream_probe.py)
     streamed = streaming_probe(servers["kenoma"], env, seeded)
     rss, pss, processes = servers["kenoma"].memory_mb()
+    phases.append(("streaming", pss))
     log("SIGTERM under load")
     shutdown = sigterm_under_load(servers["kenoma"], seeded)
 
     checks = statement_checks(counts)
     checks += import_checks(imported)
     checks.append(("locked", f"{locked} 'database is locked' in Kenoma's log", "zero", locked == 0))
+    checks += memory_phase_checks(phases)
     checks.append(
         (
             "memory",
