@@ -23,8 +23,12 @@ from 0.44 to 1.63 between runs), and a SIGTERM still answers the clients waiting
 An event committed in one worker reaches the others over unix datagram sockets in the
 instance folder (streaming/transport.py), or Redis pub/sub with KENOMA_REDIS_URL."""
 
+import ctypes
+import ctypes.util
 import gc
 import re
+import threading
+import time
 
 from gunicorn.glogging import Logger
 
@@ -70,3 +74,32 @@ def pre_fork(server, worker):  # noqa: ANN001, ANN201 - gunicorn's hook signatur
     # Keep the objects imported in the master out of the workers' garbage collections, so the
     # pages holding them stay shared instead of being copied into each worker (Python docs, gc).
     gc.freeze()
+
+
+# Seconds between two malloc_trim calls in a worker (post_worker_init below).
+TRIM_INTERVAL = 1.0
+
+
+def post_worker_init(worker):  # noqa: ANN001, ANN201 - gunicorn's hook signature
+    # glibc keeps the memory freed inside its heaps, and returns it only from a heap's top: a
+    # burst that allocated and freed a lot (a 10,000-line follow import, a federation fan-out)
+    # left its pages in the worker for good, pinned by a few live chunks above them.
+    # malloc_trim(0) hands every free page back; it takes ~1 ms when there is something to give
+    # and ~0.05 ms when not (bench/README.md, issue 19 part K).
+    trim = _malloc_trim()
+    if trim is not None:
+        threading.Thread(target=_trim_forever, args=(trim,), name="kenoma-malloc-trim", daemon=True).start()
+
+
+def _malloc_trim():  # noqa: ANN202 - a ctypes function, or None
+    """glibc's malloc_trim, or None on a C library without it (musl, macOS)."""
+    try:
+        return ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6").malloc_trim
+    except (OSError, AttributeError):
+        return None
+
+
+def _trim_forever(trim) -> None:  # noqa: ANN001
+    while True:
+        time.sleep(TRIM_INTERVAL)
+        trim(0)
