@@ -224,7 +224,7 @@ def test_the_threads_of_a_process_share_kept_answers_on_postgresql(counted):
     served by another with the probe's one statement. SQLite's data_version counts per connection,
     so there each thread's probe keeps answers of its own."""
     app, client, alice_h = counted
-    post(client, alice_h, status="shared")
+    post(client, alice_h, status="one page for every thread")
     first = client.get(HOME, headers=alice_h)
     answers = []
     other = threading.Thread(target=lambda: answers.append(app.test_client().get(HOME, headers=alice_h)))
