@@ -128,8 +128,13 @@ def _autocommit_until_write(dbapi_connection: Any, _record: Any) -> None:
     outside a transaction, its statements see what they saw inside one: READ COMMITTED (the
     default) takes a new snapshot per statement either way, and a read takes no lock to hold.
     The session's commit and rollback (and the pool's reset) send nothing while no transaction
-    is open: psycopg asks the connection's transaction status first."""
-    if getattr(dbapi_connection, "pgconn", None) is not None:
+    is open: psycopg asks the connection's transaction status first. And psycopg, which forgets
+    every prepared statement at a ROLLBACK, keeps them: a page asked again runs prepared instead
+    of being planned again (bench/README.md, part J). (A server whose
+    default_transaction_isolation is REPEATABLE READ would have given a request's reads one
+    snapshot; Kenoma asks for nothing beyond READ COMMITTED, where each statement has its own.)"""
+    pgconn = getattr(dbapi_connection, "pgconn", None)
+    if pgconn is not None and pgconn.transaction_status == _IDLE:  # psycopg refuses it otherwise
         dbapi_connection.autocommit = True
 
 
