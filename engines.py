@@ -8,6 +8,8 @@ connection settings from one place.
 
 from __future__ import annotations
 
+import functools
+import re
 import select
 from typing import TYPE_CHECKING
 from typing import Any
@@ -15,6 +17,8 @@ from typing import Any
 from flask import Flask
 from flask import current_app
 from sqlalchemy import event
+from sqlalchemy.engine import Connection
+from sqlalchemy.engine import Engine
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.pool import Pool
@@ -92,3 +96,62 @@ def _closed_by_server(dbapi_connection: Any, _record: Any, _proxy: Any) -> None:
     poller.register(pgconn.socket, select.POLLIN)
     if poller.poll(0):
         raise DisconnectionError("the server closed the connection")
+
+
+_IDLE = 0  # psycopg.pq.TransactionStatus.IDLE, without importing psycopg for SQLite
+# A statement that only reads: SELECT (or a parenthesised one) taking no row lock and calling none
+# of the functions whose effect belongs to a transaction (an advisory lock held until the commit,
+# a NOTIFY sent at the commit) or that write. Anything else, a WITH included, counts as a write.
+_SELECT = re.compile(r"\s*\(*\s*SELECT\b", re.IGNORECASE)
+_TRANSACTIONAL = re.compile(
+    r"\bFOR\s+(?:NO\s+KEY\s+)?(?:UPDATE|SHARE|KEY\s+SHARE)\b|pg_advisory|pg_notify|nextval|setval"
+    r"|set_config|pg_current_xact_id|txid_current",
+    re.IGNORECASE,
+)
+
+
+@functools.lru_cache(maxsize=2048)
+def _only_reads(statement: str) -> bool:
+    """Whether `statement` may run outside a transaction (the SQL strings SQLAlchemy compiles are
+    cached and few, so each is classified once)."""
+    return bool(_SELECT.match(statement)) and not _TRANSACTIONAL.search(statement)
+
+
+@event.listens_for(Pool, "connect")
+def _autocommit_until_write(dbapi_connection: Any, _record: Any) -> None:
+    """A PostgreSQL connection runs its reads outside a transaction, and opens one only at a
+    request's first write (_begin_before_write).
+
+    psycopg sends BEGIN on its own, before the first statement, as a round trip of its own
+    (outside pipeline mode), and a request that only read then ends with the ROLLBACK of the
+    session's close: two of the three to six round trips of a GET that builds its answer. Read
+    outside a transaction, its statements see what they saw inside one: READ COMMITTED (the
+    default) takes a new snapshot per statement either way, and a read takes no lock to hold.
+    The session's commit and rollback (and the pool's reset) send nothing while no transaction
+    is open: psycopg asks the connection's transaction status first. And psycopg, which forgets
+    every prepared statement at a ROLLBACK, keeps them: a page asked again runs prepared instead
+    of being planned again (bench/README.md, part J). (A server whose
+    default_transaction_isolation is REPEATABLE READ would have given a request's reads one
+    snapshot; Kenoma asks for nothing beyond READ COMMITTED, where each statement has its own.)"""
+    pgconn = getattr(dbapi_connection, "pgconn", None)
+    if pgconn is not None and pgconn.transaction_status == _IDLE:  # psycopg refuses it otherwise
+        dbapi_connection.autocommit = True
+
+
+@event.listens_for(Engine, "before_cursor_execute")
+def _begin_before_write(
+    conn: Connection, cursor: Any, statement: str, _parameters: Any, _context: Any, _many: bool
+) -> None:
+    """Open the transaction before the first statement that writes, locks or needs a transaction
+    (a server-side cursor, a SAVEPOINT): it and everything after it, reads included, until the
+    commit or rollback run in one transaction, as psycopg's own BEGIN would have made them. The
+    reads before it saw the latest commits, as they would have inside a READ COMMITTED one."""
+    if conn.dialect.driver != "psycopg":
+        return
+    raw = cursor.connection
+    if not raw.autocommit or raw.pgconn.transaction_status != _IDLE:
+        return
+    if getattr(cursor, "name", None):  # a ServerCursor: it would DECLARE a cursor for BEGIN
+        raw.execute("BEGIN")
+    elif not _only_reads(statement):
+        cursor.execute("BEGIN")  # the cursor SQLAlchemy runs the statement on next

@@ -133,7 +133,13 @@ def _probe() -> tuple[Any, int]:
     state = current_app.extensions["kenoma_readcache"]
     opened = getattr(state.probes, "opened", None)
     if opened is None:
-        opened = state.probes.opened = (_connect(state).cursor(), next(_serials))
+        # The serial is part of a kept answer's key. SQLite's data_version counts the commits
+        # other connections made since this one opened, so it means something only to its own
+        # probe: each thread keeps its own answers. PostgreSQL's snapshot reads the same for
+        # every connection at one moment and never repeats, so the threads of a process share
+        # them: after a write, a page is built once per process instead of once per thread.
+        serial = 0 if state.postgres else next(_serials)
+        opened = state.probes.opened = (_connect(state).cursor(), serial)
     return opened
 
 

@@ -22,6 +22,7 @@ from models import db
 from readcache import Kept
 from readcache import Store
 from services.accounts import create_local_account
+from tests import scaled
 from tests.conftest import copy_fixture_pack
 from tests.conftest import password_token
 
@@ -216,3 +217,22 @@ def test_the_store_is_bounded_in_bytes():
     assert store.size <= 1000 and store.get((0,)) is None and store.get((9,)) is not None
     store.put(("huge",), Kept((), None, b"x" * 600, 200, []))  # more than a quarter: not kept
     assert store.get(("huge",)) is None and store.size <= 1000
+
+
+def test_the_threads_of_a_process_share_kept_answers_on_postgresql(counted):
+    """PostgreSQL's snapshot means the same to every probe: a page built by one request thread is
+    served by another with the probe's one statement. SQLite's data_version counts per connection,
+    so there each thread's probe keeps answers of its own."""
+    app, client, alice_h = counted
+    post(client, alice_h, status="one page for every thread")
+    first = client.get(HOME, headers=alice_h)
+    answers = []
+    other = threading.Thread(target=lambda: answers.append(app.test_client().get(HOME, headers=alice_h)))
+    other.start()
+    other.join(30)
+    (again,) = answers
+    assert again.status_code == 200 and again.get_data() == first.get_data()
+    if scaled.SCALED:
+        assert again.headers["X-Kenoma-Queries"] == "1"
+    else:
+        assert int(again.headers["X-Kenoma-Queries"]) > 1
