@@ -22,6 +22,7 @@ from sqlalchemy import false
 from sqlalchemy import func
 from sqlalchemy import insert
 from sqlalchemy import inspect
+from sqlalchemy import literal_column
 from sqlalchemy import null
 from sqlalchemy import or_
 from sqlalchemy import select
@@ -497,7 +498,7 @@ def _subscribers(author_id: BindParameter, followers_only: bool) -> ScalarSelect
     """Subscribers hear of every new post they may read: private ones only subscribers who
     follow (direct posts, only the addressed: not asked). Their ids joined with commas (flake
     ids have none), NULL for nobody: a column the counter update returns."""
-    query = select(func.aggregate_strings(Subscription.account_id, ",")).where(
+    query = select(func.group_concat(Subscription.account_id, literal_column("','"))).where(
         Subscription.target_id == author_id
     )
     if followers_only:
