@@ -103,6 +103,11 @@ def sanitize_html(html_text: str) -> str:
     return "".join(parts)
 
 
+# What nh3 gives back unchanged: printable ASCII with no markup, entity or quote (our escaping
+# turned quotes into entities already). A plain-text status is mostly that, and cleaning it cost
+# as much as the rest of its rendering (tests/test_formatting.py checks the equivalence).
+_INERT = re.compile(r"[ !#-%(-;=?-~]*")
+
 _MARKUP = re.compile(r"<\s*[A-Za-z!/?][^>]*>?")
 
 
@@ -308,8 +313,9 @@ def render_bio(text: str, base_url: str, resolve: Resolver) -> Rendered:
 
 
 def _rendered(body: str, linker: _Linker, source: str) -> Rendered:
-    # Every content type ends in the sanitizer, even plain text built by us.
-    html_out = sanitize_html(body)
+    # Every content type ends in the sanitizer, even plain text built by us, unless nothing in
+    # it is markup, an entity or outside printable ASCII: nh3 would answer the same string.
+    html_out = body if _INERT.fullmatch(body) else sanitize_html(body)
     return Rendered(html_out, linker.mentions, linker.tags, find_shortcodes(source))
 
 

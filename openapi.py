@@ -92,6 +92,19 @@ def documents_query(schema: type) -> Callable[[Callable[..., Any]], Callable[...
     return decorator
 
 
+def documents_body(schema: type) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """Name `schema` as the view's form or JSON body, as @bp.input(schema,
+    location="json_or_form") does, for a view that reads its body itself (params.plain_body /
+    parse_body)."""
+
+    def decorator(view: Callable[..., Any]) -> Callable[..., Any]:
+        content_type = ["application/x-www-form-urlencoded", "application/json"]
+        _annotate(view, body=schema(), body_example=None, body_examples=None, content_type=content_type)
+        return view
+
+    return decorator
+
+
 def responds(
     schema: Any = None,
     *errors: int,

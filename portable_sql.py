@@ -116,3 +116,17 @@ def _among(element: among, compiler: Any, **kw: Any) -> str:
 def _among_postgres(element: among, compiler: Any, **kw: Any) -> str:
     column, listed = compiler.process(element.column, **kw), compiler.process(element.listed, **kw)
     return f"{column} = ANY(ARRAY(SELECT json_array_elements_text(CAST({listed} AS JSON))))"
+
+
+class group_concat(functions.GenericFunction):  # noqa: N801 - named as the SQL function
+    """SQLite's string aggregate, `func.group_concat(column, literal_column("','"))` (PostgreSQL:
+    string_agg). Not SQLAlchemy's aggregate_strings: its separator is a post-compile literal, so
+    the statement is rendered again at every execution."""
+
+    type = String()
+    inherit_cache = True
+
+
+@compiles(group_concat, "postgresql")
+def _group_concat(element: Any, compiler: Any, **kw: Any) -> str:
+    return f"string_agg({compiler.process(element.clauses, **kw)})"

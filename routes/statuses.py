@@ -32,6 +32,7 @@ from models import Favourite
 from models import Participation
 from models import Status
 from models import db
+from openapi import documents_body
 from openapi import paged
 from openapi import responds
 from pagination import PageIn
@@ -43,6 +44,9 @@ from params import Bool
 from params import IdStr
 from params import Length
 from params import Params
+from params import parse_body
+from params import plain_body
+from params import plain_strings
 from readcache import kept_until_change
 from services import interactions
 from services import reactions
@@ -115,12 +119,18 @@ _POSTED = {
 }
 
 
+_STATUS_STRINGS = plain_strings(StatusIn)
+
+
 @bp.post("")
 @require_auth("write:statuses")
-@bp.input(StatusIn, location="json_or_form", arg_name="data")
+@documents_body(StatusIn)
 @responds(_POSTED, 404, 422)
-def create_status(data: dict) -> dict:
+def create_status() -> dict:
     """Post a status; with `preview` render it unsaved, with `scheduled_at` keep it for later."""
+    # A body of text fields only (the common post) is read without webargs, which cost ~6% of
+    # a POST; anything else is parsed by StatusIn as @bp.input would (the same 400 answers).
+    data = plain_body(request, _STATUS_STRINGS) or parse_body(StatusIn)
     new = _new_status(data)
     if data["scheduled_at"] and not data["preview"]:
         return serializers.scheduled_status_json(scheduled_statuses.schedule(me(), new, data["scheduled_at"]))

@@ -3,26 +3,35 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Collection
 from dataclasses import dataclass
 from dataclasses import field
 from datetime import timedelta
+from typing import Any
 from typing import NamedTuple
 
 from flask import current_app
-from sqlalchemy import CompoundSelect
-from sqlalchemy import Select
+from sqlalchemy import BindParameter
+from sqlalchemy import ColumnElement
+from sqlalchemy import Exists
+from sqlalchemy import ScalarSelect
+from sqlalchemy import Update
 from sqlalchemy import bindparam
 from sqlalchemy import exists
+from sqlalchemy import false
+from sqlalchemy import func
 from sqlalchemy import insert
 from sqlalchemy import inspect
+from sqlalchemy import literal_column
 from sqlalchemy import null
 from sqlalchemy import or_
 from sqlalchemy import select
-from sqlalchemy import union_all
 from sqlalchemy import update
+from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import aliased
 from sqlalchemy.orm import make_transient_to_detached
 from sqlalchemy.orm.attributes import set_committed_value
+from sqlalchemy.sql.visitors import InternalTraversal
 
 import formatting
 import jobs
@@ -122,15 +131,15 @@ def post(author: Account, new: NewStatus, commit: bool = True, adopt: bool = Tru
     rendered = render_text(new)
     status = _build(author, new, parent, visibility, rendered)
     audience = _audience(status, author, new, parent, rendered)
+    notifications = _notifications(status, author, list(audience), [])
     federates = current_app.config["FEDERATING"] and visibility != "local"
-    subscribers, remote_follower = _subscribers(status, author, remote_followers=federates)
-    notifications = _notifications(status, author, list(audience), subscribers)
-    remote = _remote_audience(status, parent, audience, rendered, remote_follower)
     # The first insert takes the write lock (no BEGIN IMMEDIATE: nothing is read under it that a
     # concurrent writer could make stale), waiting on busy_timeout while another writer holds it.
-    _insert(status, author, parent, audience, rendered.tags)
+    subscribers, remote_follower = _insert(status, author, parent, audience, rendered.tags, federates)
+    remote = _remote_audience(status, parent, audience, rendered, remote_follower)
     _attach(status, media)
     poll_id = insert_poll(status, new.poll) if new.poll is not None else None
+    notifications += _notifications(status, author, [], subscribers, list(audience))
     if notifications:
         add_notifications(notifications)
     if visibility == "direct":
@@ -316,8 +325,9 @@ def store_remote(
     """Store a status that arrived from another server (SPEC 24.4), built by federation: the
     same rows, counters, notifications and conversation as a local post, then commit."""
     author = status.account
-    notifications = _notifications(status, author, list(audience), _subscribers(status, author)[0])
-    _insert(status, author, parent, audience, tags)
+    notifications = _notifications(status, author, list(audience), [])
+    subscribers = _insert(status, author, parent, audience, tags)[0]
+    notifications += _notifications(status, author, [], subscribers, list(audience))
     if poll is not None:
         insert_remote_poll(status, poll)
     for position, item in enumerate(media):
@@ -341,7 +351,8 @@ def _conversation_context(conversation: Participation | None) -> Context:
         context = db.session.get(Context, conversation.context_id)
         if context is not None:
             return context
-    return Context(id=None, uri=uuid.uuid4().hex)  # a new thread: written with the status
+    # A new thread, written with the status (as_loaded: the constructor's events cost more).
+    return as_loaded(Context, {"id": None, "uri": uuid.uuid4().hex})
 
 
 def _audience(
@@ -378,12 +389,22 @@ def _reply_addresses_parent(visibility: str, parent: Status) -> bool:
 
 # Counters move with SQL expressions so two concurrent posts cannot lose an increment; the new
 # values come back with the update, so the loaded author and parent stay true after the commit.
-_COUNT_POST = (
-    update(Account)
-    .where(Account.id == bindparam("author_id"))
-    .values(statuses_count=Account.statuses_count + 1, last_status_at=bindparam("posted_at"))
-    .returning(Account.statuses_count, Account.last_status_at)
-)
+def _count_post(subscribers: str | None, remote_followers: bool) -> Update:
+    """The author's counter update, returning with the new values who hears of the post (see
+    _subscribers; `subscribers` is "all", "private" or None) and whether a remote account
+    follows the author: one statement, not two. Read under the write lock, so the subscribers'
+    notification checks (rare: few subscribe) follow the first write."""
+    author_id = bindparam("author_id")
+    heard = _Qualified(_subscribers(author_id, subscribers == "private")) if subscribers else null()
+    remote = _Qualified(_has_remote_follower(author_id)) if remote_followers else false()
+    return (
+        update(Account)
+        .where(Account.id == author_id)
+        .values(statuses_count=Account.statuses_count + 1, last_status_at=bindparam("posted_at"))
+        .returning(Account.statuses_count, Account.last_status_at, heard, remote)
+    )
+
+
 _COUNT_REPLY = (
     update(Status)
     .where(Status.id == bindparam("parent_id"))
@@ -398,14 +419,24 @@ _ADD_TAG = insert(StatusTag)
 
 
 def _insert(
-    status: Status, author: Account, parent: Status | None, audience: dict[str, bool], tags: list[str]
-) -> None:
+    status: Status,
+    author: Account,
+    parent: Status | None,
+    audience: dict[str, bool],
+    tags: list[str],
+    remote_followers: bool = False,
+) -> tuple[list[str], bool]:
+    """Write the status' rows; returns its subscribers (every one, addressed or not) and
+    whether the author has a remote follower (asked only with `remote_followers`)."""
     connection = db.session.connection()
     if status.context_id is None:  # a new thread
         added = connection.execute(_ADD_CONTEXT, {"uri": status.context.uri})
         status.context.id = status.context_id = added.inserted_primary_key[0]
     connection.execute(_ADD_STATUS, {key: getattr(status, key) for key in _STATUS_COLUMNS})
-    counted = connection.execute(_COUNT_POST, {"author_id": author.id, "posted_at": status.created_at}).one()
+    # Direct posts reach only the addressed: no subscriber hears of them.
+    heard = {"direct": None, "private": "private"}.get(status.visibility, "all")
+    count = cached_statement(_count_post, heard, remote_followers)
+    counted = connection.execute(count, {"author_id": author.id, "posted_at": status.created_at}).one()
     set_committed_value(author, "statuses_count", counted[0])
     set_committed_value(author, "last_status_at", counted[1])
     if parent is not None:
@@ -416,6 +447,7 @@ def _insert(
         connection.execute(_ADD_MENTION, mentions)
     if tags:
         connection.execute(_ADD_TAG, [{"status_id": status.id, "name": name} for name in tags])
+    return (counted[2].split(",") if counted[2] else []), bool(counted[3])
 
 
 def _adopt(status: Status) -> None:
@@ -435,29 +467,40 @@ def _attach(status: Status, media: list[Media]) -> None:
 
 
 def _notifications(
-    status: Status, author: Account, addressed: list[str], subscribers: list[str]
+    status: Status, author: Account, addressed: list[str], subscribers: list[str], skip: Collection[str] = ()
 ) -> list[dict]:
     """The `mention` notifications of a new status (values for ADD_NOTIFICATION): to everyone
-    it addresses, and to subscribers who may read it (Pleroma, SPEC 13)."""
-    recipients = addressed + [a for a in subscribers if a not in addressed]
+    it addresses, and to subscribers who may read it (Pleroma, SPEC 13), but none to `skip`
+    (the addressed, notified before the write) or twice to anyone."""
+    recipients = addressed + [a for a in subscribers if a not in addressed and a not in skip]
     found = (notification_values(a, author, "mention", status=status) for a in recipients)
     return [values for values in found if values is not None]
 
 
-def _subscribers(status: Status, author: Account, remote_followers: bool = False) -> tuple[list[str], bool]:
-    """Subscribers hear of every new post they may read: direct posts only reach the
-    addressed, private ones only subscribers who follow. With `remote_followers`, the same
-    statement also says whether the author has an accepted follower on another server."""
-    if status.visibility == "direct":
-        return [], False
-    query = cached_statement(_subscribers_query, status.visibility == "private", remote_followers)
-    found = db.session.connection().execute(query, {"author_id": author.id}).scalars().all()
-    return [account_id for account_id in found if account_id is not None], None in found
+class _Qualified(ColumnElement):
+    """A subquery in RETURNING, its columns named with their tables: SQLAlchemy writes the
+    columns of RETURNING bare, and those of its subqueries with them, where `id` is ambiguous."""
+
+    inherit_cache = True
+    _traverse_internals = [("inner", InternalTraversal.dp_clauseelement)]
+
+    def __init__(self, inner: ColumnElement) -> None:
+        self.inner = inner
+        self.type = inner.type
 
 
-def _subscribers_query(followers_only: bool, remote_followers: bool) -> Select | CompoundSelect:
-    author_id = bindparam("author_id")
-    query = select(Subscription.account_id).where(Subscription.target_id == author_id)
+@compiles(_Qualified)
+def _qualified(element: _Qualified, compiler: Any, **kw: Any) -> str:
+    return compiler.process(element.inner, **{**kw, "include_table": True})
+
+
+def _subscribers(author_id: BindParameter, followers_only: bool) -> ScalarSelect:
+    """Subscribers hear of every new post they may read: private ones only subscribers who
+    follow (direct posts, only the addressed: not asked). Their ids joined with commas (flake
+    ids have none), NULL for nobody: a column the counter update returns."""
+    query = select(func.group_concat(Subscription.account_id, literal_column("','"))).where(
+        Subscription.target_id == author_id
+    )
     if followers_only:
         query = query.where(
             exists().where(
@@ -466,18 +509,19 @@ def _subscribers_query(followers_only: bool, remote_followers: bool) -> Select |
                 Follow.is_pending.is_(False),
             )
         )
-    if not remote_followers:
-        return query
-    # One NULL row when a remote account follows the author (accepted), as
-    # federation.outbox.has_remote_audience asks it.
+    return query.scalar_subquery()
+
+
+def _has_remote_follower(author_id: BindParameter) -> Exists:
+    """Whether a remote account follows the author (accepted), as
+    federation.outbox.has_remote_audience asks it."""
     follower = aliased(Account)
-    followed = exists().where(
+    return exists().where(
         Follow.followee_id == author_id,
         Follow.is_pending.is_(False),
         follower.id == Follow.follower_id,
         follower.domain.is_not(None),
     )
-    return union_all(query, select(null()).where(followed))
 
 
 def _remote_audience(

@@ -483,3 +483,27 @@ def test_output_is_stable_under_sanitize(content_type: str) -> None:
         'don\'t @bob #x "q" https://a.example/?a=1&b=2 <i>', content_type, BASE, resolve
     ).html
     assert sanitize_html(html) == html
+
+
+def test_text_left_unsanitised_is_what_the_sanitiser_would_answer() -> None:
+    # _rendered skips nh3 for printable ASCII without markup, entities or quotes: prove nh3
+    # gives such text back unchanged, spaces at either end included.
+    import random
+
+    from formatting import _INERT
+
+    rng = random.Random(19)
+    alphabet = [chr(c) for c in range(0x20, 0x7F) if _INERT.fullmatch(chr(c))]
+    assert set(map(chr, range(0x20, 0x7F))) - set(alphabet) == set("\"&'<>")
+    for _ in range(5000):
+        text = "".join(rng.choice(alphabet) for _ in range(rng.randint(0, 60)))
+        assert sanitize_html(text) == text
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["bench write 0-1 the quick brown fox", "  spaced  ", "don't", 'say "hi"', "a & b", "x < y", "caf\u00e9"],
+)
+def test_plain_text_renders_as_the_sanitiser_leaves_it(text: str) -> None:
+    rendered = render_status(text, "text/plain", BASE, resolve)
+    assert rendered.html == sanitize_html(rendered.html)

@@ -302,3 +302,14 @@ def test_the_favourite_cycle_runs_its_pinned_statements(bench_like) -> None:
     # Part of each: the notification of bob, made and then withdrawn.
     assert statements(client, "POST", f"{status}/favourite", alice_h) <= 7
     assert statements(client, "POST", f"{status}/unfavourite", alice_h) <= 6
+
+
+def test_a_post_runs_its_pinned_statements(bench_like) -> None:
+    client, alice_h, _ids = bench_like
+    form = {**alice_h, "Content-Type": "application/x-www-form-urlencoded"}
+    answer = client.post("/api/v1/statuses", data="status=bench+write+the+quick+brown+fox", headers=form)
+    assert answer.status_code == 200, answer.get_json()
+    assert answer.get_json()["content"] == "bench write the quick brown fox"
+    # token, caller, the context, the status, the author's counters (with its subscribers and
+    # remote followers: bob follows alice)
+    assert int(answer.headers["X-Kenoma-Queries"]) <= 5
