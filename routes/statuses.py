@@ -44,6 +44,7 @@ from params import IdStr
 from params import Length
 from params import Params
 from readcache import kept_until_change
+from routes.pleroma.reactions import reaction_answer
 from services import interactions
 from services import reactions
 from services import scheduled_statuses
@@ -412,7 +413,7 @@ def _accounts_page(query: Select, column: object, data: dict) -> tuple[list[dict
 @responds(api_schemas.Status, 400)
 def put_emoji_reaction(status_id: str, emoji: str) -> dict:
     """React to a status with one emoji (Akkoma path)."""
-    return serializers.status_json(reactions.react(me(), status_id, emoji), me())
+    return reaction_answer(status_id, emoji)
 
 
 @bp.delete("/<status_id>/emoji_reactions/<path:emoji>")
