@@ -199,8 +199,17 @@ def list_statuses(data: dict) -> list[dict]:
 @responds(api_schemas.Status)
 def show_status(status_id: str) -> dict:
     """One status; 404 when it does not exist or the reader may not see it."""
-    viewer = current_account()
-    return serializers.status_json(interactions.get_visible(status_id, viewer), viewer)
+    viewer, status = _reader_and_visible(status_id)
+    return serializers.status_json(status, viewer)
+
+
+def _reader_and_visible(status_id: str) -> tuple[Account | None, Status]:
+    """The reader (None when anonymous) and the status it may see (404 otherwise); a signed-in
+    reader's account comes in the status' statement (_me_and_visible)."""
+    identity = current_identity()
+    if identity is None or identity.account_id is None:
+        return None, interactions.get_visible(status_id, None)
+    return _me_and_visible(status_id)
 
 
 @bp.delete("/<status_id>")
@@ -240,8 +249,8 @@ def show_card(status_id: str) -> Response:
 @responds(api_schemas.Context)
 def show_context(status_id: str) -> dict:
     """The thread around a status: ancestors oldest first, descendants depth-first."""
-    viewer = current_account()
-    ancestors, descendants = interactions.thread(interactions.get_visible(status_id, viewer), viewer)
+    viewer, status = _reader_and_visible(status_id)
+    ancestors, descendants = interactions.thread(status, viewer)
     rendered = serializers.statuses_json(ancestors + descendants, viewer, "thread")
     above = {s.id for s in ancestors}  # the reader's hide filters may have left some out
     return {
