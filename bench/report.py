@@ -145,7 +145,7 @@ STATEMENT_LIMITS = {
     "instance v1": 1,
     "instance v2": 1,
     "verify_credentials": 3,
-    "status": 4,
+    "status": 3,
     "relationships 40": 4,
     "favourite": 7,
     "unfavourite": 6,

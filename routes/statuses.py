@@ -48,6 +48,7 @@ from params import parse_body
 from params import plain_body
 from params import plain_strings
 from readcache import kept_until_change
+from routes.pleroma.reactions import reaction_answer
 from services import interactions
 from services import reactions
 from services import scheduled_statuses
@@ -208,8 +209,17 @@ def list_statuses(data: dict) -> list[dict]:
 @responds(api_schemas.Status)
 def show_status(status_id: str) -> dict:
     """One status; 404 when it does not exist or the reader may not see it."""
-    viewer = current_account()
-    return serializers.status_json(interactions.get_visible(status_id, viewer), viewer)
+    viewer, status = _reader_and_visible(status_id)
+    return serializers.status_json(status, viewer)
+
+
+def _reader_and_visible(status_id: str) -> tuple[Account | None, Status]:
+    """The reader (None when anonymous) and the status it may see (404 otherwise); a signed-in
+    reader's account comes in the status' statement (_me_and_visible)."""
+    identity = current_identity()
+    if identity is None or identity.account_id is None:
+        return None, interactions.get_visible(status_id, None)
+    return _me_and_visible(status_id)
 
 
 @bp.delete("/<status_id>")
@@ -249,8 +259,8 @@ def show_card(status_id: str) -> Response:
 @responds(api_schemas.Context)
 def show_context(status_id: str) -> dict:
     """The thread around a status: ancestors oldest first, descendants depth-first."""
-    viewer = current_account()
-    ancestors, descendants = interactions.thread(interactions.get_visible(status_id, viewer), viewer)
+    viewer, status = _reader_and_visible(status_id)
+    ancestors, descendants = interactions.thread(status, viewer)
     rendered = serializers.statuses_json(ancestors + descendants, viewer, "thread")
     above = {s.id for s in ancestors}  # the reader's hide filters may have left some out
     return {
@@ -422,7 +432,7 @@ def _accounts_page(query: Select, column: object, data: dict) -> tuple[list[dict
 @responds(api_schemas.Status, 400)
 def put_emoji_reaction(status_id: str, emoji: str) -> dict:
     """React to a status with one emoji (Akkoma path)."""
-    return serializers.status_json(reactions.react(me(), status_id, emoji), me())
+    return reaction_answer(status_id, emoji)
 
 
 @bp.delete("/<status_id>/emoji_reactions/<path:emoji>")

@@ -279,8 +279,8 @@ def test_start_up_reads_run_their_pinned_statements(bench_like) -> None:
     client, alice_h, ids = bench_like
     for path, expected in START_UP_STATEMENTS.items():
         assert statements(client, "GET", path, alice_h) == expected, path
-    # token, the status with its visibility, its account, the per-status facts
-    assert statements(client, "GET", f"/api/v1/statuses/{ids['theirs']}", alice_h) == 4
+    # token, the reader with the status (readcache's probe), the per-status facts
+    assert statements(client, "GET", f"/api/v1/statuses/{ids['theirs']}", alice_h) == 3
     relationships = "/api/v1/accounts/relationships?" + "&".join(f"id[]={i}" for i in ids["peers"])
     assert statements(client, "GET", relationships, alice_h) == 4  # token, account, known ids, facts
 

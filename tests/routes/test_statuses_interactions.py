@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from models import Account
 from models import Status
 from models import db
 from tests.conftest import sql_log
@@ -57,6 +58,34 @@ def test_favourite_reads_first_and_renders_without_loading_again(client, account
         # per-status facts were read before the first write: nothing runs after the commit.
         assert log[commit + 1 :] == []
         assert response.get_json() == client.get(f"/api/v1/statuses/{sid}", headers=bob_h).get_json()
+
+
+def test_favourite_answers_the_caller_and_the_status_as_get_shows_them(
+    client, account, bob, carol, alice_h, bob_h
+):
+    """The caller and the status are read as plain rows, not ORM loads: a moved author, the
+    owner's own status, an admin caller and a followers-only status still answer as GET."""
+    follow(bob, account)
+    sid = post(client, alice_h, status="followers only", visibility="private")["id"]
+    alice, admin = db.session.get(Account, account.id), db.session.get(Account, bob.id)
+    alice.moved_to_id = carol.id
+    alice.fields = [{"name": "site", "value": "example.org"}]
+    admin.is_admin = True
+    db.session.commit()
+    answers = {}
+    for caller, headers in (("bob", bob_h), ("alice", alice_h)):
+        for action in ("favourite", "unfavourite"):
+            db.session.expire_all()
+            response = client.post(f"/api/v1/statuses/{sid}/{action}", headers=headers)
+            assert response.status_code == 200
+            body = answers[caller] = response.get_json()
+            assert body["account"]["moved"]["id"] == carol.id
+            assert body["account"]["fields"][0]["name"] == "site"
+            assert body["favourited"] is (action == "favourite")
+            assert body == client.get(f"/api/v1/statuses/{sid}", headers=headers).get_json()
+    assert answers["bob"]["account"]["pleroma"]["deactivated"] is False  # shown to an admin
+    assert "deactivated" not in answers["alice"]["account"]["pleroma"]
+    assert answers["alice"]["account"]["pleroma"]["is_admin"] is False  # the owner sees her role
 
 
 def test_favourite_own_status_does_not_notify(client, account, alice_h):

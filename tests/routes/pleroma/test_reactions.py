@@ -165,11 +165,18 @@ def test_akkoma_alias_paths_react_and_unreact(client, people, status, auth_heade
     assert client.put(f"/api/v1/statuses/{status.id}/emoji_reactions/x", headers=headers).status_code == 400
 
 
-def test_put_reaction_reads_first_and_renders_without_loading_again(client, people, status, auth_headers):
+@pytest.mark.parametrize(
+    "path",
+    ["/api/v1/pleroma/statuses/{id}/reactions/{emoji}", "/api/v1/statuses/{id}/emoji_reactions/{emoji}"],
+)
+def test_put_reaction_reads_first_and_renders_without_loading_again(
+    client, people, status, auth_headers, path
+):
+    """Pleroma's path and Akkoma's share one: the same statements, the same answer."""
     alice, bob, _ = people
     headers = auth_headers(bob)
     with sql_log() as log:
-        response = _put(client, headers, status.id, "🎉")
+        response = client.put(path.format(id=status.id, emoji=quote("🎉")), headers=headers)
     assert response.status_code == 200
     assert response.get_json()["pleroma"]["emoji_reactions"][0]["account_ids"] == [bob.id]
     assert response.get_json()["account"]["id"] == alice.id
