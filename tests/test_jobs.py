@@ -105,11 +105,11 @@ def test_consumer_thread_runs_an_enqueued_job(queued_app: Flask) -> None:
     assert queue._consumer is not None
     with queued_app.app_context():
         jobs.enqueue("_test_record", key="queued", value=42)
-        # Queued, not run inline.
-        assert "queued" not in _SEEN or _SEEN["queued"] == []
     seen = _wait("queued")
     assert seen[0][0] == 42
     assert seen[0][1] == queued_app.instance_path
+    # Queued, not run inline: the consumer's thread ran it. (Whether it has already run when
+    # enqueue returns is a race the consumer may win, on Redis especially: not asserted.)
     assert seen[0][3] != threading.get_ident()
 
 
