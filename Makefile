@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 PORT ?= 5000
 export FLASK_APP := app
 
-.PHONY: run test test-postgres engines fuzz lint migrate clean bench bench-growth bench-streaming
+.PHONY: run test test-postgres engines fuzz lint migrate clean bench bench-growth bench-streaming bench-profile
 
 # Each stamp is written only once its step has finished. A first run interrupted while the
 # environment was being made (Ctrl-C during `python -m venv`) leaves a .venv without a working
@@ -94,6 +94,11 @@ bench-growth:
 bench-streaming: $(VENV)/.installed
 	@command -v wrk >/dev/null || (apt-get update -qq && apt-get install -y -qq wrk)
 	$(BIN)/python bench/stream_probe.py
+
+# Where one request of a row spends its CPU, by layer and by function (bench/profile_rows.py):
+# make bench-profile ROWS="favourite POST"; BENCH_DB=postgres works as for bench.
+bench-profile: $(VENV)/.installed $(if $(filter postgres,$(BENCH_DB)),engines)
+	$(BIN)/python bench/profile_rows.py $(ROWS)
 
 clean:
 	rm -rf $(VENV) $(PEER_VENV)
