@@ -6,7 +6,9 @@ gunicorn), stops the server, then calls Kenoma's WSGI app and the two floors' ap
 process, request by request on prebuilt environs: no socket, no gunicorn, no test client in the
 figures. For each row it prints
   * CPU per request (time.process_time over a fixed count, the profiler off), beside the floor's
-    own CPU per request measured the same way: one thread's upper bound on the bench's ratio;
+    own CPU per request measured the same way: one thread's upper bound on the bench's ratio; and
+    the wall time per request, which is more than the CPU where the request waits (on PostgreSQL
+    a round trip is wall time, not this process's CPU);
   * the share of that time by layer (Flask + werkzeug, SQLAlchemy, the database driver, each of
     Kenoma's packages, ...), from cProfile's own-time column;
   * the top functions by own time, and Kenoma's functions by cumulative time.
@@ -65,7 +67,7 @@ def main(wanted: list[str]) -> int:
             row = rows[name]
             if row.floor is None or row.bytes:
                 continue
-            floor_ms = _cpu_per_request(apps[rows[row.floor].server], rows[row.floor])
+            floor_ms, _ = _per_request(apps[rows[row.floor].server], rows[row.floor])
             _profile_row(apps[row.server], row, floor_ms)
         print(*notes, sep="\n")
         return 0
@@ -142,20 +144,21 @@ def _call(app: WSGIApp, environ: dict[str, Any]) -> None:
         raise RuntimeError(f"{environ['REQUEST_METHOD']} {environ['PATH_INFO']} answered {status[0]}")
 
 
-def _cpu_per_request(app: WSGIApp, row: Row) -> float:
-    """Milliseconds of this process's CPU per request, after a warm-up of the same size (a write
+def _per_request(app: WSGIApp, row: Row) -> tuple[float, float]:
+    """Milliseconds of CPU and of wall time per request, after a warm-up of the same size (a write
     row's passes 1 and 2, as `make bench` numbers its rounds; the profiled pass is 3)."""
     for environ in _environs(row, REQUESTS, 1):
         _call(app, environ)
     environs = _environs(row, REQUESTS, 2)
-    started = time.process_time()
+    started, wall = time.process_time(), time.perf_counter()
     for environ in environs:
         _call(app, environ)
-    return (time.process_time() - started) * 1000 / len(environs)
+    cpu, wall = time.process_time() - started, time.perf_counter() - wall
+    return cpu * 1000 / len(environs), wall * 1000 / len(environs)
 
 
 def _profile_row(app: WSGIApp, row: Row, floor_ms: float) -> None:
-    cpu_ms = _cpu_per_request(app, row)
+    cpu_ms, wall_ms = _per_request(app, row)
     environs = _environs(row, REQUESTS, 3)
     profiler = cProfile.Profile()
     profiler.enable()
@@ -163,7 +166,10 @@ def _profile_row(app: WSGIApp, row: Row, floor_ms: float) -> None:
         _call(app, environ)
     profiler.disable()
     stats = pstats.Stats(profiler)
-    print(f"\n== {row.name}: {cpu_ms:.2f} ms CPU per request; {row.floor} {floor_ms:.2f} ms", end="")
+    print(
+        f"\n== {row.name}: {cpu_ms:.2f} ms CPU ({wall_ms:.2f} ms wall) per request; {row.floor} {floor_ms:.2f} ms",
+        end="",
+    )
     print(f" (in-process ratio {floor_ms / cpu_ms:.0%}, target {row.target:.0%})")
     print(
         "   own time by layer: "
