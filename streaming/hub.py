@@ -14,6 +14,7 @@ connection lives on in the loop, whichever WSGI server accepted it."""
 
 from __future__ import annotations
 
+import atexit
 import logging
 import os
 import queue
@@ -117,6 +118,7 @@ class Hub:
             if isinstance(self.transport, LocalTransport):
                 # Read in the loop itself: a batch wakes one thread, not a receiver and then us.
                 self._selector.register(self.transport.bind(), selectors.EVENT_READ, _TRANSPORT)
+                atexit.register(self.transport.stop)  # the socket goes with the process
             else:
                 self.transport.start(self.deliver)
             threading.Thread(target=self._run, name="kenoma-streaming", daemon=True).start()

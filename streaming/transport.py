@@ -61,6 +61,7 @@ class LocalTransport:
         self._sender_pid = 0
         self._receiver: socket.socket | None = None
         self._path: Path | None = None
+        self._bound_pid = 0
 
     def _send_socket(self) -> socket.socket:
         # One unbound socket per process (made again after a fork).
@@ -89,14 +90,20 @@ class LocalTransport:
     def bind(self) -> socket.socket:
         """This process' receiving socket, non-blocking, for a caller's own selector: the hub
         reads it in its loop, so a batch costs no thread hand-over (streaming.hub)."""
-        self.folder.mkdir(parents=True, exist_ok=True, mode=0o700)
         path = self.folder / f"{os.getpid()}.sock"
-        _unlink(str(path))  # left by a dead process that had our pid
         receiver = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
         receiver.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, RECEIVE_BUFFER)
-        receiver.bind(str(path))
+        for attempt in range(3):
+            self.folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+            _unlink(str(path))  # left by a dead process that had our pid
+            try:
+                receiver.bind(str(path))
+                break
+            except FileNotFoundError:  # the last process to stop removed the folder meanwhile
+                if attempt == 2:
+                    raise
         receiver.setblocking(False)
-        self._receiver, self._path = receiver, path
+        self._receiver, self._path, self._bound_pid = receiver, path, os.getpid()
         return receiver
 
     def start(self, deliver: Deliver) -> None:
@@ -116,11 +123,20 @@ class LocalTransport:
             deliver(batch)
 
     def stop(self) -> None:
+        if self._bound_pid != os.getpid():
+            return  # a forked child holds its parent's socket: not its to remove
         if self._receiver is not None:
             self._receiver.close()
             self._receiver = None
         if self._path is not None:
             _unlink(str(self._path))
+            self._path = None
+            # The last process to stop takes the folder with it: when it is the fallback under
+            # the system's temporary folder, nothing of the instance stays behind there.
+            try:
+                self.folder.rmdir()
+            except OSError:  # another process still listens (or the folder is already gone)
+                pass
 
 
 def _unlink(path: str) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import queue
 import shutil
 import socket
@@ -36,6 +37,7 @@ def test_a_batch_reaches_every_listening_process(tmp_path: Path) -> None:
     finally:
         receiving.stop()
     assert list(folder.glob("*.sock")) == [folder / "999999.sock"]
+    shutil.rmtree(folder)  # it may be the fallback under /tmp (socket_folder)
 
 
 def test_a_dead_process_socket_is_removed(tmp_path: Path) -> None:
@@ -46,6 +48,7 @@ def test_a_dead_process_socket_is_removed(tmp_path: Path) -> None:
     dead.close()  # the file stays, nobody reads it: as after a SIGKILL
     LocalTransport(folder).send(b"{}")
     assert list(folder.glob("*.sock")) == []
+    folder.rmdir()
 
 
 def test_a_deep_instance_folder_gets_a_short_socket_folder(tmp_path: Path) -> None:
@@ -54,6 +57,37 @@ def test_a_deep_instance_folder_gets_a_short_socket_folder(tmp_path: Path) -> No
     assert folder != deep / "streaming"
     assert len(str(folder / "4194304.sock")) < 108
     assert socket_folder(deep) == folder  # the same for every process of the instance
+
+
+def test_the_last_listener_to_stop_removes_the_socket_folder(tmp_path: Path) -> None:
+    folder = socket_folder(tmp_path / ("d" * 90) / "instance")  # the fallback under /tmp
+    first, second = LocalTransport(folder), LocalTransport(folder)
+    first.bind()
+    second._path = folder / "999998.sock"  # a second process' socket, as bind() names it
+    second._path.touch()
+    second._bound_pid = os.getpid()
+    first.stop()
+    assert folder.is_dir()  # the other process still listens
+    second.stop()
+    assert not folder.exists()
+    first.bind()  # a process starting afterwards makes it again
+    assert (folder / f"{os.getpid()}.sock").exists()
+    first.stop()
+    assert not folder.exists()
+
+
+def test_a_forked_child_leaves_its_parents_socket(tmp_path: Path) -> None:
+    transport = LocalTransport(socket_folder(tmp_path / "instance"))
+    transport.bind()
+    path = transport._path
+    pid = os.fork()
+    if pid == 0:  # the child: as a gunicorn worker exiting with the master's atexit hooks
+        transport.stop()
+        os._exit(0)
+    os.waitpid(pid, 0)
+    assert path is not None and path.exists()
+    transport.stop()
+    assert not path.exists()
 
 
 @pytest.fixture
