@@ -31,6 +31,7 @@ from sqlalchemy import tuple_
 from sqlalchemy import update
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
+import engines
 import jobs
 from models import Account
 from models import Block
@@ -220,6 +221,7 @@ def _importer(account_id: str) -> Account | None:
 def import_follows(account_id: str, entries: list[str]) -> None:
     follower = _importer(account_id)
     if follower is not None:
+        engines.shrink_when_returned(db.session.connection())
         follow_all(follower, resolve_all(entries, follower))
 
 
@@ -284,6 +286,7 @@ def _follow_chunk(follower_id: str, chunk: list[Target], now: datetime) -> tuple
 def import_blocks(account_id: str, entries: list[str]) -> None:
     blocker = _importer(account_id)
     if blocker is not None:
+        engines.shrink_when_returned(db.session.connection())
         block_all(blocker, resolve_all(entries, blocker))
 
 
@@ -364,6 +367,7 @@ def _drop_between(account_id: str, others: list[str]) -> None:
 def import_mutes(account_id: str, entries: list[str]) -> None:
     muter = _importer(account_id)
     if muter is not None:
+        engines.shrink_when_returned(db.session.connection())
         mute_all(muter, resolve_all(entries, muter))
 
 
