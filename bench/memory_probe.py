@@ -25,7 +25,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+from federation_probe import federation_probe  # noqa: E402
+from floors import floor_servers  # noqa: E402
 from loopback import Client  # noqa: E402
+from probes import follow_import  # noqa: E402
 from rows import Row  # noqa: E402
 from rows import kenoma_rows  # noqa: E402
 from seeding import Seeded  # noqa: E402
@@ -184,6 +187,25 @@ def drive(row: Row, port: int, count: int) -> None:
         log(f"{row.name}: {failures} answers not 2xx")
 
 
+def _import(server: Server, env: dict[str, str], seeded: Seeded, _workdir: Path) -> None:
+    """The bench's follow import (10,000 lines, bench/probes.py)."""
+    print(follow_import(server.port, env, seeded))
+
+
+def _federation(server: Server, env: dict[str, str], seeded: Seeded, workdir: Path) -> None:
+    """The bench's federation phase (bench/federation_probe.py), beside its write floor."""
+    floor = floor_servers(env, workdir, workdir / "logs")["write"]
+    floor.start()
+    try:
+        result = federation_probe(server, floor, env, (seeded.alice_token, seeded.bob_token), workdir)
+        print(result)
+    finally:
+        floor.stop()
+
+
+PHASES = {"import": _import, "federation": _federation}
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -192,6 +214,14 @@ def main() -> int:
     parser.add_argument("--seed-dir", type=Path, default=Path("/tmp/kenoma-memprobe-seed"))
     parser.add_argument("--top", type=int, default=12, help="mappings listed")
     parser.add_argument("--env", action="append", default=[], help="KEY=VALUE for gunicorn (A/B runs)")
+    parser.add_argument(
+        "--phases",
+        default="",
+        help="after the rows, also run these phases of `make bench`, comma-separated: import, federation",
+    )
+    parser.add_argument(
+        "--keep-log", type=Path, help="copy Kenoma's log here (e.g. with PYTHONPROFILEIMPORTTIME=1)"
+    )
     args = parser.parse_args()
     seeded, port = seeded_folder(args.seed_dir)
     workdir = Path(tempfile.mkdtemp(prefix="kenoma-memprobe-"))
@@ -212,9 +242,15 @@ def main() -> int:
         after = report(
             server, f"after load ({args.requests} per read row, {WRITE_REQUESTS} per write row)", args.top
         )
-        print(f"\nPSS total: {before:.1f} MB before load, {after:.1f} MB after")
+        totals = [f"{before:.1f} MB before load", f"{after:.1f} MB after the rows"]
+        for phase in filter(None, args.phases.split(",")):
+            PHASES[phase](server, env, seeded, workdir)
+            totals.append(f"{report(server, f'after {phase}', args.top):.1f} MB after {phase}")
+        print(f"\nPSS total: {', '.join(totals)}")
     finally:
         server.stop()
+        if args.keep_log:
+            shutil.copy(server.log_path, args.keep_log)
         shutil.rmtree(workdir, ignore_errors=True)
     return 0
 
