@@ -15,10 +15,12 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import shutil
 import sys
 import tempfile
 import threading
+import time
 from collections import defaultdict
 from dataclasses import asdict
 from pathlib import Path
@@ -126,8 +128,12 @@ def _is_range(line: str) -> bool:
     return "-" in first and not first.endswith(":")
 
 
-def report(server: Server, label: str, top: int) -> float:
+def report(server: Server, label: str, top: int, signal: int | None = None) -> float:
     pids = server.pids()
+    if signal is not None:
+        for pid in pids:
+            os.kill(pid, signal)
+        time.sleep(3)
     total = 0.0
     print(f"\n== {label}")
     print(f"{'process':>10} {'PSS':>8} {'private':>8} {'shared':>8} {'RSS':>8}  (MB)")
@@ -222,6 +228,9 @@ def main() -> int:
     parser.add_argument(
         "--keep-log", type=Path, help="copy Kenoma's log here (e.g. with PYTHONPROFILEIMPORTTIME=1)"
     )
+    parser.add_argument(
+        "--signal", type=int, help="sent to master and workers after each report (a sitecustomize's dump)"
+    )
     args = parser.parse_args()
     seeded, port = seeded_folder(args.seed_dir)
     workdir = Path(tempfile.mkdtemp(prefix="kenoma-memprobe-"))
@@ -236,16 +245,19 @@ def main() -> int:
     try:
         server.wait_ready("/api/v1/instance")
         Client(port).request("GET", "/api/v1/instance")
-        before = report(server, "after start-up (one instance request)", args.top)
+        before = report(server, "after start-up (one instance request)", args.top, args.signal)
         for row in kenoma_rows(seeded):
             drive(row, port, args.requests)
         after = report(
-            server, f"after load ({args.requests} per read row, {WRITE_REQUESTS} per write row)", args.top
+            server,
+            f"after load ({args.requests} per read row, {WRITE_REQUESTS} per write row)",
+            args.top,
+            args.signal,
         )
         totals = [f"{before:.1f} MB before load", f"{after:.1f} MB after the rows"]
         for phase in filter(None, args.phases.split(",")):
             PHASES[phase](server, env, seeded, workdir)
-            totals.append(f"{report(server, f'after {phase}', args.top):.1f} MB after {phase}")
+            totals.append(f"{report(server, f'after {phase}', args.top, args.signal):.1f} MB after {phase}")
         print(f"\nPSS total: {', '.join(totals)}")
     finally:
         server.stop()
