@@ -1,6 +1,7 @@
 """Memory of Kenoma's master and workers (issue 19): a small, repeatable measurement.
 
     .venv/bin/python bench/memory_probe.py [--requests N] [--seed-dir DIR] [--top K] [--env K=V]
+        [--phases import,federation] [--signal N] [--keep-log FILE]
 
 Seeds an instance once as `make bench` does (bench/seeding.py; kept in --seed-dir, default
 /tmp/kenoma-memprobe-seed, and reused by later runs: delete it to seed again), copies it into a
@@ -9,7 +10,9 @@ bench/run.py), and prints PSS / private / shared per process before any request 
 fixed number of requests on each of the bench's read and write rows (bench/rows.py), then the
 largest mappings of /proc/<pid>/smaps, grouped ([heap], anonymous, each .so). A fixed count of
 requests (8 keep-alive connections, as the bench's wrk) makes runs comparable however loaded the
-machine is: memory depends on which pages are touched, not on the rate."""
+machine is: memory depends on which pages are touched, not on the rate. `--phases` then runs the
+follow import and the federation phase of `make bench` (bench/probes.py, federation_probe.py),
+reporting after each (bench/README.md, issue 19 part N)."""
 
 from __future__ import annotations
 
