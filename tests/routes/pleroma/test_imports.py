@@ -281,6 +281,19 @@ def test_imports_skip_a_chunk_naming_nobody(client, account, people, auth_header
     assert db.session.scalar(select(func.count()).select_from(model)) == 2
 
 
+@pytest.mark.parametrize("path", ["follow_import", "blocks_import", "mutes_import"])
+def test_an_import_s_connection_gives_its_memory_back_when_returned(
+    client, account, people, auth_headers, monkeypatch, path
+):
+    """Each import job marks its connection for engines' checkin listener (tests/test_engines.py
+    checks what the mark does)."""
+    marked = []
+    monkeypatch.setattr(imports.engines, "shrink_when_returned", marked.append)
+    response = client.post(f"/api/pleroma/{path}", data={"list": "bob carol"}, headers=auth_headers(account))
+    assert response.status_code == 200
+    assert len(marked) == 1
+
+
 def test_blocks_import_scope(client, account, auth_headers):
     response = client.post(
         "/api/pleroma/blocks_import", data={"list": "bob"}, headers=auth_headers(account, "write:follows")
