@@ -1,6 +1,7 @@
 """Memory of Kenoma's master and workers (issue 19): a small, repeatable measurement.
 
     .venv/bin/python bench/memory_probe.py [--requests N] [--seed-dir DIR] [--top K] [--env K=V]
+        [--phases import,federation] [--signal N] [--keep-log FILE]
 
 Seeds an instance once as `make bench` does (bench/seeding.py; kept in --seed-dir, default
 /tmp/kenoma-memprobe-seed, and reused by later runs: delete it to seed again), copies it into a
@@ -9,23 +10,30 @@ bench/run.py), and prints PSS / private / shared per process before any request 
 fixed number of requests on each of the bench's read and write rows (bench/rows.py), then the
 largest mappings of /proc/<pid>/smaps, grouped ([heap], anonymous, each .so). A fixed count of
 requests (8 keep-alive connections, as the bench's wrk) makes runs comparable however loaded the
-machine is: memory depends on which pages are touched, not on the rate."""
+machine is: memory depends on which pages are touched, not on the rate. `--phases` then runs the
+follow import and the federation phase of `make bench` (bench/probes.py, federation_probe.py),
+reporting after each (bench/README.md, issue 19 part N)."""
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import shutil
 import sys
 import tempfile
 import threading
+import time
 from collections import defaultdict
 from dataclasses import asdict
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+from federation_probe import federation_probe  # noqa: E402
+from floors import floor_servers  # noqa: E402
 from loopback import Client  # noqa: E402
+from probes import follow_import  # noqa: E402
 from rows import Row  # noqa: E402
 from rows import kenoma_rows  # noqa: E402
 from seeding import Seeded  # noqa: E402
@@ -123,8 +131,12 @@ def _is_range(line: str) -> bool:
     return "-" in first and not first.endswith(":")
 
 
-def report(server: Server, label: str, top: int) -> float:
+def report(server: Server, label: str, top: int, signal: int | None = None) -> float:
     pids = server.pids()
+    if signal is not None:
+        for pid in pids:
+            os.kill(pid, signal)
+        time.sleep(3)
     total = 0.0
     print(f"\n== {label}")
     print(f"{'process':>10} {'PSS':>8} {'private':>8} {'shared':>8} {'RSS':>8}  (MB)")
@@ -184,6 +196,25 @@ def drive(row: Row, port: int, count: int) -> None:
         log(f"{row.name}: {failures} answers not 2xx")
 
 
+def _import(server: Server, env: dict[str, str], seeded: Seeded, _workdir: Path) -> None:
+    """The bench's follow import (10,000 lines, bench/probes.py)."""
+    print(follow_import(server.port, env, seeded))
+
+
+def _federation(server: Server, env: dict[str, str], seeded: Seeded, workdir: Path) -> None:
+    """The bench's federation phase (bench/federation_probe.py), beside its write floor."""
+    floor = floor_servers(env, workdir, workdir / "logs")["write"]
+    floor.start()
+    try:
+        result = federation_probe(server, floor, env, (seeded.alice_token, seeded.bob_token), workdir)
+        print(result)
+    finally:
+        floor.stop()
+
+
+PHASES = {"import": _import, "federation": _federation}
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -192,6 +223,17 @@ def main() -> int:
     parser.add_argument("--seed-dir", type=Path, default=Path("/tmp/kenoma-memprobe-seed"))
     parser.add_argument("--top", type=int, default=12, help="mappings listed")
     parser.add_argument("--env", action="append", default=[], help="KEY=VALUE for gunicorn (A/B runs)")
+    parser.add_argument(
+        "--phases",
+        default="",
+        help="after the rows, also run these phases of `make bench`, comma-separated: import, federation",
+    )
+    parser.add_argument(
+        "--keep-log", type=Path, help="copy Kenoma's log here (e.g. with PYTHONPROFILEIMPORTTIME=1)"
+    )
+    parser.add_argument(
+        "--signal", type=int, help="sent to master and workers after each report (a sitecustomize's dump)"
+    )
     args = parser.parse_args()
     seeded, port = seeded_folder(args.seed_dir)
     workdir = Path(tempfile.mkdtemp(prefix="kenoma-memprobe-"))
@@ -206,15 +248,24 @@ def main() -> int:
     try:
         server.wait_ready("/api/v1/instance")
         Client(port).request("GET", "/api/v1/instance")
-        before = report(server, "after start-up (one instance request)", args.top)
+        before = report(server, "after start-up (one instance request)", args.top, args.signal)
         for row in kenoma_rows(seeded):
             drive(row, port, args.requests)
         after = report(
-            server, f"after load ({args.requests} per read row, {WRITE_REQUESTS} per write row)", args.top
+            server,
+            f"after load ({args.requests} per read row, {WRITE_REQUESTS} per write row)",
+            args.top,
+            args.signal,
         )
-        print(f"\nPSS total: {before:.1f} MB before load, {after:.1f} MB after")
+        totals = [f"{before:.1f} MB before load", f"{after:.1f} MB after the rows"]
+        for phase in filter(None, args.phases.split(",")):
+            PHASES[phase](server, env, seeded, workdir)
+            totals.append(f"{report(server, f'after {phase}', args.top, args.signal):.1f} MB after {phase}")
+        print(f"\nPSS total: {', '.join(totals)}")
     finally:
         server.stop()
+        if args.keep_log:
+            shutil.copy(server.log_path, args.keep_log)
         shutil.rmtree(workdir, ignore_errors=True)
     return 0
 

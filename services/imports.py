@@ -31,6 +31,7 @@ from sqlalchemy import tuple_
 from sqlalchemy import update
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
+import engines
 import jobs
 from models import Account
 from models import Block
@@ -54,8 +55,6 @@ CSV_HEADER = "account address"  # first column title of Mastodon's CSV exports
 # A server that failed this many lookups in a row, with none answered, is skipped for the rest
 # of the import: a long list naming a dead host must not hold the job queue for hours.
 HOST_FAILURE_LIMIT = 5
-# Followers counters move in one UPDATE per this many follows rather than one per chunk.
-COUNTER_BATCH = 20 * CHUNK
 
 T = TypeVar("T")
 
@@ -220,6 +219,7 @@ def _importer(account_id: str) -> Account | None:
 def import_follows(account_id: str, entries: list[str]) -> None:
     follower = _importer(account_id)
     if follower is not None:
+        engines.shrink_when_returned(db.session.connection())
         follow_all(follower, resolve_all(entries, follower))
 
 
@@ -228,19 +228,20 @@ def follow_all(follower: Account, chunks: Iterable[list[Target]]) -> None:
     nothing for those already followed or requested, none for accounts that block the follower."""
     now = utcnow()
     following_gained = 0
-    counted: list[str] = []  # followees whose followers_count has yet to move
     for chunk in chunks:
         accepted, requested = _follow_chunk(follower.id, chunk, now)
-        counted += accepted
         following_gained += len(accepted)
-        if len(counted) >= COUNTER_BATCH:
-            _count(among(Account.id, counted), followers_count=1)
-            counted = []
         notify_many(accepted, follower, "follow")
         notify_many(requested, follower, "follow_request")
-    if counted:
-        _count(among(Account.id, counted), followers_count=1)
     if following_gained:
+        # One UPDATE for every followee, found again by the follows this import wrote (their
+        # `created_at` is its `now`): keeping their ids until here held 10,000 small strings
+        # across the whole job, pinning the pymalloc arenas its chunks had used (bench/README.md,
+        # part N).
+        added = select(Follow.followee_id).where(
+            Follow.follower_id == follower.id, Follow.created_at == now, Follow.is_pending.is_(False)
+        )
+        _count(Account.id.in_(added), followers_count=1)
         _count(Account.id == follower.id, following_count=following_gained)
     db.session.commit()
 
@@ -284,6 +285,7 @@ def _follow_chunk(follower_id: str, chunk: list[Target], now: datetime) -> tuple
 def import_blocks(account_id: str, entries: list[str]) -> None:
     blocker = _importer(account_id)
     if blocker is not None:
+        engines.shrink_when_returned(db.session.connection())
         block_all(blocker, resolve_all(entries, blocker))
 
 
@@ -364,6 +366,7 @@ def _drop_between(account_id: str, others: list[str]) -> None:
 def import_mutes(account_id: str, entries: list[str]) -> None:
     muter = _importer(account_id)
     if muter is not None:
+        engines.shrink_when_returned(db.session.connection())
         mute_all(muter, resolve_all(entries, muter))
 
 

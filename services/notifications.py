@@ -148,50 +148,70 @@ def notify_many(
     written with one executemany. Returns how many notifications were added."""
     wanted = [rid for rid in dict.fromkeys(recipient_ids) if rid != actor.id]
     rows: list[dict] = []
+    subscribed: set[str] = set()
     for start in range(0, len(wanted), CHUNK):
         chunk = wanted[start : start + CHUNK]
-        blocking = set(
-            db.session.scalars(
-                select(Block.account_id).where(Block.target_id == actor.id, among(Block.account_id, chunk))
-            )
-        )
-        strict = list(
-            db.session.scalars(
-                select(Account.id).where(
-                    among(Account.id, chunk),
-                    Account.notification_settings["block_from_strangers"].as_boolean() == true(),
-                )
-            )
-        )
-        friends = set()
-        if strict:
-            friends = set(
-                db.session.scalars(
-                    select(Follow.follower_id).where(
-                        Follow.followee_id == actor.id,
-                        among(Follow.follower_id, strict),
-                        Follow.is_pending.is_(False),
-                    )
-                )
-            )
-        strangers = set(strict) - friends
-        now = utcnow()
-        rows += [
-            {
-                "account_id": rid,
-                "from_account_id": actor.id,
-                "type": type_,
-                "target_account_id": target.id if target else None,
-                "created_at": now,
-            }
-            for rid in chunk
-            if rid not in blocking and rid not in strangers
-        ]
+        rows += _notifiable(chunk, actor, type_, target)
+        subscribed.update(_push_subscribed(chunk))
     if rows:
         added = db.session.connection().execute(ADD_NOTIFICATION, rows)
         for notification_id, account_id in added.all():
-            stream_events.notification_created(notification_id, account_id)
+            # Only a subscribed recipient is remembered for the push after the commit: the
+            # others' (notification, recipient) pairs and that lookup of thousands of ids were
+            # most of a follow import's peak beside its events (bench/README.md, part N).
+            if account_id in subscribed:
+                stream_events.push_subscription_known(account_id, True)
+                stream_events.notification_created(notification_id, account_id)
+            else:
+                stream_events.notification_created(notification_id)
     return len(rows)
+
+
+def _notifiable(chunk: list[str], actor: Account, type_: str, target: Account | None) -> list[dict]:
+    """The notification rows for the recipients of `chunk` that notify_many may notify."""
+    blocking = set(
+        db.session.scalars(
+            select(Block.account_id).where(Block.target_id == actor.id, among(Block.account_id, chunk))
+        )
+    )
+    strict = list(
+        db.session.scalars(
+            select(Account.id).where(
+                among(Account.id, chunk),
+                Account.notification_settings["block_from_strangers"].as_boolean() == true(),
+            )
+        )
+    )
+    friends = set()
+    if strict:
+        friends = set(
+            db.session.scalars(
+                select(Follow.follower_id).where(
+                    Follow.followee_id == actor.id,
+                    among(Follow.follower_id, strict),
+                    Follow.is_pending.is_(False),
+                )
+            )
+        )
+    strangers = set(strict) - friends
+    now = utcnow()
+    return [
+        {
+            "account_id": rid,
+            "from_account_id": actor.id,
+            "type": type_,
+            "target_account_id": target.id if target else None,
+            "created_at": now,
+        }
+        for rid in chunk
+        if rid not in blocking and rid not in strangers
+    ]
+
+
+def _push_subscribed(chunk: list[str]) -> set[str]:
+    """The recipients of `chunk` with a push subscription."""
+    query = select(PushSubscription.account_id).where(among(PushSubscription.account_id, chunk))
+    return set(db.session.scalars(query))
 
 
 def withdraw(

@@ -11,7 +11,9 @@ import logging
 import time
 from collections.abc import Callable
 from collections.abc import Iterator
+from itertools import islice
 from typing import Any
+from typing import NamedTuple
 
 import orjson
 from flask import current_app
@@ -34,6 +36,7 @@ from models import Status
 from models import StatusMention
 from models import Token
 from models import db
+from portable_sql import among
 
 log = logging.getLogger(__name__)
 
@@ -46,6 +49,8 @@ SENDER = "kenoma_streaming_sender"
 # A unix datagram larger than the socket's send buffer (net.core.wmem_default, 208 KB on Linux)
 # is refused whole, and a follow import's 10,000 notification events make a 340 KB batch.
 MAX_BATCH = 128 * 1024
+# Queued events are turned into dicts and encoded this many at a time when sent.
+SLICE = 1000
 
 
 def _sender() -> Callable[[bytes], None] | None:
@@ -62,9 +67,32 @@ def publish(kind: str, **data: Any) -> None:
     # worker's heap fragmented by ~40 MB after the transaction had freed them (bench/README.md,
     # issue 19 part K). Each kind is queued by one function with its keywords in one order, so
     # the values name the event; a list (delete's `addressed`) follows from the event's id.
-    pending: dict[tuple, dict] = db.session.info.setdefault(_PENDING, {})
+    # The event is kept as that key and its field names (one tuple shared by every event of a
+    # shape), not as a dict: 10,000 dicts were 2 MB of the import's peak, whose small objects
+    # left pymalloc arenas behind (part N). The dicts are built a SLICE at a time when sent.
+    pending: dict[tuple, Any] = db.session.info.setdefault(_PENDING, {})
     key = (kind, *(value for value in data.values() if not isinstance(value, list)))
-    pending.setdefault(key, {"kind": kind, **data})
+    if key not in pending:
+        names = _NAMES.setdefault(tuple(data), tuple(data))
+        listed = len(key) <= len(names)  # a list value left out of the key
+        pending[key] = _Listed(names, tuple(data.values())) if listed else names
+
+
+class _Listed(NamedTuple):
+    """A queued event with a list among its values: its names and all its values."""
+
+    names: tuple[str, ...]
+    values: tuple
+
+
+# Field names of each shape of event (the keywords of its publish call, in order).
+_NAMES: dict[tuple[str, ...], tuple[str, ...]] = {}
+
+
+def _event(key: tuple, queued: tuple[str, ...] | _Listed) -> dict:
+    if isinstance(queued, _Listed):
+        return {"kind": key[0], **dict(zip(queued.names, queued.values, strict=True))}
+    return {"kind": key[0], **dict(zip(queued, key[1:], strict=True))}
 
 
 def status_created(status_id: str) -> None:
@@ -191,11 +219,14 @@ def _committed(session: Session) -> None:
     sender = _sender()
     if not events or sender is None:
         return
-    for batch in _batches(list(events.values()), time.time()):
-        try:
-            sender(batch)
-        except Exception:  # the write is done: a lost event must not turn it into an error
-            log.exception("streaming events not sent")
+    at = time.time()
+    queued = iter(events.items())
+    while piece := [_event(key, value) for key, value in islice(queued, SLICE)]:
+        for batch in _batches(piece, at):
+            try:
+                sender(batch)
+            except Exception:  # the write is done: a lost event must not turn it into an error
+                log.exception("streaming events not sent")
 
 
 def _batches(events: list[dict], at: float) -> Iterator[bytes]:
@@ -218,7 +249,8 @@ def _queue_pushes(pushes: list[tuple[str, str]], known: dict[str, bool]) -> None
     unknown = sorted({account_id for _, account_id in pushes if account_id not in known})
     try:
         if unknown:
-            query = select(PushSubscription.account_id).where(PushSubscription.account_id.in_(unknown))
+            # One JSON string, not thousands of bound parameters (portable_sql.among).
+            query = select(PushSubscription.account_id).where(among(PushSubscription.account_id, unknown))
             with db.engine.connect() as connection:
                 subscribed.update(connection.scalars(query))
         wanted = [nid for nid, account_id in pushes if account_id in subscribed]

@@ -131,3 +131,28 @@ def test_a_read_only_session_leaves_the_prepared_statements_in_place(app: Flask,
         prepared = db.session.execute(text("SELECT statement FROM pg_prepared_statements")).scalars()
         assert any("FROM account" in statement for statement in prepared)
         db.session.remove()
+
+
+@pytest.mark.skipif(scaled.SCALED, reason="SQLite's page cache")
+def test_only_a_connection_marked_for_it_shrinks_when_returned(app: Flask) -> None:
+    """A bulk job's connection gives its SQLite caches back at checkin; a request's keeps them."""
+    with app.app_context():
+        statements: list[str] = []
+        connection = db.session.connection()
+        raw = connection.connection.driver_connection
+        raw.set_trace_callback(statements.append)
+        try:
+            db.session.execute(select(1))
+            db.session.remove()  # checked in unmarked
+            assert "PRAGMA shrink_memory" not in statements
+            connection = db.session.connection()
+            assert connection.connection.driver_connection is raw  # the pool's one connection
+            engines.shrink_when_returned(connection)
+            db.session.execute(select(1))
+            db.session.remove()
+            assert statements.count("PRAGMA shrink_memory") == 1
+            db.session.execute(select(1))  # the mark is gone with that checkin
+            db.session.remove()
+            assert statements.count("PRAGMA shrink_memory") == 1
+        finally:
+            raw.set_trace_callback(None)

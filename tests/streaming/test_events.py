@@ -96,3 +96,37 @@ def test_a_bulk_write_s_events_reach_a_process_in_datagram_sized_batches(app: Fl
     assert len(batches) > 1
     assert all(len(batch) <= events.MAX_BATCH for batch in batches)
     assert [event["id"] for event in _events(batches)] == ids
+
+
+def test_more_events_than_a_slice_all_go_out_in_order_each_once(app: Flask) -> None:
+    """Queued as keys, built into dicts a SLICE at a time when sent: none lost, none doubled,
+    the order kept across slices, a list value (delete's `addressed`) kept whole."""
+    sent = _capture(app)
+    count = 10_000
+    _begin()
+    for n in range(count):
+        events.notification_created(f"N{n:05d}")
+        if n % 3000 == 0:
+            deleted = {
+                "account_id": "A",
+                "visibility": "public",
+                "reblog_of_id": None,
+                "addressed": ["B", "C"],
+            }
+            events.publish("delete", id=f"S{n}", **deleted)
+        events.notification_created(f"N{n:05d}")  # queued once
+    db.session.commit()
+    got = _events(sent)
+    assert len(sent) >= count // events.SLICE
+    assert [e["id"] for e in got if e["kind"] == "notification"] == [f"N{n:05d}" for n in range(count)]
+    deletes = [e for e in got if e["kind"] == "delete"]
+    assert [d["id"] for d in deletes] == ["S0", "S3000", "S6000", "S9000"]
+    assert deletes[0] == {
+        "kind": "delete",
+        "id": "S0",
+        "account_id": "A",
+        "visibility": "public",
+        "reblog_of_id": None,
+        "addressed": ["B", "C"],
+    }
+    assert [e["id"] for e in got[:3]] == ["N00000", "S0", "N00001"]

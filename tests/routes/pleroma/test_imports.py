@@ -10,12 +10,15 @@ from sqlalchemy import func
 from sqlalchemy import insert
 from sqlalchemy import select
 
+import jobs
 from models import Account
 from models import Block
 from models import Follow
 from models import Mute
 from models import Notification
+from models import PushSubscription
 from models import Subscription
+from models import Token
 from models import db
 from models import new_flake_id
 from services import imports
@@ -278,6 +281,19 @@ def test_imports_skip_a_chunk_naming_nobody(client, account, people, auth_header
     assert db.session.scalar(select(func.count()).select_from(model)) == 2
 
 
+@pytest.mark.parametrize("path", ["follow_import", "blocks_import", "mutes_import"])
+def test_an_import_s_connection_gives_its_memory_back_when_returned(
+    client, account, people, auth_headers, monkeypatch, path
+):
+    """Each import job marks its connection for engines' checkin listener (tests/test_engines.py
+    checks what the mark does)."""
+    marked = []
+    monkeypatch.setattr(imports.engines, "shrink_when_returned", marked.append)
+    response = client.post(f"/api/pleroma/{path}", data={"list": "bob carol"}, headers=auth_headers(account))
+    assert response.status_code == 200
+    assert len(marked) == 1
+
+
 def test_blocks_import_scope(client, account, auth_headers):
     response = client.post(
         "/api/pleroma/blocks_import", data={"list": "bob"}, headers=auth_headers(account, "write:follows")
@@ -340,3 +356,41 @@ def test_mutes_import_scope(client, account, auth_headers):
 def test_parse_list_understands_whitespace_and_csv():
     text = "Account address,Show boosts\n@bob,true\n  carol@example.com  dave\r\n\n@@erin\nbob\n"
     assert parse_list(text) == ["bob", "carol@example.com", "dave", "erin"]
+
+
+def test_a_long_import_pushes_to_every_subscribed_recipient(client, account, auth_headers, monkeypatch):
+    """Push subscriptions are read with the other checks, a chunk at a time: every subscribed
+    recipient past the first chunk is pushed to, and nobody else."""
+    _insert_users(1200)
+    users = db.session.execute(
+        select(Account.id, Account.nickname).where(Account.nickname.like("user%"))
+    ).all()
+    subscribed = {account_id for account_id, nick in users if int(nick[4:]) % 2 == 0}  # 600, in both chunks
+    tokens = {
+        account_id: Token(account_id=account_id, access_token=new_flake_id()) for account_id in subscribed
+    }
+    db.session.add_all(tokens.values())
+    db.session.flush()
+    db.session.add_all(
+        PushSubscription(
+            account_id=a, token_id=t.id, endpoint="https://push.test/", key_p256dh="k", key_auth="a"
+        )
+        for a, t in tokens.items()
+    )
+    db.session.commit()
+    pushed: list[str] = []
+    enqueue = jobs.enqueue
+
+    def capture(name, **kwargs):
+        if name == "send_web_push":
+            pushed.extend(kwargs["notification_ids"])
+            return None
+        return enqueue(name, **kwargs)
+
+    monkeypatch.setattr(jobs, "enqueue", capture)
+    names = "\n".join(f"user{i}" for i in range(1200))
+    response = client.post("/api/pleroma/follow_import", data={"list": names}, headers=auth_headers(account))
+    assert response.status_code == 200
+    notified = db.session.execute(select(Notification.id, Notification.account_id)).all()
+    assert len(notified) == 1200
+    assert sorted(pushed) == sorted(nid for nid, account_id in notified if account_id in subscribed)
