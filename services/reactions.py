@@ -15,6 +15,7 @@ from models import commit_keeping_loaded
 from models import db
 from models import new_flake_id
 from models import utcnow
+from serializers.statuses import StatusAnswer
 from services import events
 from services.interactions import status_by_id
 from services.notifications import add_notifications
@@ -94,6 +95,17 @@ def accepted(account: Account, found: Status | None, raw: str) -> tuple[Status, 
     if status is None or normalised is None:
         raise ApiError(400, "Could not add reaction emoji")
     return status, normalised[0], normalised[1]
+
+
+def react_answering(viewer: Account, found: Status | None, raw: str) -> dict:
+    """The viewer's reaction to the status as loaded (interactions.account_and_status), answered
+    with the status: Pleroma's PUT and Akkoma's share it. The answer's facts are read before
+    the write (StatusAnswer: SQLite writers queue for one lock), nothing after the commit."""
+    status, name, url = accepted(viewer, found, raw)
+    answer = StatusAnswer(status, viewer)
+    if add(viewer, status, name, url):
+        answer.reacted(name, url)
+    return answer.json()
 
 
 def add(account: Account, status: Status, name: str, url: str | None) -> bool:

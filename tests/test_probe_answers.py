@@ -13,10 +13,12 @@ from sqlalchemy import event
 
 import readcache
 import serializers
+from errors import ApiError
 from models import Account
 from models import Favourite
 from models import Status
 from models import db
+from services import reactions
 from services.accounts import create_local_account
 from services.statuses import NewStatus
 from services.statuses import post_status
@@ -127,3 +129,20 @@ def test_the_probe_sees_the_session_s_commit(app: Flask, alice_and_bob, monkeypa
         db.session.commit()
         assert serializers.status_json(found, viewer)["favourited"] is True
         assert len(probed) == 1
+
+
+def test_react_answering_answers_the_status_with_the_new_reaction(app: Flask, alice_and_bob) -> None:
+    """services.reactions.react_answering: the answer of both PUT paths (Pleroma's, Akkoma's)."""
+    alice_id, bob_id = alice_and_bob
+    sid = _status(alice_id, "react to me")
+    with app.test_request_context():
+        viewer, found = db.session.get(Account, bob_id), db.session.get(Status, sid)
+        with pytest.raises(ApiError) as refused:
+            reactions.react_answering(viewer, found, "not an emoji")
+        assert refused.value.status == 400
+        answer = reactions.react_answering(viewer, found, "🎉")
+        again = reactions.react_answering(viewer, found, "🎉")  # a no-op, the same answer
+    [reaction] = answer["pleroma"]["emoji_reactions"]
+    assert (reaction["name"], reaction["count"], reaction["me"]) == ("🎉", 1, True)
+    assert reaction["account_ids"] == [bob_id]
+    assert again == answer
