@@ -15,9 +15,12 @@ import readcache
 import serializers
 from errors import ApiError
 from models import Account
+from models import Block
 from models import Favourite
 from models import Status
+from models import ThreadMute
 from models import db
+from services import notifications
 from services import reactions
 from services.accounts import create_local_account
 from services.statuses import NewStatus
@@ -57,7 +60,9 @@ def test_the_answer_of_a_write_reads_its_facts_on_the_probe(bench_like, session_
     for method, path, count in WRITES:
         session_log.clear()
         assert statements(client, method, path.format(id=ids["theirs"]), alice_h) == count, path
+        # The answer's facts and the notification checks were read on the probe.
         assert not [sql for sql in session_log if sql.startswith("SELECT 'mention'")], path
+        assert not [sql for sql in session_log if "push_subscription" in sql], path
         answer = client.open(path.format(id=ids["theirs"]), method=method, headers=alice_h).get_json()
         shown = client.get(f"/api/v1/statuses/{ids['theirs']}", headers=alice_h).get_json()
         assert answer == shown, path
@@ -146,3 +151,39 @@ def test_react_answering_answers_the_status_with_the_new_reaction(app: Flask, al
     assert (reaction["name"], reaction["count"], reaction["me"]) == ("🎉", 1, True)
     assert reaction["account_ids"] == [bob_id]
     assert again == answer
+
+
+def _normal(row: tuple) -> tuple:
+    return (bool(row[0]), bool(row[1]), bool(row[2]), row[3], bool(row[4]), bool(row[5]))
+
+
+def test_the_notification_checks_read_on_the_probe_as_on_the_session(app: Flask, alice_and_bob) -> None:
+    alice_id, bob_id = alice_and_bob
+    context_id = db.session.get(Status, _status(alice_id, "muted thread")).context_id
+    db.session.get(Account, alice_id).notification_settings = {"block_from_strangers": True}
+    db.session.add_all(
+        [Block(account_id=alice_id, target_id=bob_id), ThreadMute(account_id=alice_id, context_id=context_id)]
+    )
+    db.session.commit()
+    for context in (context_id, None):
+        with app.test_request_context():
+            _fresh_session()
+            on_probe = _normal(notifications._suppression_row(alice_id, bob_id, context))
+            assert not db.session().in_transaction()  # the probe read it
+            db.session.connection()  # begun: the session's connection reads it
+            on_session = _normal(notifications._suppression_row(alice_id, bob_id, context))
+        assert (
+            on_probe
+            == on_session
+            == (True, context is not None, False, {"block_from_strangers": True}, False, False)
+        )
+    with app.test_request_context():
+        _fresh_session()
+        assert _normal(notifications._suppression_row(bob_id, alice_id, None)) == (
+            False,
+            False,
+            False,
+            {},
+            False,
+            False,
+        )
