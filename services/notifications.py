@@ -29,6 +29,7 @@ from models import cached_statement
 from models import db
 from models import utcnow
 from portable_sql import among
+from precompiled import Precompiled
 from streaming import events as stream_events
 
 # IN lists stay well under SQLite's bound-parameter limit.
@@ -172,12 +173,40 @@ def stamped(values: dict) -> dict:
     return values | {"report_id": None, "is_seen": False, "created_at": utcnow()}
 
 
+# One notification (a favourite's, a reaction's) as its compiled SQL (precompiled.py): the
+# columns stamped(notification_values()) gives, bound by name; the rest take their defaults.
+_ONE_KEYS = frozenset(
+    (
+        "account_id",
+        "from_account_id",
+        "type",
+        "status_id",
+        "target_account_id",
+        "emoji",
+        "emoji_url",
+        "report_id",
+        "is_seen",
+        "created_at",
+    )
+)
+_ADD_ONE_NOTIFICATION = Precompiled(
+    insert(Notification)
+    .values({key: bindparam(key) for key in sorted(_ONE_KEYS)})
+    .returning(Notification.id, Notification.account_id)
+)
+
+
 def add_notifications(values: list[dict]) -> None:
     """Insert notifications (notification_values() rows) with one statement; each is streamed,
     and pushed, once the transaction commits."""
     if not values:
         return
-    added = db.session.connection().execute(ADD_NOTIFICATION, [stamped(v) for v in values])
+    rows = [stamped(v) for v in values]
+    connection = db.session.connection()
+    if len(rows) == 1 and rows[0].keys() == _ONE_KEYS:
+        added = _ADD_ONE_NOTIFICATION.execute(connection, rows[0])
+    else:
+        added = connection.execute(ADD_NOTIFICATION, rows)
     for notification_id, account_id in added.all():
         stream_events.notification_created(notification_id, account_id)
 
@@ -252,9 +281,14 @@ def withdraw(
         if value is not None:
             values[name] = value
     statement = cached_statement(
-        _withdraw_statement, recipient_id is not None, status_id is not None, emoji is not None
+        _withdraw_compiled, recipient_id is not None, status_id is not None, emoji is not None
     )
-    db.session.connection().execute(statement, values)
+    statement.execute(db.session.connection(), values)
+
+
+def _withdraw_compiled(by_recipient: bool, by_status: bool, by_emoji: bool) -> Precompiled:
+    """Run as its compiled SQL (precompiled.py): no cache-key hashing per execution."""
+    return Precompiled(_withdraw_statement(by_recipient, by_status, by_emoji))
 
 
 def _withdraw_statement(by_recipient: bool, by_status: bool, by_emoji: bool) -> Delete:
