@@ -1,4 +1,5 @@
-"""A built select run as its compiled SQL, for the widest statements of the hot paths.
+"""A built statement run as its compiled SQL, for the widest statements of the hot paths and the
+small writes of the favourite and reaction paths.
 
 SQLAlchemy looks every execution up in its compiled cache by the statement's cache key, and
 hashes that whole key each time: for the status batch's UNION ALL of some fifteen selects the
@@ -6,7 +7,10 @@ hash costs more Python than SQLite spends running it. A Precompiled compiles its
 per dialect and hands the SQL string to the driver (Connection.exec_driver_sql: the engine's
 events, the write lock's and the statement counter's, still see it), binding values through
 the types' bind processors as SQLAlchemy's own execution does. Rows come back as the driver
-gives them, so only statements whose columns need no result processing belong here (text)."""
+gives them, so only statements whose columns need no result processing belong here (text, ids,
+counts). With RETURNING the result's metadata is built from the cursor at every execution (part
+I of bench/README.md found one such statement slower alone); the favourite's and reaction's
+writes run this way all the same, the request as a whole measured faster (part M)."""
 
 from __future__ import annotations
 
@@ -14,6 +18,8 @@ from collections.abc import Mapping
 from typing import Any
 
 from sqlalchemy import Connection
+from sqlalchemy import CursorResult
+from sqlalchemy.engine import Dialect
 from sqlalchemy.sql import ClauseElement
 
 
@@ -22,14 +28,20 @@ class Precompiled:
         self.statement = statement
         self._compiled: dict[tuple[str, str, str], Any] = {}
 
-    def rows(self, connection: Connection, values: Mapping[str, Any]) -> list[Any]:
-        dialect = connection.dialect
+    def _compiled_for(self, dialect: Dialect) -> Any:
         key = (dialect.name, dialect.driver, dialect.paramstyle)
         compiled = self._compiled.get(key)
         if compiled is None:
             compiled = self._compiled[key] = self.statement.compile(dialect=dialect)
+        return compiled
+
+    def bound(self, dialect: Dialect, values: Mapping[str, Any]) -> tuple[str, Any] | None:
+        """(the SQL in the dialect's paramstyle, the values bound as its driver takes them), for
+        a connection of that driver outside SQLAlchemy (readcache's probe); None when the SQL
+        varies per run (expanding or literal-execute parameters)."""
+        compiled = self._compiled_for(dialect)
         if compiled.literal_execute_params or compiled.post_compile_params:
-            return list(connection.execute(self.statement, dict(values)).all())  # SQL varies per run
+            return None
         params = compiled.construct_params(dict(values), escape_names=False)
         processors = compiled._bind_processors  # what DefaultExecutionContext applies
         for name, value in params.items():
@@ -41,4 +53,14 @@ class Precompiled:
         else:
             escaped = compiled.escaped_bind_names
             bound = {escaped.get(name, name): value for name, value in params.items()} if escaped else params
-        return list(connection.exec_driver_sql(compiled.string, bound).all())
+        return compiled.string, bound
+
+    def execute(self, connection: Connection, values: Mapping[str, Any]) -> CursorResult:
+        """Run the statement on `connection` (its rowcount for a write)."""
+        found = self.bound(connection.dialect, values)
+        if found is None:
+            return connection.execute(self.statement, dict(values))  # SQL varies per run
+        return connection.exec_driver_sql(*found)
+
+    def rows(self, connection: Connection, values: Mapping[str, Any]) -> list[Any]:
+        return list(self.execute(connection, values).all())

@@ -160,6 +160,17 @@ def probe_row(sql: str, *values: Any) -> tuple[tuple | None, int]:
     return cursor.execute(sql, values).fetchone(), serial
 
 
+def probe_rows(sql: str, params: Any) -> list[tuple]:
+    """Every row of `sql` on the probe connection, `sql` and `params` already in the driver's
+    paramstyle (precompiled.Precompiled.bound: a statement SQLAlchemy compiled for this
+    database). For reads that need no transaction of the request's Session (readcache's own
+    rows, the answer's facts before a write): no session open, pool checkout or BEGIN."""
+    cursor, _ = _probe()
+    if current_app.config["QUERY_COUNT_HEADER"]:
+        count_statement()
+    return cursor.execute(sql, params).fetchall()
+
+
 def count_statement() -> None:
     """One more SQL statement for this request's X-Kenoma-Queries (app.py, bench/README.md)."""
     if has_request_context():

@@ -48,7 +48,6 @@ from params import parse_body
 from params import plain_body
 from params import plain_strings
 from readcache import kept_until_change
-from routes.pleroma.reactions import reaction_answer
 from services import interactions
 from services import reactions
 from services import scheduled_statuses
@@ -432,7 +431,8 @@ def _accounts_page(query: Select, column: object, data: dict) -> tuple[list[dict
 @responds(api_schemas.Status, 400)
 def put_emoji_reaction(status_id: str, emoji: str) -> dict:
     """React to a status with one emoji (Akkoma path)."""
-    return reaction_answer(status_id, emoji)
+    account, found = interactions.account_and_status(current_identity().account_id, status_id)
+    return reactions.react_answering(me_as_loaded(account), found, emoji)
 
 
 @bp.delete("/<status_id>/emoji_reactions/<path:emoji>")

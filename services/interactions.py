@@ -42,6 +42,7 @@ from models import commit_keeping_loaded
 from models import db
 from models import new_flake_id
 from models import utcnow
+from precompiled import Precompiled
 from services import events
 from services.notifications import add_notifications
 from services.notifications import notification_values
@@ -174,14 +175,17 @@ def _insert_once(model: Any, **values: Any) -> bool:
 # Favourites
 
 
-# Built once (the statements of a favourite cost more to build than to run). A second
-# favourite is a no-op, decided by the unique (account, status) even when two requests race.
-_ADD_FAVOURITE = insert(Favourite).on_conflict_do_nothing()
-_REMOVE_FAVOURITE = delete(Favourite).where(
-    Favourite.account_id == bindparam("account_id"), Favourite.status_id == bindparam("status_id")
+# Built once (the statements of a favourite cost more to build than to run) and run as their
+# compiled SQL (precompiled.py: no cache-key hashing per execution). A second favourite is a
+# no-op, decided by the unique (account, status) even when two requests race.
+_ADD_FAVOURITE = Precompiled(insert(Favourite).on_conflict_do_nothing())  # every column given
+_REMOVE_FAVOURITE = Precompiled(
+    delete(Favourite).where(
+        Favourite.account_id == bindparam("account_id"), Favourite.status_id == bindparam("status_id")
+    )
 )
 # max(…, 0): a counter never goes below zero, even after rows removed outside the services.
-_COUNT_FAVOURITES = (
+_COUNT_FAVOURITES = Precompiled(
     update(Status)
     .where(Status.id == bindparam("status_id"))
     .values(favourites_count=func.max(Status.favourites_count + bindparam("delta"), 0))
@@ -196,7 +200,7 @@ def favourite(account: Account, status: Status) -> Status:
     notification = notification_values(status.account_id, account, "favourite", status=status)
     connection = db.session.connection()
     values = {"id": new_flake_id(), "account_id": account.id, "status_id": status.id, "created_at": utcnow()}
-    if connection.execute(_ADD_FAVOURITE, values).rowcount == 1:
+    if _ADD_FAVOURITE.execute(connection, values).rowcount == 1:
         _count_favourites(status, 1)
         if notification is not None:
             add_notifications([notification])
@@ -206,7 +210,7 @@ def favourite(account: Account, status: Status) -> Status:
 
 
 def _count_favourites(status: Status, delta: int) -> None:
-    counted = db.session.connection().execute(_COUNT_FAVOURITES, {"status_id": status.id, "delta": delta})
+    counted = _COUNT_FAVOURITES.execute(db.session.connection(), {"status_id": status.id, "delta": delta})
     set_committed_value(status, "favourites_count", counted.scalar_one())
 
 
@@ -223,8 +227,8 @@ def _announce(signal: Signal, account: Account, status: Status) -> None:
 def unfavourite(account: Account, status: Status) -> Status:
     status = original_of(status)
     connection = db.session.connection()
-    removed = connection.execute(
-        _REMOVE_FAVOURITE, {"account_id": account.id, "status_id": status.id}
+    removed = _REMOVE_FAVOURITE.execute(
+        connection, {"account_id": account.id, "status_id": status.id}
     ).rowcount
     if removed:
         _count_favourites(status, -removed)

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+import orjson
+from flask import has_request_context
 from sqlalchemy import Delete
 from sqlalchemy import Select
 from sqlalchemy import bindparam
@@ -15,6 +17,7 @@ from sqlalchemy import insert
 from sqlalchemy import select
 from sqlalchemy import true
 
+import readcache
 from models import Account
 from models import Block
 from models import Follow
@@ -26,6 +29,7 @@ from models import cached_statement
 from models import db
 from models import utcnow
 from portable_sql import among
+from precompiled import Precompiled
 from streaming import events as stream_events
 
 # IN lists stay well under SQLite's bound-parameter limit.
@@ -54,21 +58,60 @@ def _suppression_statement(with_thread: bool) -> Select:
     return select(blocks, muted, follows, settings, remote, subscribed)
 
 
-def _suppressed(recipient_id: str, actor_id: str, status: Status | None) -> bool:
-    if recipient_id == actor_id:
-        return True
-    values = {"recipient_id": recipient_id, "actor_id": actor_id}
-    if status is not None:
-        values["context_id"] = status.context_id
+# The same checks as plain SQL on readcache's probe (as auth.py reads the token): the first
+# statement of a favourite or a reaction, read before the write lock with no Session begun.
+_SUPPRESSION_SQL = f"""
+SELECT EXISTS (SELECT 1 FROM {Block.__tablename__} WHERE account_id = ? AND target_id = ?),
+       EXISTS (SELECT 1 FROM {ThreadMute.__tablename__} WHERE account_id = ? AND context_id = ?),
+       EXISTS (SELECT 1 FROM {Follow.__tablename__}
+               WHERE follower_id = ? AND followee_id = ? AND NOT is_pending),
+       (SELECT notification_settings FROM {Account.__tablename__} WHERE id = ?),
+       EXISTS (SELECT 1 FROM {Account.__tablename__} WHERE id = ? AND domain IS NOT NULL),
+       EXISTS (SELECT 1 FROM {PushSubscription.__tablename__} WHERE account_id = ?)
+"""
+
+
+def _suppression_row(recipient_id: str, actor_id: str, context_id: int | None) -> tuple:
+    """(blocked, muted, follows, settings, remote, subscribed) for notify()'s checks. In a
+    request whose Session has not begun, on readcache's probe: on the Session it would be the
+    first statement and pay the session's open, the pool checkout and BEGIN. Once the Session
+    has begun (the check runs after a write of the same transaction) on its connection, which
+    sees that write."""
     session = db.session()
+    if has_request_context() and not session.in_transaction():
+        row, _ = readcache.probe_row(
+            _SUPPRESSION_SQL,
+            recipient_id,
+            actor_id,
+            recipient_id,
+            context_id,
+            recipient_id,
+            actor_id,
+            recipient_id,
+            recipient_id,
+            recipient_id,
+        )
+        settings = row[3]
+        if isinstance(settings, str):  # SQLite's JSON is text; psycopg parses PostgreSQL's
+            settings = orjson.loads(settings)
+        return row[0], row[1], row[2], settings, row[4], row[5]
+    values = {"recipient_id": recipient_id, "actor_id": actor_id}
+    if context_id is not None:
+        values["context_id"] = context_id
     if session.autoflush:  # as session.execute would
         session.flush()
     # On the session's connection: session.execute would run a Core select through the ORM's
     # execution steps, which cost more Python than the statement.
-    blocked, muted, follows, settings, remote, subscribed = (
-        session.connection()
-        .execute(cached_statement(_suppression_statement, status is not None), values)
-        .one()
+    statement = cached_statement(_suppression_statement, context_id is not None)
+    return tuple(session.connection().execute(statement, values).one())
+
+
+def _suppressed(recipient_id: str, actor_id: str, status: Status | None) -> bool:
+    if recipient_id == actor_id:
+        return True
+    context_id = status.context_id if status is not None else None
+    blocked, muted, follows, settings, remote, subscribed = _suppression_row(
+        recipient_id, actor_id, context_id
     )
     stream_events.push_subscription_known(recipient_id, bool(subscribed))
     # `block_from_strangers` (SPEC 11): only accounts the recipient follows may notify it.
@@ -130,12 +173,40 @@ def stamped(values: dict) -> dict:
     return values | {"report_id": None, "is_seen": False, "created_at": utcnow()}
 
 
+# One notification (a favourite's, a reaction's) as its compiled SQL (precompiled.py): the
+# columns stamped(notification_values()) gives, bound by name; the rest take their defaults.
+_ONE_KEYS = frozenset(
+    (
+        "account_id",
+        "from_account_id",
+        "type",
+        "status_id",
+        "target_account_id",
+        "emoji",
+        "emoji_url",
+        "report_id",
+        "is_seen",
+        "created_at",
+    )
+)
+_ADD_ONE_NOTIFICATION = Precompiled(
+    insert(Notification)
+    .values({key: bindparam(key) for key in sorted(_ONE_KEYS)})
+    .returning(Notification.id, Notification.account_id)
+)
+
+
 def add_notifications(values: list[dict]) -> None:
     """Insert notifications (notification_values() rows) with one statement; each is streamed,
     and pushed, once the transaction commits."""
     if not values:
         return
-    added = db.session.connection().execute(ADD_NOTIFICATION, [stamped(v) for v in values])
+    rows = [stamped(v) for v in values]
+    connection = db.session.connection()
+    if len(rows) == 1 and rows[0].keys() == _ONE_KEYS:
+        added = _ADD_ONE_NOTIFICATION.execute(connection, rows[0])
+    else:
+        added = connection.execute(ADD_NOTIFICATION, rows)
     for notification_id, account_id in added.all():
         stream_events.notification_created(notification_id, account_id)
 
@@ -230,9 +301,14 @@ def withdraw(
         if value is not None:
             values[name] = value
     statement = cached_statement(
-        _withdraw_statement, recipient_id is not None, status_id is not None, emoji is not None
+        _withdraw_compiled, recipient_id is not None, status_id is not None, emoji is not None
     )
-    db.session.connection().execute(statement, values)
+    statement.execute(db.session.connection(), values)
+
+
+def _withdraw_compiled(by_recipient: bool, by_status: bool, by_emoji: bool) -> Precompiled:
+    """Run as its compiled SQL (precompiled.py): no cache-key hashing per execution."""
+    return Precompiled(_withdraw_statement(by_recipient, by_status, by_emoji))
 
 
 def _withdraw_statement(by_recipient: bool, by_status: bool, by_emoji: bool) -> Delete:

@@ -15,6 +15,8 @@ from models import commit_keeping_loaded
 from models import db
 from models import new_flake_id
 from models import utcnow
+from precompiled import Precompiled
+from serializers.statuses import StatusAnswer
 from services import events
 from services.interactions import status_by_id
 from services.notifications import add_notifications
@@ -75,8 +77,11 @@ def _reactable(status: Status | None, viewer: Account | None) -> Status | None:
 
 # A second identical reaction is a no-op, decided by the unique (status, account, emoji) even
 # when two requests race, so nothing needs to be read under the write lock.
-_ADD_REACTION = sqlite_insert(EmojiReaction).on_conflict_do_nothing(
-    index_elements=[EmojiReaction.status_id, EmojiReaction.account_id, EmojiReaction.emoji]
+# Run as its compiled SQL (precompiled.py), every column given.
+_ADD_REACTION = Precompiled(
+    sqlite_insert(EmojiReaction).on_conflict_do_nothing(
+        index_elements=[EmojiReaction.status_id, EmojiReaction.account_id, EmojiReaction.emoji]
+    )
 )
 
 
@@ -96,6 +101,17 @@ def accepted(account: Account, found: Status | None, raw: str) -> tuple[Status, 
     return status, normalised[0], normalised[1]
 
 
+def react_answering(viewer: Account, found: Status | None, raw: str) -> dict:
+    """The viewer's reaction to the status as loaded (interactions.account_and_status), answered
+    with the status: Pleroma's PUT and Akkoma's share it. The answer's facts are read before
+    the write (StatusAnswer: SQLite writers queue for one lock), nothing after the commit."""
+    status, name, url = accepted(viewer, found, raw)
+    answer = StatusAnswer(status, viewer)
+    if add(viewer, status, name, url):
+        answer.reacted(name, url)
+    return answer.json()
+
+
 def add(account: Account, status: Status, name: str, url: str | None) -> bool:
     """Store one reaction (already normalised) with its notification; True when it is new.
     Remote reactions come here straight: their custom emoji is `shortcode@host` with its URL."""
@@ -107,7 +123,7 @@ def add(account: Account, status: Status, name: str, url: str | None) -> bool:
     )
     connection = db.session.connection()
     reaction = {"status_id": status.id, "account_id": account.id, "emoji": name, "url": url}
-    added = connection.execute(_ADD_REACTION, reaction | {"id": new_flake_id(), "created_at": utcnow()})
+    added = _ADD_REACTION.execute(connection, reaction | {"id": new_flake_id(), "created_at": utcnow()})
     if added.rowcount and notification is not None:
         add_notifications([notification])
     if added.rowcount:

@@ -30,20 +30,9 @@ class ListIn(Params):
 @responds(api_schemas.Status, 400)
 def put_reaction(status_id: str, emoji: str) -> dict:
     """React to a status with one emoji."""
-    return reaction_answer(status_id, emoji)
-
-
-def reaction_answer(status_id: str, emoji: str) -> dict:
-    """The caller's reaction added, answered with the status: Pleroma's path and Akkoma's
-    (routes/statuses.py) share it."""
     # The caller and the status in one statement (two loads cost more than the join).
     account, found = interactions.account_and_status(current_identity().account_id, status_id)
-    viewer = me_as_loaded(account)
-    status, name, url = reactions.accepted(viewer, found, emoji)
-    answer = serializers.StatusAnswer(status, viewer)
-    if reactions.add(viewer, status, name, url):
-        answer.reacted(name, url)
-    return answer.json()
+    return reactions.react_answering(me_as_loaded(account), found, emoji)
 
 
 @bp.delete("/statuses/<status_id>/reactions/<path:emoji>")
