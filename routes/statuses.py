@@ -335,8 +335,8 @@ def unreblog(status_id: str) -> dict:
 @responds(api_schemas.Status)
 def bookmark(status_id: str, data: dict) -> dict:
     """Bookmark a status (idempotent)."""
-    status = interactions.bookmark(me(), interactions.get_visible(status_id, me()), data["folder_id"])
-    return serializers.status_json(status, me())
+    viewer, status = _me_and_visible(status_id)
+    return serializers.status_json(interactions.bookmark(viewer, status, data["folder_id"]), viewer)
 
 
 @bp.post("/<status_id>/unbookmark")
@@ -344,8 +344,8 @@ def bookmark(status_id: str, data: dict) -> dict:
 @responds(api_schemas.Status)
 def unbookmark(status_id: str) -> dict:
     """Remove a bookmark (idempotent)."""
-    status = interactions.unbookmark(me(), interactions.get_visible(status_id, me()))
-    return serializers.status_json(status, me())
+    viewer, status = _me_and_visible(status_id)
+    return serializers.status_json(interactions.unbookmark(viewer, status), viewer)
 
 
 @bp.post("/<status_id>/pin")
