@@ -38,6 +38,7 @@ from models import Token
 from models import db
 from params import merged_params
 from services import email_confirmation
+from services import probe_rows
 from services.passwords import check_password
 from services.security import new_mfa_token
 from services.sessions import revoke
@@ -277,7 +278,7 @@ class Identity:
     """Who is calling. The rows load on first use: most requests need only the ids, and a kept
     answer (readcache.py) needs nothing more."""
 
-    __slots__ = ("account_id", "token_id", "scopes", "client_app", "_account", "_token")
+    __slots__ = ("account_id", "token_id", "scopes", "client_app", "caller_row", "_account", "_token")
 
     def __init__(
         self,
@@ -294,6 +295,8 @@ class Identity:
         if isinstance(token, Token) and token.app is not None:
             client_app = ClientApp(token.app.name, token.app.website)
         self.client_app = client_app
+        # The caller's account read with the token (require_auth(caller_row=True)): read-only.
+        self.caller_row: Account | None = None
 
     @property
     def account(self) -> Account | None:
@@ -316,15 +319,22 @@ basic = HTTPBasicAuth()
 # connection as plain SQL: no Session, pool checkout or ORM object. It brings what a request needs
 # to go on (ids, scopes, whether the account is active, the app a new status names) and, for
 # readcache.py, the database state and the reader's next mute end, so a kept answer costs this
-# one statement.
-_TOKEN_SQL = f"""
+# one statement. A view that opts in (require_auth(caller_row=True)) has the caller's whole
+# account row with it: me_row(), a read-only Account (services/probe_rows.py), no ORM load.
+def _token_sql(caller: str) -> str:
+    return f"""
 SELECT t.id, t.account_id, t.scope, t.issued_at, t.expires_in, t.access_token_revoked_at,
        t.refresh_token_revoked_at, a.is_active, {readcache.STATE},
-       {readcache.NEXT_MUTE_END.format(account="t.account_id")}, app.name, app.website
+       {readcache.NEXT_MUTE_END.format(account="t.account_id")}, app.name, app.website{caller}
 FROM oauth_token AS t LEFT JOIN account AS a ON a.id = t.account_id
      LEFT JOIN oauth_app AS app ON app.id = t.app_id
 WHERE t.access_token = ?
 """
+
+
+_TOKEN_SQL = _token_sql("")
+_TOKEN_AND_CALLER_SQL = _token_sql(", " + probe_rows.columns("a", Account))
+_TOKEN_COLUMNS = 12  # the token's columns, before the caller's
 
 
 def _usable(issued_at: int, expires_in: int, revoked: int, refresh_revoked: int) -> bool:
@@ -334,11 +344,11 @@ def _usable(issued_at: int, expires_in: int, revoked: int, refresh_revoked: int)
     return not expires_in or issued_at + expires_in >= time.time()
 
 
-def _token_row(value: str) -> tuple[tuple, int] | None:
+def _token_row(value: str, sql: str = _TOKEN_SQL) -> tuple[tuple, int] | None:
     """(the token's row, the probe's serial) for a usable token, else None."""
     if not value:
         return None
-    row, serial = readcache.probe_row(_TOKEN_SQL, readcache.now_param(), value)
+    row, serial = readcache.probe_row(sql, readcache.now_param(), value)
     return (row, serial) if row is not None and _usable(*row[3:7]) else None
 
 
@@ -347,17 +357,22 @@ def find_token(value: str) -> Token | None:
     return db.session.get(Token, found[0][0]) if found is not None else None
 
 
-def _verify_bearer(value: str) -> Identity | None:
-    found = _token_row(value)
+def _verify_bearer(value: str, caller_row: bool = False) -> Identity | None:
+    found = _token_row(value, _TOKEN_AND_CALLER_SQL if caller_row else _TOKEN_SQL)
     if found is None:
         return None
     row, serial = found
-    token_id, account_id, scope, *_, is_active, data_version, next_mute, app_name, app_website = row
+    token_id, account_id, scope, *_, is_active, data_version, next_mute, app_name, app_website = row[
+        :_TOKEN_COLUMNS
+    ]
     if account_id is not None and not is_active:
         return None
     readcache.note_state(serial, data_version, next_mute)
     client_app = ClientApp(app_name, app_website) if app_name is not None else None
-    return Identity(account_id, token_id, frozenset((scope or "").split()), client_app)
+    identity = Identity(account_id, token_id, frozenset((scope or "").split()), client_app)
+    if caller_row and account_id is not None:
+        identity.caller_row = probe_rows.account(probe_rows.ACCOUNT_TYPES.typed(row[_TOKEN_COLUMNS:]))
+    return identity
 
 
 def token_identity(value: str) -> Identity | None:
@@ -420,7 +435,7 @@ def session_account() -> Account | None:
     return identity.account if identity else None
 
 
-def _from_header() -> Identity | None:
+def _from_header(caller_row: bool = False) -> Identity | None:
     """The caller the Authorization header names, chosen as Flask-HTTPAuth's MultiAuth(bearer,
     basic) chooses: `Basic <credentials>` goes to the password check, anything else to the token
     check (werkzeug's parse, any case of "bearer"). Called directly: login_required builds and
@@ -435,12 +450,12 @@ def _from_header() -> Identity | None:
     credentials = request.authorization
     if credentials is None or credentials.type.lower() != "bearer" or not credentials.token:
         return None
-    return _verify_bearer(credentials.token)
+    return _verify_bearer(credentials.token, caller_row)
 
 
-def _identify() -> Identity | None:
+def _identify(caller_row: bool = False) -> Identity | None:
     """Bearer, then the session cookie, then Basic: the first that names a caller wins."""
-    return _from_header() or _from_cookie()
+    return _from_header(caller_row) or _from_cookie()
 
 
 def _check_scope(identity: Identity, required: tuple[str, ...]) -> None:
@@ -455,18 +470,20 @@ def require_auth(
     optional: bool = False,
     app_token: bool = False,
     admin: bool = False,
+    caller_row: bool = False,
 ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     """Guard a view. `required` lists alternative scopes (any one suffices).
 
     optional: anonymous callers get through, and so do callers whose token lacks the scope
     (Pleroma treats them as anonymous instead of failing, SPEC 1.1).
     app_token: an app-only token counts (registration, apps/verify_credentials).
+    caller_row: a Bearer token's lookup also reads the caller's account, for me_row().
     """
 
     def decorator(view: Callable[..., Any]) -> Callable[..., Any]:
         @wraps(view)
         def wrapper(*args: Any, **kwargs: Any) -> Any:
-            identity = _identify()
+            identity = _identify(caller_row)
             if identity is not None and identity.account_id is None and not app_token:
                 identity = None
             if identity is not None and optional and identity.scopes is not None and required:
@@ -502,6 +519,17 @@ def me() -> Account:
     account = current_account()
     assert account is not None
     return account
+
+
+def me_row() -> Account:
+    """The caller of a view guarded by require_auth(..., caller_row=True), read with its token
+    in one statement (no ORM load): a read-only Account outside the session, for a view that
+    only reads it and never puts it (or a new row holding it) into the session. me() when the
+    caller came another way (cookie, Basic)."""
+    identity = g.get("identity")
+    if identity is not None and identity.caller_row is not None:
+        return identity.caller_row
+    return me()
 
 
 def me_as_loaded(account: Account | None) -> Account:

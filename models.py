@@ -25,6 +25,7 @@ from authlib.integrations.sqla_oauth2 import OAuth2TokenMixin
 from authlib.oauth2.rfc6749 import list_to_scope
 from authlib.oauth2.rfc6749 import scope_to_list
 from flask_sqlalchemy import SQLAlchemy
+from flask_sqlalchemy.session import Session as FlaskSession
 from sqlalchemy import JSON
 from sqlalchemy import BigInteger
 from sqlalchemy import BindParameter
@@ -41,6 +42,7 @@ from sqlalchemy import UniqueConstraint
 from sqlalchemy import and_
 from sqlalchemy import bindparam
 from sqlalchemy import column
+from sqlalchemy import event
 from sqlalchemy import exists
 from sqlalchemy import false
 from sqlalchemy import func
@@ -58,12 +60,52 @@ from sqlalchemy.orm import relationship
 import portable_sql  # noqa: F401 - PostgreSQL renderings of SQLite spellings, before any query
 import scopes
 
+_T = TypeVar("_T")
+
 
 class Base(DeclarativeBase):
     pass
 
 
-db = SQLAlchemy(model_class=Base)
+class ReadOnlyError(AttributeError):
+    """Something set, deleted or put into a session an instance made with
+    `as_loaded(..., read_only=True)`: a row read outside the session, which nothing writes back."""
+
+
+class _ReadOnly:
+    """The base of as_loaded's read-only instances: a change to one would be lost silently
+    (no session holds it), so it is refused loudly instead."""
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        raise ReadOnlyError(f"{_mapped_name(self)}.{name}: a read-only row, set nothing on it")
+
+    def __delattr__(self, name: str) -> None:
+        raise ReadOnlyError(f"{_mapped_name(self)}.{name}: a read-only row, delete nothing of it")
+
+
+def _mapped_name(instance: object) -> str:
+    return type(instance).__mro__[2].__name__
+
+
+def _refuse_read_only(instance: object) -> None:
+    if isinstance(instance, _ReadOnly):
+        raise ReadOnlyError(f"a read-only {_mapped_name(instance)} cannot join a session")
+
+
+class _Session(FlaskSession):
+    def merge(self, instance: _T, *args: Any, **kwargs: Any) -> _T:
+        # merge copies the instance onto the session's own (no event tells of it): refused too.
+        _refuse_read_only(instance)
+        return super().merge(instance, *args, **kwargs)
+
+
+db = SQLAlchemy(model_class=Base, session_options={"class_": _Session})
+
+
+@event.listens_for(_Session, "before_attach")
+def _attach_no_read_only(_session: Any, instance: object) -> None:
+    _refuse_read_only(instance)
+
 
 # ---------------------------------------------------------------------------------------------
 # Flake ids: (unix_ms << 64) | (worker << 16) | sequence, in fixed-width base62, so that string
@@ -1175,16 +1217,24 @@ def begin_write() -> None:
         connection.exec_driver_sql(f"SELECT pg_advisory_xact_lock({_WRITE_LOCK_KEY})")
 
 
-_T = TypeVar("_T")
-
-
-def as_loaded(cls: type[_T], values: dict[str, Any]) -> _T:
+def as_loaded(cls: type[_T], values: dict[str, Any], read_only: bool = False) -> _T:
     """A new instance of a mapped class holding `values` (its columns, and relationships to
     objects at hand) as a load from its row would: in no session, and with no attribute events,
-    which made a 30-column Status' constructor cost ~75 us against ~17 here."""
+    which made a 30-column Status' constructor cost ~75 us against ~17 here. `read_only`: an
+    instance of a subclass that raises ReadOnlyError when set, deleted from or attached to a
+    session (set_committed_value, which writes what the database now holds, still works)."""
     instance = cls.__mapper__.class_manager.new_instance()  # type: ignore[attr-defined]
     instance.__dict__.update(values)
+    if read_only:
+        instance.__class__ = _read_only_class(cls)
     return instance
+
+
+@functools.cache
+def _read_only_class(cls: type[_T]) -> type[_T]:
+    # Abstract: declarative maps no table for it; it is the mapped class to SQLAlchemy (the
+    # instance keeps its class' state) and to isinstance.
+    return type(f"ReadOnly{cls.__name__}", (_ReadOnly, cls), {"__abstract__": True})
 
 
 def commit_keeping_loaded() -> None:

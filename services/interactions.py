@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import uuid
 from collections import defaultdict
-from collections.abc import Callable
 from typing import Any
 
 from blinker import Signal
@@ -44,11 +43,16 @@ from models import new_flake_id
 from models import utcnow
 from precompiled import Precompiled
 from services import events
+from services import probe_rows
 from services.notifications import add_notifications
 from services.notifications import notification_values
 from services.notifications import notify
 from services.notifications import withdraw
 from services.pleroma_misc import own_folder
+from services.probe_rows import ACCOUNT_KEYS
+from services.probe_rows import RowTypes
+from services.probe_rows import columns
+from services.probe_rows import keys
 from streaming import events as stream_events
 
 MAX_PINNED = 5
@@ -80,72 +84,35 @@ def visible_or_404(status: Status | None, viewer: Account | None) -> Status:
 
 
 # The caller and the status it acts on, with the status' author and thread, in one statement on
-# readcache's probe (as auth.py's token lookup): plain SQL, no Session or ORM, each slice of the
-# row made an instance as a load would make it (models.as_loaded). The ORM's load of the same
-# row cost about twice the Python, its session execution about as much again.
-def _columns(alias: str, model: Any) -> str:
-    return ", ".join(f'{alias}."{column.name}"' for column in model.__table__.c)
-
-
+# readcache's probe (as auth.py's token lookup): plain SQL, no Session or ORM (probe_rows.py).
 _ACCOUNT_AND_STATUS_SQL = f"""
-SELECT {_columns("caller", Account)}, {_columns("s", Status)}, {_columns("author", Account)},
-       {_columns("c", Context)}
+SELECT {columns("caller", Account)}, {columns("s", Status)}, {columns("author", Account)},
+       {columns("c", Context)}
 FROM account AS caller LEFT JOIN status AS s ON s.id = ?
      LEFT JOIN account AS author ON author.id = s.account_id
      LEFT JOIN context AS c ON c.id = s.context_id
 WHERE caller.id = ?
 """
-
-
-def _keys(model: Any) -> list[str]:
-    """The attribute of each column of a mapped class' table, in the table's order."""
-    mapper = inspect(model)
-    return [mapper.get_property_by_column(column).key for column in model.__table__.c]
-
-
-_ACCOUNT_KEYS, _STATUS_KEYS, _CONTEXT_KEYS = _keys(Account), _keys(Status), _keys(Context)
-_ROW_TYPES = [c.type for m in (Account, Status, Account, Context) for c in m.__table__.c]
-_processors: dict[str, list[tuple[int, Callable[[Any], Any]]]] = {}
-
-
-def _typed(row: tuple) -> list[Any]:
-    """The probe's row as a load would see it: each column type's result processor applied
-    (JSON parsed, SQLite's truth values and times made Python's), looked up once per dialect."""
-    dialect = db.engine.dialect
-    found = _processors.get(dialect.name)
-    if found is None:
-        found = [(i, t._cached_result_processor(dialect, None)) for i, t in enumerate(_ROW_TYPES)]
-        found = _processors[dialect.name] = [(i, process) for i, process in found if process is not None]
-    values = list(row)
-    for position, process in found:
-        values[position] = process(values[position])
-    return values
+_STATUS_KEYS, _CONTEXT_KEYS = keys(Status), keys(Context)
+_ROW_TYPES = RowTypes(Account, Status, Account, Context)
 
 
 def account_and_status(account_id: str, status_id: str) -> tuple[Account | None, Status | None]:
     """(the account, the status or None); (None, None) when the account is gone. Both are
-    instances outside the session, as loaded, with the status' author and context: read-only,
-    as the views acting on a status only read them (nothing set on them is written back)."""
+    read-only instances outside the session (probe_rows.py), the status with its author and
+    context: the views acting on a status only read them."""
     row, _ = readcache.probe_row(_ACCOUNT_AND_STATUS_SQL, status_id, account_id)
     if row is None:
         return None, None
-    values, accounts, statuses = _typed(row), len(_ACCOUNT_KEYS), len(_STATUS_KEYS)
-    account = _account(values[:accounts])
+    values, accounts, statuses = _ROW_TYPES.typed(row), len(ACCOUNT_KEYS), len(_STATUS_KEYS)
+    account = probe_rows.account(values[:accounts])
     found = dict(zip(_STATUS_KEYS, values[accounts : accounts + statuses], strict=True))
     if found["id"] is None:
         return account, None
     rest = values[accounts + statuses :]
-    author = account if found["account_id"] == account.id else _account(rest[:accounts])
-    context = as_loaded(Context, dict(zip(_CONTEXT_KEYS, rest[accounts:], strict=True)))
-    return account, as_loaded(Status, found | {"account": author, "context": context})
-
-
-def _account(values: list[Any]) -> Account:
-    found = dict(zip(_ACCOUNT_KEYS, values, strict=True))
-    # A moved account's new one, as its lazy relationship would load it (rare: one statement).
-    moved_to_id = found["moved_to_id"]
-    found["moved_to"] = db.session.get(Account, moved_to_id) if moved_to_id is not None else None
-    return as_loaded(Account, found)
+    author = account if found["account_id"] == account.id else probe_rows.account(rest[:accounts])
+    context = as_loaded(Context, dict(zip(_CONTEXT_KEYS, rest[accounts:], strict=True)), read_only=True)
+    return account, as_loaded(Status, found | {"account": author, "context": context}, read_only=True)
 
 
 def original_of(status: Status) -> Status:
