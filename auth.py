@@ -38,7 +38,7 @@ from models import Token
 from models import db
 from params import merged_params
 from services import email_confirmation
-from services import probe_rows
+from services import row_loader
 from services.passwords import check_password
 from services.security import new_mfa_token
 from services.sessions import revoke
@@ -320,7 +320,7 @@ basic = HTTPBasicAuth()
 # to go on (ids, scopes, whether the account is active, the app a new status names) and, for
 # readcache.py, the database state and the reader's next mute end, so a kept answer costs this
 # one statement. A view that opts in (require_auth(caller_row=True)) has the caller's whole
-# account row with it: me_row(), a read-only Account (services/probe_rows.py), no ORM load.
+# account row with it: me_row(), a read-only Account (services/row_loader.py), no ORM load.
 def _token_sql(caller: str) -> str:
     return f"""
 SELECT t.id, t.account_id, t.scope, t.issued_at, t.expires_in, t.access_token_revoked_at,
@@ -333,7 +333,7 @@ WHERE t.access_token = ?
 
 
 _TOKEN_SQL = _token_sql("")
-_TOKEN_AND_CALLER_SQL = _token_sql(", " + probe_rows.columns("a", Account))
+_TOKEN_AND_CALLER_SQL = _token_sql(", " + row_loader.columns("a", Account))
 _TOKEN_COLUMNS = 12  # the token's columns, before the caller's
 
 
@@ -371,7 +371,7 @@ def _verify_bearer(value: str, caller_row: bool = False) -> Identity | None:
     client_app = ClientApp(app_name, app_website) if app_name is not None else None
     identity = Identity(account_id, token_id, frozenset((scope or "").split()), client_app)
     if caller_row and account_id is not None:
-        identity.caller_row = probe_rows.account(probe_rows.ACCOUNT_TYPES.typed(row[_TOKEN_COLUMNS:]))
+        identity.caller_row = row_loader.account(row_loader.ACCOUNT_TYPES.typed(row[_TOKEN_COLUMNS:]))
     return identity
 
 

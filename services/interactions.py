@@ -43,16 +43,16 @@ from models import new_flake_id
 from models import utcnow
 from precompiled import Precompiled
 from services import events
-from services import probe_rows
+from services import row_loader
 from services.notifications import add_notifications
 from services.notifications import notification_values
 from services.notifications import notify
 from services.notifications import withdraw
 from services.pleroma_misc import own_folder
-from services.probe_rows import ACCOUNT_KEYS
-from services.probe_rows import RowTypes
-from services.probe_rows import columns
-from services.probe_rows import keys
+from services.row_loader import ACCOUNT_KEYS
+from services.row_loader import RowTypes
+from services.row_loader import columns
+from services.row_loader import keys
 from streaming import events as stream_events
 
 MAX_PINNED = 5
@@ -84,7 +84,7 @@ def visible_or_404(status: Status | None, viewer: Account | None) -> Status:
 
 
 # The caller and the status it acts on, with the status' author and thread, in one statement on
-# readcache's probe (as auth.py's token lookup): plain SQL, no Session or ORM (probe_rows.py).
+# readcache's probe (as auth.py's token lookup): plain SQL, no Session or ORM (row_loader.py).
 _ACCOUNT_AND_STATUS_SQL = f"""
 SELECT {columns("caller", Account)}, {columns("s", Status)}, {columns("author", Account)},
        {columns("c", Context)}
@@ -99,18 +99,18 @@ _ROW_TYPES = RowTypes(Account, Status, Account, Context)
 
 def account_and_status(account_id: str, status_id: str) -> tuple[Account | None, Status | None]:
     """(the account, the status or None); (None, None) when the account is gone. Both are
-    read-only instances outside the session (probe_rows.py), the status with its author and
+    read-only instances outside the session (row_loader.py), the status with its author and
     context: the views acting on a status only read them."""
     row, _ = readcache.probe_row(_ACCOUNT_AND_STATUS_SQL, status_id, account_id)
     if row is None:
         return None, None
     values, accounts, statuses = _ROW_TYPES.typed(row), len(ACCOUNT_KEYS), len(_STATUS_KEYS)
-    account = probe_rows.account(values[:accounts])
+    account = row_loader.account(values[:accounts])
     found = dict(zip(_STATUS_KEYS, values[accounts : accounts + statuses], strict=True))
     if found["id"] is None:
         return account, None
     rest = values[accounts + statuses :]
-    author = account if found["account_id"] == account.id else probe_rows.account(rest[:accounts])
+    author = account if found["account_id"] == account.id else row_loader.account(rest[:accounts])
     context = as_loaded(Context, dict(zip(_CONTEXT_KEYS, rest[accounts:], strict=True)), read_only=True)
     return account, as_loaded(Status, found | {"account": author, "context": context}, read_only=True)
 

@@ -1,4 +1,4 @@
-"""Rows read as plain SQL (services/probe_rows.py, auth.me_row) are read-only instances: setting,
+"""Rows read as plain SQL (services/row_loader.py, auth.me_row) are read-only instances: setting,
 deleting or attaching one raises; serializers take them; the answers they build equal GET's."""
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from models import Status
 from models import as_loaded
 from models import db
 from services import interactions
-from services.probe_rows import ACCOUNT_KEYS
+from services.row_loader import ACCOUNT_KEYS
 from services.statuses import NewStatus
 from services.statuses import post_status
 from tests.conftest import BASE_URL
