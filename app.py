@@ -6,6 +6,7 @@ import json
 import math
 import os
 import sqlite3
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 from typing import NoReturn
@@ -93,6 +94,9 @@ DEFAULTS: dict[str, Any] = {
     # bound is per worker process.
     "READ_CACHE": True,
     "READ_CACHE_BYTES": 8 * 1024 * 1024,
+    # SQLite's page caches (2 MB per connection, some ten connections per worker) are recycled
+    # beyond this, process-wide (PRAGMA soft_heap_limit); the OS keeps the file's pages anyway.
+    "SQLITE_HEAP_BYTES": 4 * 1024 * 1024,
     "HEALTHCHECK": True,
     "CAPTCHA_ENABLED": False,
     "CAPTCHA_SECONDS_VALID": 300,
@@ -161,15 +165,22 @@ def _configure(app: APIFlask, test_config: dict | None) -> None:
         app.config["RATELIMIT_STORAGE_URI"] = app.config["REDIS_URL"]
 
 
-def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
-    if not isinstance(dbapi_connection, sqlite3.Connection):
-        return
-    cursor = dbapi_connection.cursor()
+def _sqlite_pragmas(heap_bytes: int) -> Callable[[Any, Any], None]:
     # WAL lets readers run while one writer commits; busy_timeout makes writers wait instead of
-    # failing with "database is locked" when two gunicorn workers write at once.
-    for pragma in ("journal_mode=WAL", "busy_timeout=30000", "foreign_keys=ON", "synchronous=NORMAL"):
-        cursor.execute(f"PRAGMA {pragma}")
-    cursor.close()
+    # failing with "database is locked" when two gunicorn workers write at once. soft_heap_limit
+    # is the process' (every connection's, readcache's probes too): set with each, it holds.
+    pragmas = ("journal_mode=WAL", "busy_timeout=30000", "foreign_keys=ON", "synchronous=NORMAL")
+    pragmas += (f"soft_heap_limit={int(heap_bytes)}",)
+
+    def on_connect(dbapi_connection: Any, _record: Any) -> None:
+        if not isinstance(dbapi_connection, sqlite3.Connection):
+            return
+        cursor = dbapi_connection.cursor()
+        for pragma in pragmas:
+            cursor.execute(f"PRAGMA {pragma}")
+        cursor.close()
+
+    return on_connect
 
 
 class CookieSessions(SecureCookieSessionInterface):
@@ -347,7 +358,7 @@ def create_app(test_config: dict | None = None) -> APIFlask:
     with app.app_context():
         if engines.is_sqlite(app):
             # PostgreSQL has row locks and MVCC of its own: no pragmas, no shared write lock.
-            event.listen(db.engine, "connect", _sqlite_pragmas)
+            event.listen(db.engine, "connect", _sqlite_pragmas(app.config["SQLITE_HEAP_BYTES"]))
             writelock.install(db.engine)
         if app.config["QUERY_COUNT_HEADER"]:
             _query_count_header(app)

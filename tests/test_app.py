@@ -293,7 +293,16 @@ def test_sqlite_pragmas_on_every_connection(app: Flask) -> None:
         assert connection.execute(text("PRAGMA foreign_keys")).scalar() == 1
         assert connection.execute(text("PRAGMA busy_timeout")).scalar() >= 5000
         assert connection.execute(text("PRAGMA synchronous")).scalar() == 1  # NORMAL
+        assert connection.execute(text("PRAGMA soft_heap_limit")).scalar() == 4 * 1024 * 1024
     assert db.session.execute(text("PRAGMA foreign_keys")).scalar() == 1
+
+
+@pytest.mark.embedded
+def test_sqlite_heap_bound_is_a_setting(fresh_app: Callable[..., Flask]) -> None:
+    for bound in (1_500_000, 0):  # 0: SQLite's own default, no bound
+        made = fresh_app(f"heap{bound}", SQLITE_HEAP_BYTES=bound)
+        with made.app_context(), db.engine.connect() as connection:
+            assert connection.execute(text("PRAGMA soft_heap_limit")).scalar() == bound
 
 
 # --- Configuration precedence: defaults < instance/config.py < KENOMA_* < test mapping ----------
