@@ -3,6 +3,7 @@ account the recipient blocks, never for a thread the recipient muted."""
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable
 
 import orjson
@@ -58,17 +59,10 @@ def _suppression_statement(with_thread: bool) -> Select:
     return select(blocks, muted, follows, settings, remote, subscribed)
 
 
-# The same checks as plain SQL on readcache's probe (as auth.py reads the token): the first
-# statement of a favourite or a reaction, read before the write lock with no Session begun.
-_SUPPRESSION_SQL = f"""
-SELECT EXISTS (SELECT 1 FROM {Block.__tablename__} WHERE account_id = ? AND target_id = ?),
-       EXISTS (SELECT 1 FROM {ThreadMute.__tablename__} WHERE account_id = ? AND context_id = ?),
-       EXISTS (SELECT 1 FROM {Follow.__tablename__}
-               WHERE follower_id = ? AND followee_id = ? AND NOT is_pending),
-       (SELECT notification_settings FROM {Account.__tablename__} WHERE id = ?),
-       EXISTS (SELECT 1 FROM {Account.__tablename__} WHERE id = ? AND domain IS NOT NULL),
-       EXISTS (SELECT 1 FROM {PushSubscription.__tablename__} WHERE account_id = ?)
-"""
+@functools.cache
+def _suppression_compiled(with_thread: bool) -> Precompiled:
+    """The checks compiled for readcache's probe, which runs them outside the Session."""
+    return Precompiled(cached_statement(_suppression_statement, with_thread))
 
 
 def _suppression_row(recipient_id: str, actor_id: str, context_id: int | None) -> tuple:
@@ -78,26 +72,17 @@ def _suppression_row(recipient_id: str, actor_id: str, context_id: int | None) -
     has begun (the check runs after a write of the same transaction) on its connection, which
     sees that write."""
     session = db.session()
+    values = {"recipient_id": recipient_id, "actor_id": actor_id}
+    if context_id is not None:
+        values["context_id"] = context_id
     if has_request_context() and not session.in_transaction():
-        row, _ = readcache.probe_row(
-            _SUPPRESSION_SQL,
-            recipient_id,
-            actor_id,
-            recipient_id,
-            context_id,
-            recipient_id,
-            actor_id,
-            recipient_id,
-            recipient_id,
-            recipient_id,
-        )
+        bound = _suppression_compiled(context_id is not None).bound(db.engine.dialect, values)
+        assert bound is not None  # no expanding parameters in it
+        row = readcache.probe_rows(*bound)[0]
         settings = row[3]
         if isinstance(settings, str):  # SQLite's JSON is text; psycopg parses PostgreSQL's
             settings = orjson.loads(settings)
         return row[0], row[1], row[2], settings, row[4], row[5]
-    values = {"recipient_id": recipient_id, "actor_id": actor_id}
-    if context_id is not None:
-        values["context_id"] = context_id
     if session.autoflush:  # as session.execute would
         session.flush()
     # On the session's connection: session.execute would run a Core select through the ORM's
