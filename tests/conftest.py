@@ -65,8 +65,8 @@ def _fresh_engines(engines: scaled.Engines | None, request: pytest.FixtureReques
         engines.embedded = request.node.get_closest_marker("embedded") is not None
 
 
-@pytest.fixture
-def app(tmp_path: Path) -> Iterator[Flask]:
+def made_app(tmp_path: Path, **config: object) -> Iterator[Flask]:
+    """The tests' app (`config` over its settings), its schema built; torn down after."""
     emoji_dir = tmp_path / "emoji"
     emoji_dir.mkdir()
     app = create_app(
@@ -80,6 +80,7 @@ def app(tmp_path: Path) -> Iterator[Flask]:
             "REGISTRATIONS_OPEN": True,
             "ARGON2_TIME_COST": 1,
             "ARGON2_MEMORY_COST": 64,
+            **config,
         }
     )
     with app.app_context():
@@ -88,6 +89,11 @@ def app(tmp_path: Path) -> Iterator[Flask]:
         yield app
         db.session.remove()
         db.engine.dispose()
+
+
+@pytest.fixture
+def app(tmp_path: Path) -> Iterator[Flask]:
+    yield from made_app(tmp_path)
 
 
 @pytest.fixture

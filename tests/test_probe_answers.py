@@ -84,14 +84,20 @@ def _status(author_id: str, text: str) -> str:
     return post_status(db.session.get(Account, author_id), NewStatus(text=text)).id
 
 
-def test_a_status_read_on_the_probe_answers_as_on_the_session(app: Flask, alice_and_bob, monkeypatch) -> None:
+@pytest.fixture
+def probed(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The SQL of each readcache.probe_rows call, in order."""
+    seen: list[str] = []
+    probe_rows = readcache.probe_rows
+    monkeypatch.setattr(readcache, "probe_rows", lambda sql, p: seen.append(sql) or probe_rows(sql, p))
+    return seen
+
+
+def test_a_status_read_on_the_probe_answers_as_on_the_session(app: Flask, alice_and_bob, probed) -> None:
     alice_id, bob_id = alice_and_bob
     sid = _status(alice_id, "hi @bob #tag")
     db.session.add(Favourite(account_id=bob_id, status_id=sid))
     db.session.commit()
-    probed: list[str] = []
-    probe_rows = readcache.probe_rows
-    monkeypatch.setattr(readcache, "probe_rows", lambda sql, p: probed.append(sql) or probe_rows(sql, p))
     with app.test_request_context():
         _fresh_session()
         viewer, found = db.session.get(Account, bob_id), db.session.get(Status, sid)
@@ -118,14 +124,11 @@ def test_an_answer_after_a_write_in_the_same_transaction_sees_the_write(app: Fla
         assert serializers.status_json(found, viewer)["favourited"] is False
 
 
-def test_the_probe_sees_the_session_s_commit(app: Flask, alice_and_bob, monkeypatch) -> None:
+def test_the_probe_sees_the_session_s_commit(app: Flask, alice_and_bob, probed) -> None:
     """An answer rendered after the commit (DELETE reaction) reads on the probe: the commit is
     there."""
     alice_id, bob_id = alice_and_bob
     sid = _status(alice_id, "hi")
-    probed: list[str] = []
-    probe_rows = readcache.probe_rows
-    monkeypatch.setattr(readcache, "probe_rows", lambda sql, p: probed.append(sql) or probe_rows(sql, p))
     with app.test_request_context():
         _fresh_session()
         viewer, found = db.session.get(Account, bob_id), db.session.get(Status, sid)

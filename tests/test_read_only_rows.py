@@ -14,7 +14,6 @@ from sqlalchemy.orm.attributes import set_committed_value
 
 import auth
 import serializers
-from app import create_app
 from models import Account
 from models import ReadOnlyError
 from models import Status
@@ -24,33 +23,14 @@ from services import interactions
 from services.row_loader import ACCOUNT_KEYS
 from services.statuses import NewStatus
 from services.statuses import post_status
-from tests.conftest import BASE_URL
 from tests.conftest import basic_headers
+from tests.conftest import made_app
 
 
 @pytest.fixture
 def app(tmp_path: Path) -> Iterator[Flask]:
     """conftest's app, with the statement counter's header (the probe's statements included)."""
-    emoji_dir = tmp_path / "emoji"
-    emoji_dir.mkdir()
-    app = create_app(
-        {
-            "TESTING": True,
-            "INSTANCE_PATH": str(tmp_path / "instance"),
-            "EMOJI_DIR": str(emoji_dir),
-            "BASE_URL": BASE_URL,
-            "JOBS_IMMEDIATE": True,
-            "RATELIMIT_ENABLED": False,
-            "ARGON2_TIME_COST": 1,
-            "ARGON2_MEMORY_COST": 64,
-            "QUERY_COUNT_HEADER": True,
-        }
-    )
-    with app.app_context():
-        db.create_all()
-        yield app
-        db.session.remove()
-        db.engine.dispose()
+    yield from made_app(tmp_path, QUERY_COUNT_HEADER=True)
 
 
 def _rows(account: Account, bob: Account) -> tuple[Account, Status]:
