@@ -29,6 +29,7 @@ import sqlite3
 import threading
 from collections import OrderedDict
 from collections.abc import Callable
+from collections.abc import Mapping
 from datetime import datetime
 from functools import wraps
 from typing import Any
@@ -44,7 +45,9 @@ from sqlalchemy.engine import make_url
 
 import emoji_packs
 import engines
+from models import db
 from models import utcnow
+from precompiled import Precompiled
 
 _serials = itertools.count(1)
 
@@ -169,6 +172,23 @@ def probe_rows(sql: str, params: Any) -> list[tuple]:
     if current_app.config["QUERY_COUNT_HEADER"]:
         count_statement()
     return cursor.execute(sql, params).fetchall()
+
+
+def request_rows(statement: Precompiled, values: Mapping[str, Any]) -> list[Any]:
+    """The rows of a read a request makes beside its writes (the answer's facts, notify()'s
+    checks): on the probe while the request's Session has not begun, where on the Session it
+    would be the first statement and pay the session's open, the pool checkout and BEGIN (~180
+    us, more than the statement); once the Session has begun (a write made, or about to be:
+    anything added to it begins it) on its connection, so the read sees the transaction's own
+    writes. Either way the rows are the driver's, unprocessed (precompiled.py)."""
+    session = db.session()
+    if has_request_context() and not session.in_transaction():
+        bound = statement.bound(db.engine.dialect, values)
+        if bound is not None:
+            return probe_rows(*bound)
+    if session.autoflush:  # as session.execute would
+        session.flush()
+    return statement.rows(session.connection(), values)
 
 
 def count_statement() -> None:

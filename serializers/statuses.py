@@ -11,7 +11,6 @@ from typing import NamedTuple
 
 import orjson
 from flask import current_app
-from flask import has_request_context
 from sqlalchemy import select
 
 import emoji_packs
@@ -21,7 +20,6 @@ from models import BOUND_READERS
 from models import Account
 from models import Status
 from models import db
-from precompiled import Precompiled
 from serializers.accounts import account_json
 from serializers.common import base_url
 from serializers.common import iso
@@ -325,7 +323,7 @@ def _load(statuses: list[Status], viewer: Account | None) -> _Loaded:
             )
         }
     every = statuses + list(originals.values()) + list(quoted.values())
-    return _Loaded(originals, quoted, _extras_rows(*extras_query(every, viewer)))
+    return _Loaded(originals, quoted, readcache.request_rows(*extras_query(every, viewer)))
 
 
 def _load_for_readers(statuses: list[Status], reader_ids: list[str]) -> dict[str, _Loaded]:
@@ -347,7 +345,7 @@ def _load_for_readers(statuses: list[Status], reader_ids: list[str]) -> dict[str
     every += list({s.id: s for found in quoted.values() for s in found.values()}.values())
     shared: list[Any] = []
     own: dict[str, list[Any]] = defaultdict(list)
-    for row in _extras_rows(*extras_query(every, None, reader_ids)):
+    for row in readcache.request_rows(*extras_query(every, None, reader_ids)):
         if row[0] in READER_KINDS:
             own[row[8]].append(row)
         else:
@@ -364,23 +362,6 @@ def _originals(statuses: list[Status]) -> dict[str, Status]:
 
 def _quote_ids(statuses: list[Status], originals: dict[str, Status]) -> set[str]:
     return {s.quote_id for s in statuses + list(originals.values()) if s.quote_id}
-
-
-def _extras_rows(statement: Precompiled, values: dict) -> list[Any]:
-    """The extras statement's rows. In a request whose Session has not begun (a read, or the
-    read-only part of a write before its first statement) on readcache's probe: on the session
-    it would be the first statement and pay the session's open, the pool checkout and BEGIN
-    (~180 us, more than the statement). Once the Session has begun (a write made, or about to
-    be: anything added to it begins it) on its connection, so an answer built after a write in
-    the same transaction sees the write; after the commit the probe sees it as committed."""
-    session = db.session()
-    if has_request_context() and not session.in_transaction():
-        bound = statement.bound(db.engine.dialect, values)
-        if bound is not None:
-            return readcache.probe_rows(*bound)
-    if session.autoflush:  # as session.execute would
-        session.flush()
-    return statement.rows(session.connection(), values)
 
 
 class _MediaRow(NamedTuple):

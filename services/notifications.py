@@ -7,7 +7,6 @@ import functools
 from collections.abc import Iterable
 
 import orjson
-from flask import has_request_context
 from sqlalchemy import Delete
 from sqlalchemy import Select
 from sqlalchemy import bindparam
@@ -61,34 +60,22 @@ def _suppression_statement(with_thread: bool) -> Select:
 
 @functools.cache
 def _suppression_compiled(with_thread: bool) -> Precompiled:
-    """The checks compiled for readcache's probe, which runs them outside the Session."""
+    """The checks compiled once, run as their SQL (readcache.request_rows)."""
     return Precompiled(cached_statement(_suppression_statement, with_thread))
 
 
 def _suppression_row(recipient_id: str, actor_id: str, context_id: int | None) -> tuple:
-    """(blocked, muted, follows, settings, remote, subscribed) for notify()'s checks. In a
-    request whose Session has not begun, on readcache's probe: on the Session it would be the
-    first statement and pay the session's open, the pool checkout and BEGIN. Once the Session
-    has begun (the check runs after a write of the same transaction) on its connection, which
-    sees that write."""
-    session = db.session()
+    """(blocked, muted, follows, settings, remote, subscribed) for notify()'s checks, on the probe
+    or the Session's connection (readcache.request_rows: a check after a write of the same
+    transaction sees that write)."""
     values = {"recipient_id": recipient_id, "actor_id": actor_id}
     if context_id is not None:
         values["context_id"] = context_id
-    if has_request_context() and not session.in_transaction():
-        bound = _suppression_compiled(context_id is not None).bound(db.engine.dialect, values)
-        assert bound is not None  # no expanding parameters in it
-        row = readcache.probe_rows(*bound)[0]
-        settings = row[3]
-        if isinstance(settings, str):  # SQLite's JSON is text; psycopg parses PostgreSQL's
-            settings = orjson.loads(settings)
-        return row[0], row[1], row[2], settings, row[4], row[5]
-    if session.autoflush:  # as session.execute would
-        session.flush()
-    # On the session's connection: session.execute would run a Core select through the ORM's
-    # execution steps, which cost more Python than the statement.
-    statement = cached_statement(_suppression_statement, context_id is not None)
-    return tuple(session.connection().execute(statement, values).one())
+    row = readcache.request_rows(_suppression_compiled(context_id is not None), values)[0]
+    settings = row[3]
+    if isinstance(settings, str):  # SQLite's JSON is text; psycopg parses PostgreSQL's
+        settings = orjson.loads(settings)
+    return row[0], row[1], row[2], settings, row[4], row[5]
 
 
 def _suppressed(recipient_id: str, actor_id: str, status: Status | None) -> bool:

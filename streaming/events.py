@@ -71,11 +71,12 @@ def publish(kind: str, **data: Any) -> None:
     # shape), not as a dict: 10,000 dicts were 2 MB of the import's peak, whose small objects
     # left pymalloc arenas behind (part N). The dicts are built a SLICE at a time when sent.
     pending: dict[tuple, Any] = db.session.info.setdefault(_PENDING, {})
-    key = (kind, *(value for value in data.values() if not isinstance(value, list)))
+    values = tuple(data.values())
+    scalars = tuple(value for value in values if not isinstance(value, list))
+    key = (kind, *scalars)
     if key not in pending:
         names = _NAMES.setdefault(tuple(data), tuple(data))
-        listed = len(key) <= len(names)  # a list value left out of the key
-        pending[key] = _Listed(names, tuple(data.values())) if listed else names
+        pending[key] = names if len(scalars) == len(values) else _Listed(names, values)
 
 
 class _Listed(NamedTuple):

@@ -73,6 +73,15 @@ def _fresh_session() -> None:
     db.session.remove()
 
 
+def _loaded_then_ended(viewer_id: str, status_id: str) -> tuple[Account, Status]:
+    """The viewer and the status loaded in a fresh Session, then that Session ended (the
+    objects kept): nothing has begun, as in a request before its first write."""
+    _fresh_session()
+    viewer, found = db.session.get(Account, viewer_id), db.session.get(Status, status_id)
+    db.session.close()
+    return viewer, found
+
+
 @pytest.fixture
 def alice_and_bob(app: Flask) -> tuple[str, str]:
     alice = create_local_account("alice", "secret-pw", email="alice@example.org")
@@ -114,9 +123,7 @@ def test_an_answer_after_a_write_in_the_same_transaction_sees_the_write(app: Fla
     alice_id, bob_id = alice_and_bob
     sid = _status(alice_id, "hi")
     with app.test_request_context():
-        _fresh_session()
-        viewer, found = db.session.get(Account, bob_id), db.session.get(Status, sid)
-        db.session.close()
+        viewer, found = _loaded_then_ended(bob_id, sid)
         assert serializers.status_json(found, viewer)["favourited"] is False
         db.session.add(Favourite(account_id=bob_id, status_id=sid))  # not committed: probe can't see it
         assert serializers.status_json(found, viewer)["favourited"] is True
@@ -130,9 +137,7 @@ def test_the_probe_sees_the_session_s_commit(app: Flask, alice_and_bob, probed) 
     alice_id, bob_id = alice_and_bob
     sid = _status(alice_id, "hi")
     with app.test_request_context():
-        _fresh_session()
-        viewer, found = db.session.get(Account, bob_id), db.session.get(Status, sid)
-        db.session.close()
+        viewer, found = _loaded_then_ended(bob_id, sid)
         db.session.add(Favourite(account_id=bob_id, status_id=sid))
         db.session.commit()
         assert serializers.status_json(found, viewer)["favourited"] is True
