@@ -147,7 +147,7 @@ STATEMENT_LIMITS = {
     "verify_credentials": 3,
     "status": 3,
     "relationships 40": 4,
-    "favourite": 7,
+    "favourite": 6,
     "unfavourite": 6,
 }
 PAGES = {"home": 6, "favourites": 6, "notifications": 7, "account statuses": 5}

@@ -281,7 +281,7 @@ def show_context(status_id: str) -> dict:
 @responds(api_schemas.Status)
 def favourite(status_id: str) -> dict:
     """Favourite a status (idempotent); its author is notified."""
-    viewer, status = _me_and_visible(status_id)
+    viewer, status = _me_and_visible(status_id, notify_checks=True)
     # Acting on a reblog acts on the reblogged status, which the answer is.
     answer = serializers.StatusAnswer(interactions.original_of(status), viewer)
     interactions.favourite(viewer, answer.status)
@@ -301,9 +301,10 @@ def unfavourite(status_id: str) -> dict:
     return answer.json()
 
 
-def _me_and_visible(status_id: str) -> tuple[Account, Status]:
-    """The caller, and the status it may see (404 otherwise), loaded in one statement."""
-    account, status = interactions.account_and_status(current_identity().account_id, status_id)
+def _me_and_visible(status_id: str, notify_checks: bool = False) -> tuple[Account, Status]:
+    """The caller, and the status it may see (404 otherwise), loaded in one statement (with
+    notify()'s checks for its author: interactions.account_and_status)."""
+    account, status = interactions.account_and_status(current_identity().account_id, status_id, notify_checks)
     viewer = me_as_loaded(account)
     return viewer, interactions.visible_or_404(status, viewer)
 
@@ -435,7 +436,7 @@ def _accounts_page(query: Select, column: object, data: dict) -> tuple[list[dict
 @responds(api_schemas.Status, 400)
 def put_emoji_reaction(status_id: str, emoji: str) -> dict:
     """React to a status with one emoji (Akkoma path)."""
-    account, found = interactions.account_and_status(current_identity().account_id, status_id)
+    account, found = interactions.account_and_status(current_identity().account_id, status_id, True)
     return reactions.react_answering(me_as_loaded(account), found, emoji)
 
 

@@ -45,6 +45,7 @@ from precompiled import Precompiled
 from services import events
 from services import row_loader
 from services.notifications import add_notifications
+from services.notifications import known_checks
 from services.notifications import notification_values
 from services.notifications import notify
 from services.notifications import withdraw
@@ -93,15 +94,47 @@ FROM account AS caller LEFT JOIN status AS s ON s.id = ?
      LEFT JOIN context AS c ON c.id = s.context_id
 WHERE caller.id = ?
 """
+# The same with notify()'s checks for a notification from the caller to the status' author
+# (notifications._suppression_statement's six columns, as its row has them): a favourite's or a
+# reaction's notification then costs no statement of its own before the write.
+_WITH_CHECKS_SQL = _ACCOUNT_AND_STATUS_SQL.replace(
+    "\nFROM account AS caller",
+    """,
+       EXISTS (SELECT 1 FROM block WHERE block.account_id = s.account_id
+               AND block.target_id = caller.id),
+       EXISTS (SELECT 1 FROM thread_mute WHERE thread_mute.account_id = s.account_id
+               AND thread_mute.context_id = s.context_id),
+       EXISTS (SELECT 1 FROM follow WHERE follow.follower_id = s.account_id
+               AND follow.followee_id = caller.id AND NOT follow.is_pending),
+       author.notification_settings, author.domain IS NOT NULL,
+       EXISTS (SELECT 1 FROM push_subscription WHERE push_subscription.account_id = s.account_id)
+FROM account AS caller""",
+)
+_CHECKS = 6
 _STATUS_KEYS, _CONTEXT_KEYS = keys(Status), keys(Context)
 _ROW_TYPES = RowTypes(Account, Status, Account, Context)
 
 
-def account_and_status(account_id: str, status_id: str) -> tuple[Account | None, Status | None]:
+def account_and_status(
+    account_id: str, status_id: str, notify_checks: bool = False
+) -> tuple[Account | None, Status | None]:
     """(the account, the status or None); (None, None) when the account is gone. Both are
     read-only instances outside the session (row_loader.py), the status with its author and
-    context: the views acting on a status only read them."""
-    row, _ = readcache.probe_row(_ACCOUNT_AND_STATUS_SQL, status_id, account_id)
+    context: the views acting on a status only read them. `notify_checks`: read notify()'s
+    checks for the caller notifying the status' author too (notifications.known_checks)."""
+    if not notify_checks:
+        row, _ = readcache.probe_row(_ACCOUNT_AND_STATUS_SQL, status_id, account_id)
+        return _account_and_status(row)
+    row, _ = readcache.probe_row(_WITH_CHECKS_SQL, status_id, account_id)
+    if row is None:
+        return None, None
+    account, status = _account_and_status(row[:-_CHECKS])
+    if account is not None and status is not None:
+        known_checks(status.account_id, account.id, status.context_id, tuple(row[-_CHECKS:]))
+    return account, status
+
+
+def _account_and_status(row: Any) -> tuple[Account | None, Status | None]:
     if row is None:
         return None, None
     values, accounts, statuses = _ROW_TYPES.typed(row), len(ACCOUNT_KEYS), len(_STATUS_KEYS)

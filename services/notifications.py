@@ -7,6 +7,9 @@ import functools
 from collections.abc import Iterable
 
 import orjson
+from flask import g
+from flask import has_request_context
+from flask import request
 from sqlalchemy import Delete
 from sqlalchemy import Select
 from sqlalchemy import bindparam
@@ -68,14 +71,39 @@ def _suppression_row(recipient_id: str, actor_id: str, context_id: int | None) -
     """(blocked, muted, follows, settings, remote, subscribed) for notify()'s checks, on the probe
     or the Session's connection (readcache.request_rows: a check after a write of the same
     transaction sees that write)."""
-    values = {"recipient_id": recipient_id, "actor_id": actor_id}
-    if context_id is not None:
-        values["context_id"] = context_id
-    row = readcache.request_rows(_suppression_compiled(context_id is not None), values)[0]
+    row = _known_row(recipient_id, actor_id, context_id)
+    if row is None:
+        values = {"recipient_id": recipient_id, "actor_id": actor_id}
+        if context_id is not None:
+            values["context_id"] = context_id
+        row = readcache.request_rows(_suppression_compiled(context_id is not None), values)[0]
     settings = row[3]
     if isinstance(settings, str):  # SQLite's JSON is text; psycopg parses PostgreSQL's
         settings = orjson.loads(settings)
     return row[0], row[1], row[2], settings, row[4], row[5]
+
+
+# Key of flask.g: notify()'s checks read by the request's own status statement.
+_KNOWN = "kenoma_notify_checks"
+
+
+def known_checks(recipient_id: str, actor_id: str, context_id: int | None, row: tuple) -> None:
+    """Hand over notify()'s checks for (recipient, actor, thread), as _suppression_row reads
+    them, read by a statement the request made anyway (interactions.account_and_status: the
+    caller and the status a favourite or a reaction acts on): one statement fewer."""
+    g.setdefault(_KNOWN, {})[(request._get_current_object(), recipient_id, actor_id, context_id)] = row
+
+
+def _known_row(recipient_id: str, actor_id: str, context_id: int | None) -> tuple | None:
+    """The checks handed over by this request for these ids, while its Session has not begun:
+    they were read on the probe, as request_rows would read them now (a write of the request's
+    own transaction, which they would not see, begins the Session). Keyed by the request too:
+    tests run many requests in one app context, whose flask.g outlives each of them."""
+    if not has_request_context() or db.session().in_transaction():
+        return None
+    known = g.get(_KNOWN)
+    key = (request._get_current_object(), recipient_id, actor_id, context_id)
+    return known.pop(key, None) if known else None
 
 
 def _suppressed(recipient_id: str, actor_id: str, status: Status | None) -> bool:

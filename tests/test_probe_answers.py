@@ -9,6 +9,7 @@ from urllib.parse import quote
 
 import pytest
 from flask import Flask
+from flask import g
 from sqlalchemy import event
 
 import readcache
@@ -20,6 +21,7 @@ from models import Favourite
 from models import Status
 from models import ThreadMute
 from models import db
+from services import interactions
 from services import notifications
 from services import reactions
 from services.accounts import create_local_account
@@ -46,10 +48,12 @@ def session_log(bench_like) -> Iterator[list[str]]:  # noqa: F811
 
 
 WRITES = [
-    ("POST", "/api/v1/statuses/{id}/favourite", 7),
+    # A favourite's and a reaction's notification checks come with the caller and the status
+    # (interactions.account_and_status(..., notify_checks=True), bench/README.md part R).
+    ("POST", "/api/v1/statuses/{id}/favourite", 6),
     ("POST", "/api/v1/statuses/{id}/unfavourite", 6),
-    ("PUT", "/api/v1/pleroma/statuses/{id}/reactions/" + quote("🎉"), 6),
-    ("PUT", "/api/v1/statuses/{id}/emoji_reactions/" + quote("👍"), 6),
+    ("PUT", "/api/v1/pleroma/statuses/{id}/reactions/" + quote("🎉"), 5),
+    ("PUT", "/api/v1/statuses/{id}/emoji_reactions/" + quote("👍"), 5),
 ]
 
 
@@ -195,3 +199,37 @@ def test_the_notification_checks_read_on_the_probe_as_on_the_session(app: Flask,
             False,
             False,
         )
+
+
+def test_the_status_statement_hands_over_the_notification_checks(app: Flask, alice_and_bob) -> None:
+    """account_and_status(..., notify_checks=True) reads notify()'s checks for bob notifying
+    alice as their own statement reads them; they are used while the Session has not begun."""
+    alice_id, bob_id = alice_and_bob
+    sid = _status(alice_id, "muted thread")
+    context_id = db.session.get(Status, sid).context_id
+    plain = (False, False, False, {}, False, False)
+    checked = (True, True, False, {"block_from_strangers": True}, False, False)
+    for expected in (plain, checked):
+        if expected == checked:
+            db.session.get(Account, alice_id).notification_settings = {"block_from_strangers": True}
+            db.session.add_all(
+                [
+                    Block(account_id=alice_id, target_id=bob_id),
+                    ThreadMute(account_id=alice_id, context_id=context_id),
+                ]
+            )
+            db.session.commit()
+        with app.test_request_context():
+            _fresh_session()
+            _account, status = interactions.account_and_status(bob_id, sid, notify_checks=True)
+            assert status.context_id == context_id
+            handed = _normal(notifications._suppression_row(alice_id, bob_id, context_id))
+            assert not g.get(notifications._KNOWN)  # taken, not read again
+            read = _normal(notifications._suppression_row(alice_id, bob_id, context_id))
+        assert handed == read == expected
+    with app.test_request_context():
+        _fresh_session()
+        interactions.account_and_status(bob_id, sid, notify_checks=True)
+        db.session.connection()  # begun: a write of its own may have changed them
+        assert _normal(notifications._suppression_row(alice_id, bob_id, context_id)) == checked
+        assert g.get(notifications._KNOWN)  # left unused

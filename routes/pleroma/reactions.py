@@ -31,7 +31,7 @@ class ListIn(Params):
 def put_reaction(status_id: str, emoji: str) -> dict:
     """React to a status with one emoji."""
     # The caller and the status in one statement (two loads cost more than the join).
-    account, found = interactions.account_and_status(current_identity().account_id, status_id)
+    account, found = interactions.account_and_status(current_identity().account_id, status_id, True)
     return reactions.react_answering(me_as_loaded(account), found, emoji)
 
 
