@@ -4,6 +4,7 @@ count, so two concurrent requests can neither lose an increment nor count a row 
 
 from __future__ import annotations
 
+import functools
 import uuid
 from collections import defaultdict
 from typing import Any
@@ -48,6 +49,7 @@ from services.notifications import add_notifications
 from services.notifications import known_checks
 from services.notifications import notification_values
 from services.notifications import notify
+from services.notifications import suppression_columns
 from services.notifications import withdraw
 from services.pleroma_misc import own_folder
 from services.row_loader import ACCOUNT_KEYS
@@ -94,22 +96,19 @@ FROM account AS caller LEFT JOIN status AS s ON s.id = ?
      LEFT JOIN context AS c ON c.id = s.context_id
 WHERE caller.id = ?
 """
-# The same with notify()'s checks for a notification from the caller to the status' author
-# (notifications._suppression_statement's six columns, as its row has them): a favourite's or a
-# reaction's notification then costs no statement of its own before the write.
-_WITH_CHECKS_SQL = _ACCOUNT_AND_STATUS_SQL.replace(
-    "\nFROM account AS caller",
-    """,
-       EXISTS (SELECT 1 FROM block WHERE block.account_id = s.account_id
-               AND block.target_id = caller.id),
-       EXISTS (SELECT 1 FROM thread_mute WHERE thread_mute.account_id = s.account_id
-               AND thread_mute.context_id = s.context_id),
-       EXISTS (SELECT 1 FROM follow WHERE follow.follower_id = s.account_id
-               AND follow.followee_id = caller.id AND NOT follow.is_pending),
-       author.notification_settings, author.domain IS NOT NULL,
-       EXISTS (SELECT 1 FROM push_subscription WHERE push_subscription.account_id = s.account_id)
-FROM account AS caller""",
-)
+
+
+@functools.cache
+def _with_checks_sql(dialect_name: str) -> str:
+    """_ACCOUNT_AND_STATUS_SQL with notify()'s checks for a notification from the caller to the
+    status' author (notifications.suppression_columns): a favourite's or a reaction's
+    notification then costs no statement of its own before the write."""
+    checks = suppression_columns(db.engine.dialect, "s.account_id", "caller.id", "s.context_id")
+    return _ACCOUNT_AND_STATUS_SQL.replace(
+        "\nFROM account AS caller", f",\n       {checks}\nFROM account AS caller"
+    )
+
+
 _CHECKS = 6
 _STATUS_KEYS, _CONTEXT_KEYS = keys(Status), keys(Context)
 _ROW_TYPES = RowTypes(Account, Status, Account, Context)
@@ -125,7 +124,7 @@ def account_and_status(
     if not notify_checks:
         row, _ = readcache.probe_row(_ACCOUNT_AND_STATUS_SQL, status_id, account_id)
         return _account_and_status(row)
-    row, _ = readcache.probe_row(_WITH_CHECKS_SQL, status_id, account_id)
+    row, _ = readcache.probe_row(_with_checks_sql(db.engine.dialect.name), status_id, account_id)
     if row is None:
         return None, None
     account, status = _account_and_status(row[:-_CHECKS])

@@ -10,6 +10,7 @@ import orjson
 from flask import g
 from flask import has_request_context
 from flask import request
+from sqlalchemy import BindParameter
 from sqlalchemy import Delete
 from sqlalchemy import Select
 from sqlalchemy import bindparam
@@ -17,8 +18,12 @@ from sqlalchemy import delete
 from sqlalchemy import exists
 from sqlalchemy import false
 from sqlalchemy import insert
+from sqlalchemy import literal_column
 from sqlalchemy import select
 from sqlalchemy import true
+from sqlalchemy.engine import Dialect
+from sqlalchemy.sql import ClauseElement
+from sqlalchemy.sql.visitors import replacement_traverse
 
 import readcache
 from models import Account
@@ -59,6 +64,25 @@ def _suppression_statement(with_thread: bool) -> Select:
     remote = exists().where(Account.id == recipient, Account.domain.is_not(None))
     subscribed = exists().where(PushSubscription.account_id == recipient)
     return select(blocks, muted, follows, settings, remote, subscribed)
+
+
+def suppression_columns(dialect: Dialect, recipient: str, actor: str, thread: str) -> str:
+    """notify()'s checks as the six columns of a hand-written select whose rows hold the
+    recipient, the actor and the thread as the SQL expressions given (interactions'
+    account_and_status): _suppression_statement's own rules compiled for `dialect`, those
+    expressions in place of its parameters, so the rules are written once."""
+    columns = {"recipient_id": recipient, "actor_id": actor, "context_id": thread}
+
+    def in_place(element: ClauseElement) -> ClauseElement | None:
+        if isinstance(element, BindParameter) and element.key in columns:
+            return literal_column(columns[element.key])
+        return None
+
+    statement = replacement_traverse(_suppression_statement(True), {}, in_place)
+    return ", ".join(
+        str(column.compile(dialect=dialect, compile_kwargs={"literal_binds": True}))
+        for column in statement.selected_columns
+    )
 
 
 @functools.cache

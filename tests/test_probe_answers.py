@@ -18,6 +18,7 @@ from errors import ApiError
 from models import Account
 from models import Block
 from models import Favourite
+from models import Follow
 from models import Status
 from models import ThreadMute
 from models import db
@@ -208,7 +209,7 @@ def test_the_status_statement_hands_over_the_notification_checks(app: Flask, ali
     sid = _status(alice_id, "muted thread")
     context_id = db.session.get(Status, sid).context_id
     plain = (False, False, False, {}, False, False)
-    checked = (True, True, False, {"block_from_strangers": True}, False, False)
+    checked = (True, True, True, {"block_from_strangers": True}, False, False)
     for expected in (plain, checked):
         if expected == checked:
             db.session.get(Account, alice_id).notification_settings = {"block_from_strangers": True}
@@ -216,6 +217,7 @@ def test_the_status_statement_hands_over_the_notification_checks(app: Flask, ali
                 [
                     Block(account_id=alice_id, target_id=bob_id),
                     ThreadMute(account_id=alice_id, context_id=context_id),
+                    Follow(follower_id=alice_id, followee_id=bob_id),
                 ]
             )
             db.session.commit()
