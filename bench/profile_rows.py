@@ -97,6 +97,9 @@ def _apps(env: dict[str, str], workdir: Path) -> dict[str, WSGIApp]:
     for key in [k for k in os.environ if k.startswith("KENOMA_")]:
         del os.environ[key]
     os.environ.update(env)
+    # No consumer thread: the profile is of the requests alone (the jobs they queue wait), and
+    # none is left polling Redis when the engines stop at the end of a BENCH_DB=postgres run.
+    os.environ["KENOMA_JOBS_CONSUMER_THREAD"] = "false"
     os.environ["BENCH_WRITE_DB"] = str(workdir / "floor.db")
     os.environ["BENCH_STATIC_DIR"] = str(workdir / "static")
     os.chdir(ROOT)
