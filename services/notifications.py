@@ -7,7 +7,6 @@ import functools
 from collections.abc import Iterable
 
 import orjson
-from flask import g
 from flask import has_request_context
 from flask import request
 from sqlalchemy import BindParameter
@@ -107,27 +106,26 @@ def _suppression_row(recipient_id: str, actor_id: str, context_id: int | None) -
     return row[0], row[1], row[2], settings, row[4], row[5]
 
 
-# Key of flask.g: notify()'s checks read by the request's own status statement.
-_KNOWN = "kenoma_notify_checks"
+# Key of the request's WSGI environ: notify()'s checks read by the request's own status
+# statement. The environ lives exactly as long as the request (flask.g may outlive it).
+_KNOWN = "kenoma.notify_checks"
 
 
 def known_checks(recipient_id: str, actor_id: str, context_id: int | None, row: tuple) -> None:
     """Hand over notify()'s checks for (recipient, actor, thread), as _suppression_row reads
     them, read by a statement the request made anyway (interactions.account_and_status: the
     caller and the status a favourite or a reaction acts on): one statement fewer."""
-    g.setdefault(_KNOWN, {})[(request._get_current_object(), recipient_id, actor_id, context_id)] = row
+    request.environ.setdefault(_KNOWN, {})[(recipient_id, actor_id, context_id)] = row
 
 
 def _known_row(recipient_id: str, actor_id: str, context_id: int | None) -> tuple | None:
     """The checks handed over by this request for these ids, while its Session has not begun:
     they were read on the probe, as request_rows would read them now (a write of the request's
-    own transaction, which they would not see, begins the Session). Keyed by the request too:
-    tests run many requests in one app context, whose flask.g outlives each of them."""
+    own transaction, which they would not see, begins the Session)."""
     if not has_request_context() or db.session().in_transaction():
         return None
-    known = g.get(_KNOWN)
-    key = (request._get_current_object(), recipient_id, actor_id, context_id)
-    return known.pop(key, None) if known else None
+    known = request.environ.get(_KNOWN)
+    return known.pop((recipient_id, actor_id, context_id), None) if known else None
 
 
 def _suppressed(recipient_id: str, actor_id: str, status: Status | None) -> bool:

@@ -9,7 +9,7 @@ from urllib.parse import quote
 
 import pytest
 from flask import Flask
-from flask import g
+from flask import request
 from sqlalchemy import event
 
 import readcache
@@ -226,7 +226,7 @@ def test_the_status_statement_hands_over_the_notification_checks(app: Flask, ali
             _account, status = interactions.account_and_status(bob_id, sid, notify_checks=True)
             assert status.context_id == context_id
             handed = _normal(notifications._suppression_row(alice_id, bob_id, context_id))
-            assert not g.get(notifications._KNOWN)  # taken, not read again
+            assert not request.environ.get(notifications._KNOWN)  # taken, not read again
             read = _normal(notifications._suppression_row(alice_id, bob_id, context_id))
         assert handed == read == expected
     with app.test_request_context():
@@ -234,4 +234,4 @@ def test_the_status_statement_hands_over_the_notification_checks(app: Flask, ali
         interactions.account_and_status(bob_id, sid, notify_checks=True)
         db.session.connection()  # begun: a write of its own may have changed them
         assert _normal(notifications._suppression_row(alice_id, bob_id, context_id)) == checked
-        assert g.get(notifications._KNOWN)  # left unused
+        assert request.environ.get(notifications._KNOWN)  # left unused
